@@ -1,0 +1,98 @@
+package dev.kiln.core;
+
+import dev.kiln.core.kernel.BinaryKind;
+import dev.kiln.core.kernel.Buf;
+import dev.kiln.core.kernel.Elementwise;
+import dev.kiln.core.kernel.ScalarKernels;
+
+/** out = a (op) b element-wise with NumPy broadcasting; gradients are summed back to each input's shape. */
+final class BinaryOp extends Function {
+    private final BinaryKind kind;
+    private final Tensor a;
+    private final Tensor b;
+    private final Tensor out;
+
+    private BinaryOp(BinaryKind kind, Tensor a, Tensor b, Tensor out) {
+        super(a, b);
+        this.kind = kind;
+        this.a = a;
+        this.b = b;
+        this.out = out;
+    }
+
+    static Tensor apply(BinaryKind kind, Tensor a, Tensor b) {
+        if (a.dtype != b.dtype) {
+            throw new IllegalArgumentException(kind + ": dtypes differ (" + a.dtype + " vs " + b.dtype + "); convert one with to(DType)");
+        }
+        int[] shape = Shape.broadcast(a.shape, b.shape);
+        Tensor out = Tensor.zeros(a.dtype, shape);
+        Strided plan = Strided.plan(shape,
+                Shape.broadcastStrides(a.shape, a.strides, shape),
+                Shape.broadcastStrides(b.shape, b.strides, shape),
+                out.strides);
+        int ia = plan.inner(0), ib = plan.inner(1), io = plan.inner(2);
+        if (a.f != null && (ia | 1) == 1 && (ib | 1) == 1 && io == 1) {
+            plan.forEachRow(new int[] {a.offset, b.offset, 0},
+                    (o, n) -> Elementwise.binary(kind, a.f, o[0], ia, b.f, o[1], ib, out.f, o[2], n));
+        } else {
+            Buf ba = buf(a), bb = buf(b), bo = buf(out);
+            plan.forEachRow(new int[] {a.offset, b.offset, 0},
+                    (o, n) -> ScalarKernels.binary(kind, ba, o[0], ia, bb, o[1], ib, bo, o[2], io, n));
+        }
+        return Function.needsGrad(a, b) && kind != BinaryKind.EQ && kind != BinaryKind.GT
+                ? Function.record(out, new BinaryOp(kind, a, b, out)) : out;
+    }
+
+    static Buf buf(Tensor t) {
+        return t.f != null ? Buf.of(t.f) : Buf.of(t.d);
+    }
+
+    @Override
+    protected Tensor[] backward(Tensor dOut) {
+        Tensor dA = null, dB = null;
+        switch (kind) {
+            case ADD -> {
+                dA = dOut;
+                dB = dOut;
+            }
+            case SUB -> {
+                dA = dOut;
+                if (wants(1)) dB = dOut.neg();
+            }
+            case MUL -> {
+                if (wants(0)) dA = dOut.mul(b);
+                if (wants(1)) dB = dOut.mul(a);
+            }
+            case DIV -> {
+                if (wants(0)) dA = dOut.div(b);
+                if (wants(1)) dB = dOut.mul(out).div(b).neg();        // d(a/b)/db = -a/b² = -out/b
+            }
+            case MAX, MIN -> {
+                // Ties split the gradient evenly, as PyTorch's maximum/minimum do.
+                Tensor first = kind == BinaryKind.MAX ? apply(BinaryKind.GT, a, b) : apply(BinaryKind.GT, b, a);
+                Tensor mask = first.add(apply(BinaryKind.EQ, a, b).mul(0.5f));
+                if (wants(0)) dA = dOut.mul(mask);
+                if (wants(1)) dB = dOut.mul(mask.neg().add(1f));
+            }
+            case POW -> {
+                if (wants(0)) dA = dOut.mul(b).mul(a.pow(b.sub(1f)));  // b·a^(b-1)
+                if (wants(1)) dB = dOut.mul(out).mul(a.log());          // a^b·ln a
+            }
+            case EQ, GT -> { }
+        }
+        return new Tensor[] {dA == null ? null : unbroadcast(dA, a.shape), dB == null ? null : unbroadcast(dB, b.shape)};
+    }
+
+    /** Sums {@code g} over the dimensions that broadcasting expanded, giving a tensor of {@code shape}. */
+    static Tensor unbroadcast(Tensor g, int[] shape) {
+        if (Shape.equal(g.shape, shape)) return g;
+        int extra = g.shape.length - shape.length;
+        int count = 0;
+        int[] axes = new int[g.shape.length];
+        for (int i = 0; i < g.shape.length; i++) {
+            if (i < extra || (shape[i - extra] == 1 && g.shape[i] != 1)) axes[count++] = i;
+        }
+        Tensor s = count == 0 ? g : g.sum(java.util.Arrays.copyOf(axes, count), true);
+        return s.reshape(shape);
+    }
+}

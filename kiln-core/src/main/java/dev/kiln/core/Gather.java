@@ -1,0 +1,122 @@
+package dev.kiln.core;
+
+/** Integer-indexed reads: rows of an embedding table, and one element per row for sparse losses. */
+final class Gather {
+    private Gather() {}
+
+    private static void check(int[] idx, int limit, String what, int[] shape, int axis) {
+        for (int i = 0; i < idx.length; i++) {
+            if (idx[i] < 0 || idx[i] >= limit) {
+                throw new IndexOutOfBoundsException(what + ": index " + idx[i] + " at position " + i + " is outside [0, " + limit
+                        + ") for axis " + axis + " of shape " + Shape.str(shape));
+            }
+        }
+    }
+
+    /** out = x.take(indices, axis): the axis dimension becomes {@code indices.length} (torch.index_select). */
+    static final class IndexSelect extends Function {
+        private final int[] inShape;
+        private final int axis;
+        private final int[] idx;
+
+        private IndexSelect(Tensor x, int axis, int[] idx) {
+            super(x);
+            this.inShape = x.shape;
+            this.axis = axis;
+            this.idx = idx;
+        }
+
+        static Tensor apply(Tensor x, int axis, int[] idx) {
+            int ax = Shape.axis(axis, x.rank());
+            check(idx, x.shape[ax], "indexSelect", x.shape, ax);
+            Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+            int[] shape = x.shape.clone();
+            shape[ax] = idx.length;
+            Tensor out = Tensor.zeros(x.dtype, shape);
+            int outer = 1, inner = 1, c = x.shape[ax];
+            for (int i = 0; i < ax; i++) outer *= x.shape[i];
+            for (int i = ax + 1; i < x.rank(); i++) inner *= x.shape[i];
+            for (int o = 0; o < outer; o++) {
+                for (int l = 0; l < idx.length; l++) {
+                    int src = xc.offset + (o * c + idx[l]) * inner;
+                    int dst = (o * idx.length + l) * inner;
+                    if (xc.f != null) System.arraycopy(xc.f, src, out.f, dst, inner);
+                    else System.arraycopy(xc.d, src, out.d, dst, inner);
+                }
+            }
+            return Function.needsGrad(x) ? Function.record(out, new IndexSelect(x, ax, idx.clone())) : out;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            Tensor g = dOut.contiguous();
+            Tensor dX = Tensor.zeros(g.dtype, inShape);
+            int outer = 1, inner = 1, c = inShape[axis];
+            for (int i = 0; i < axis; i++) outer *= inShape[i];
+            for (int i = axis + 1; i < inShape.length; i++) inner *= inShape[i];
+            for (int o = 0; o < outer; o++) {
+                for (int l = 0; l < idx.length; l++) {
+                    int dst = (o * c + idx[l]) * inner;      // repeated indices accumulate
+                    int src = g.offset + (o * idx.length + l) * inner;
+                    for (int r = 0; r < inner; r++) dX.set(dst + r, dX.valueAt(dst + r) + g.valueAt(src + r));
+                }
+            }
+            return new Tensor[] {dX};
+        }
+    }
+
+    /**
+     * One element along {@code axis} per position of the other axes: out has x's shape without the axis,
+     * and {@code out[p] = x[p with axis = idx[p]]} (torch.gather followed by squeeze). Sparse losses use it
+     * to pick each row's true-class log-probability.
+     */
+    static final class Along extends Function {
+        private final int[] inShape;
+        private final int axis;
+        private final int[] idx;
+
+        private Along(Tensor x, int axis, int[] idx) {
+            super(x);
+            this.inShape = x.shape;
+            this.axis = axis;
+            this.idx = idx;
+        }
+
+        static Tensor apply(Tensor x, int axis, int[] idx) {
+            int ax = Shape.axis(axis, x.rank());
+            int c = x.shape[ax];
+            int outer = 1, inner = 1;
+            for (int i = 0; i < ax; i++) outer *= x.shape[i];
+            for (int i = ax + 1; i < x.rank(); i++) inner *= x.shape[i];
+            if (idx.length != outer * inner) {
+                throw new IllegalArgumentException("gatherAlong axis " + axis + " of shape " + Shape.str(x.shape) + " needs "
+                        + outer * inner + " indices, got " + idx.length);
+            }
+            check(idx, c, "gatherAlong", x.shape, ax);
+            Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+            int[] shape = new int[x.rank() - 1];
+            for (int i = 0, j = 0; i < x.rank(); i++) if (i != ax) shape[j++] = x.shape[i];
+            Tensor out = Tensor.zeros(x.dtype, shape);
+            for (int o = 0; o < outer; o++) {
+                for (int r = 0; r < inner; r++) {
+                    int p = o * inner + r;
+                    out.set(p, xc.valueAt(xc.offset + (o * c + idx[p]) * inner + r));
+                }
+            }
+            return Function.needsGrad(x) ? Function.record(out, new Along(x, ax, idx.clone())) : out;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            Tensor g = dOut.contiguous();
+            Tensor dX = Tensor.zeros(g.dtype, inShape);
+            int c = inShape[axis], inner = 1;
+            for (int i = axis + 1; i < inShape.length; i++) inner *= inShape[i];
+            for (int p = 0; p < idx.length; p++) {
+                int o = p / inner, r = p % inner;
+                dX.set((o * c + idx[p]) * inner + r, g.valueAt(g.offset + p));
+            }
+            return new Tensor[] {dX};
+        }
+    }
+}

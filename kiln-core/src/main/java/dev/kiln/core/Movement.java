@@ -1,0 +1,234 @@
+package dev.kiln.core;
+
+import java.util.Arrays;
+
+/** Ops that move elements without arithmetic: copy, reshape, permute, slice, expand, concat. */
+final class Movement {
+    private Movement() {}
+
+    /** Copies {@code src} into {@code dst} (same shape, any strides). No graph. */
+    static void copyInto(Tensor src, Tensor dst) {
+        Strided plan = Strided.plan(dst.shape, src.strides, dst.strides);
+        int is = plan.inner(0), id = plan.inner(1);
+        if (src.f != null && dst.f != null && is == 1 && id == 1) {
+            plan.forEachRow(new int[] {src.offset, dst.offset}, (o, n) -> System.arraycopy(src.f, o[0], dst.f, o[1], n));
+        } else {
+            plan.forEachRow(new int[] {src.offset, dst.offset}, (o, n) -> {
+                for (int i = 0; i < n; i++) dst.set(o[1] + i * id, src.valueAt(o[0] + i * is));
+            });
+        }
+    }
+
+    /** dst += src (same shape, any strides). No graph. */
+    static void addInto(Tensor src, Tensor dst) {
+        Strided plan = Strided.plan(dst.shape, src.strides, dst.strides);
+        int is = plan.inner(0), id = plan.inner(1);
+        plan.forEachRow(new int[] {src.offset, dst.offset}, (o, n) -> {
+            for (int i = 0; i < n; i++) dst.set(o[1] + i * id, dst.valueAt(o[1] + i * id) + src.valueAt(o[0] + i * is));
+        });
+    }
+
+    static Tensor copy(Tensor x) {
+        Tensor out = Tensor.zeros(x.dtype, x.shape);
+        copyInto(x, out);
+        return Function.needsGrad(x) ? Function.record(out, new Identity(x)) : out;
+    }
+
+    /** Gradient passes straight through (copy, and views of the same shape). */
+    static final class Identity extends Function {
+        Identity(Tensor x) {
+            super(x);
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            return new Tensor[] {dOut};
+        }
+    }
+
+    /** Reshape: a view when the tensor is contiguous, otherwise a copy first. One dimension may be -1. */
+    static final class Reshape extends Function {
+        private final int[] inShape;
+
+        private Reshape(Tensor x) {
+            super(x);
+            this.inShape = x.shape;
+        }
+
+        static Tensor apply(Tensor x, int[] shape) {
+            int[] target = resolve(x, shape);
+            if (Shape.equal(target, x.shape)) return x;
+            Tensor c = x.isContiguous() ? x : x.detach().contiguous();
+            Tensor view = new Tensor(c.f, c.d, c.offset, target, Shape.stridesOf(target));
+            return Function.needsGrad(x) ? Function.record(view, new Reshape(x)) : view;
+        }
+
+        static int[] resolve(Tensor x, int[] shape) {
+            int[] t = shape.clone();
+            int infer = -1;
+            long known = 1;
+            for (int i = 0; i < t.length; i++) {
+                if (t[i] == -1) {
+                    if (infer >= 0) throw new IllegalArgumentException("reshape to " + Arrays.toString(shape) + ": only one dimension may be -1");
+                    infer = i;
+                } else {
+                    known *= t[i];
+                }
+            }
+            int n = x.size();
+            if (infer >= 0 && known != 0 && n % known == 0) t[infer] = (int) (n / known);
+            if (Shape.size(t) != n || (infer >= 0 && known == 0)) {
+                throw new IllegalArgumentException("cannot reshape tensor of shape " + Shape.str(x.shape) + " (" + n
+                        + " elements) to " + Arrays.toString(shape));
+            }
+            return t;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            return new Tensor[] {dOut.reshape(inShape)};
+        }
+    }
+
+    /** Permutes dimensions as a view (strides reordered, nothing copied). */
+    static final class Permute extends Function {
+        private final int[] inverse;
+
+        private Permute(Tensor x, int[] inverse) {
+            super(x);
+            this.inverse = inverse;
+        }
+
+        static Tensor apply(Tensor x, int[] dims) {
+            int r = x.rank();
+            if (dims.length != r) throw new IllegalArgumentException("permute " + Arrays.toString(dims) + " for rank " + r);
+            int[] shape = new int[r], strides = new int[r], inverse = new int[r];
+            boolean[] seen = new boolean[r];
+            for (int i = 0; i < r; i++) {
+                int d = Shape.axis(dims[i], r);
+                if (seen[d]) throw new IllegalArgumentException("permute " + Arrays.toString(dims) + " repeats dimension " + d);
+                seen[d] = true;
+                shape[i] = x.shape[d];
+                strides[i] = x.strides[d];
+                inverse[d] = i;
+            }
+            Tensor view = new Tensor(x.f, x.d, x.offset, shape, strides);
+            return Function.needsGrad(x) ? Function.record(view, new Permute(x, inverse)) : view;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            return new Tensor[] {dOut.permute(inverse)};
+        }
+    }
+
+    /** x[..., start:end, ...] along one axis, as a view. */
+    static final class Slice extends Function {
+        private final int[] inShape;
+        private final int axis;
+        private final int start;
+
+        private Slice(Tensor x, int axis, int start) {
+            super(x);
+            this.inShape = x.shape;
+            this.axis = axis;
+            this.start = start;
+        }
+
+        static Tensor apply(Tensor x, int axis, int start, int end) {
+            int ax = Shape.axis(axis, x.rank());
+            int len = x.shape[ax];
+            if (start < 0 || end > len || start > end) {
+                throw new IllegalArgumentException("slice [" + start + ", " + end + ") out of range for axis " + axis
+                        + " of length " + len + " (shape " + Shape.str(x.shape) + ")");
+            }
+            int[] shape = x.shape.clone();
+            shape[ax] = end - start;
+            Tensor view = new Tensor(x.f, x.d, x.offset + start * x.strides[ax], shape, x.strides);
+            return Function.needsGrad(x) ? Function.record(view, new Slice(x, ax, start)) : view;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            Tensor dX = Tensor.zeros(dOut.dtype, inShape);
+            copyInto(dOut, apply(dX, axis, start, start + dOut.shape[axis]));
+            return new Tensor[] {dX};
+        }
+    }
+
+    /** Broadcasts size-1 (or missing leading) dimensions to a larger shape, as a stride-0 view. */
+    static final class Expand extends Function {
+        private final int[] inShape;
+
+        private Expand(Tensor x) {
+            super(x);
+            this.inShape = x.shape;
+        }
+
+        static Tensor apply(Tensor x, int[] shape) {
+            int[] target = Shape.broadcast(x.shape, shape);
+            if (!Shape.equal(target, shape)) {
+                throw new IllegalArgumentException("cannot expand shape " + Shape.str(x.shape) + " to " + Shape.str(shape));
+            }
+            if (Shape.equal(shape, x.shape)) return x;
+            Tensor view = new Tensor(x.f, x.d, x.offset, shape.clone(), Shape.broadcastStrides(x.shape, x.strides, shape));
+            return Function.needsGrad(x) ? Function.record(view, new Expand(x)) : view;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            return new Tensor[] {BinaryOp.unbroadcast(dOut, inShape)};
+        }
+    }
+
+    /** Joins tensors along an existing axis. */
+    static final class Concat extends Function {
+        private final int axis;
+        private final int[] sizes;
+
+        private Concat(Tensor[] xs, int axis, int[] sizes) {
+            super(xs);
+            this.axis = axis;
+            this.sizes = sizes;
+        }
+
+        static Tensor apply(int axis, Tensor... xs) {
+            if (xs.length == 0) throw new IllegalArgumentException("concat needs at least one tensor");
+            Tensor first = xs[0];
+            int ax = Shape.axis(axis, first.rank());
+            int[] shape = first.shape.clone();
+            int[] sizes = new int[xs.length];
+            int total = 0;
+            for (int i = 0; i < xs.length; i++) {
+                Tensor t = xs[i];
+                boolean ok = t.rank() == first.rank() && t.dtype == first.dtype;
+                for (int d = 0; ok && d < shape.length; d++) ok = d == ax || t.shape[d] == shape[d];
+                if (!ok) {
+                    throw new IllegalArgumentException("concat along axis " + axis + ": tensor " + i + " has shape " + Shape.str(t.shape)
+                            + " but tensor 0 has " + Shape.str(first.shape) + "; all dimensions but the axis must match");
+                }
+                sizes[i] = t.shape[ax];
+                total += sizes[i];
+            }
+            shape[ax] = total;
+            Tensor out = Tensor.zeros(first.dtype, shape);
+            int at = 0;
+            for (int i = 0; i < xs.length; i++) {
+                copyInto(xs[i], Slice.apply(out, ax, at, at + sizes[i]));
+                at += sizes[i];
+            }
+            return Function.needsGrad(xs) ? Function.record(out, new Concat(xs, ax, sizes)) : out;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            Tensor[] d = new Tensor[sizes.length];
+            int at = 0;
+            for (int i = 0; i < sizes.length; i++) {
+                if (wants(i)) d[i] = dOut.slice(axis, at, at + sizes[i]);
+                at += sizes[i];
+            }
+            return d;
+        }
+    }
+}

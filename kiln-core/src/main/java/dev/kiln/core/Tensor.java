@@ -1,0 +1,536 @@
+package dev.kiln.core;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Locale;
+import dev.kiln.core.kernel.BinaryKind;
+import dev.kiln.core.kernel.UnaryKind;
+
+/**
+ * An n-dimensional array of float32 (or float64, for gradient checks) with reverse-mode autodiff.
+ *
+ * <p>Storage is a plain array shared between views: {@link #reshape}, {@link #transpose}, {@link #permute}
+ * and {@link #slice} return views where the layout allows, copying only when it must. Every op that
+ * takes a tensor requiring gradients records a {@link Function} so that {@link #backward()} can walk the
+ * graph in reverse topological order (define-by-run, as in PyTorch).
+ *
+ * <p>Thread-safety: a tensor is not safe for concurrent mutation. Read-only use (inference under
+ * {@link Grad#noGrad}) of shared parameter tensors from many threads is safe.
+ */
+public final class Tensor {
+    final DType dtype;
+    final float[] f;   // FLOAT32 storage, null otherwise
+    final double[] d;  // FLOAT64 storage, null otherwise
+    final int offset;
+    final int[] shape;
+    final int[] strides;
+
+    private boolean requiresGrad;
+    private Tensor grad;
+    Function creator;   // the op that produced this tensor, null for leaves and untracked results
+    private String name;
+
+    Tensor(float[] f, double[] d, int offset, int[] shape, int[] strides) {
+        this.dtype = f != null ? DType.FLOAT32 : DType.FLOAT64;
+        this.f = f;
+        this.d = d;
+        this.offset = offset;
+        this.shape = shape;
+        this.strides = strides;
+    }
+
+    // ---------------------------------------------------------------- factories
+
+    /** Wraps {@code data} (not copied) as a contiguous float32 tensor of the given shape. */
+    public static Tensor of(float[] data, int... shape) {
+        int n = Shape.size(shape);
+        if (n != data.length) {
+            throw new IllegalArgumentException("shape " + Shape.str(shape) + " needs " + n
+                    + " elements but the array has " + data.length);
+        }
+        return new Tensor(data, null, 0, shape.clone(), Shape.stridesOf(shape));
+    }
+
+    /** Wraps {@code data} (not copied) as a contiguous float64 tensor of the given shape. */
+    public static Tensor of(double[] data, int... shape) {
+        int n = Shape.size(shape);
+        if (n != data.length) {
+            throw new IllegalArgumentException("shape " + Shape.str(shape) + " needs " + n
+                    + " elements but the array has " + data.length);
+        }
+        return new Tensor(null, data, 0, shape.clone(), Shape.stridesOf(shape));
+    }
+
+    /** A float32 scalar (rank 0). */
+    public static Tensor scalar(float v) {
+        return of(new float[] {v});
+    }
+
+    public static Tensor zeros(int... shape) {
+        return zeros(DType.FLOAT32, shape);
+    }
+
+    public static Tensor zeros(DType dtype, int... shape) {
+        int n = Shape.size(shape);
+        return dtype == DType.FLOAT32 ? of(new float[n], shape) : of(new double[n], shape);
+    }
+
+    public static Tensor full(float value, int... shape) {
+        float[] a = new float[Shape.size(shape)];
+        Arrays.fill(a, value);
+        return of(a, shape);
+    }
+
+    public static Tensor ones(int... shape) {
+        return full(1f, shape);
+    }
+
+    /** Uniform in [lo, hi) from the given random source. */
+    public static Tensor uniform(Rng rng, float lo, float hi, int... shape) {
+        float[] a = new float[Shape.size(shape)];
+        for (int i = 0; i < a.length; i++) a[i] = (float) rng.uniform(lo, hi);
+        return of(a, shape);
+    }
+
+    /** Normal with the given mean and standard deviation from the given random source. */
+    public static Tensor normal(Rng rng, float mean, float std, int... shape) {
+        float[] a = new float[Shape.size(shape)];
+        for (int i = 0; i < a.length; i++) a[i] = (float) (mean + std * rng.normal());
+        return of(a, shape);
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    /** Size of one dimension; negative axes count from the end. */
+    public int shape(int axis) {
+        return shape[Shape.axis(axis, shape.length)];
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public int size() {
+        return Shape.size(shape);
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** True when elements are laid out row-major without gaps (the storage may still start at an offset). */
+    public boolean isContiguous() {
+        int expected = 1;
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] != 1 && strides[i] != expected) return false;
+            expected *= shape[i];
+        }
+        return true;
+    }
+
+    /** An optional name, used in error messages and by models for parameters. */
+    public String name() {
+        return name;
+    }
+
+    public Tensor named(String name) {
+        this.name = name;
+        return this;
+    }
+
+    // ---------------------------------------------------------------- element access (slow, for tests and tools)
+
+    /** Element at a multi-index, widened to double. */
+    public double get(int... index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("index of rank " + index.length + " for tensor of shape " + Shape.str(shape));
+        }
+        int p = offset;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape[i]) {
+                throw new IndexOutOfBoundsException("index " + Arrays.toString(index) + " out of bounds for shape " + Shape.str(shape));
+            }
+            p += index[i] * strides[i];
+        }
+        return f != null ? f[p] : d[p];
+    }
+
+    /** The value of a one-element tensor. */
+    public float item() {
+        if (size() != 1) throw new IllegalStateException("item() needs a one-element tensor, got shape " + Shape.str(shape));
+        return (float) (f != null ? f[offset] : d[offset]);
+    }
+
+    /** A fresh row-major float copy of the elements. */
+    public float[] toFloatArray() {
+        Tensor c = contiguous();
+        float[] out = new float[c.size()];
+        if (c.f != null) System.arraycopy(c.f, c.offset, out, 0, out.length);
+        else for (int i = 0; i < out.length; i++) out[i] = (float) c.d[c.offset + i];
+        return out;
+    }
+
+    /** A fresh row-major double copy of the elements. */
+    public double[] toDoubleArray() {
+        Tensor c = contiguous();
+        double[] out = new double[c.size()];
+        if (c.d != null) System.arraycopy(c.d, c.offset, out, 0, out.length);
+        else for (int i = 0; i < out.length; i++) out[i] = c.f[c.offset + i];
+        return out;
+    }
+
+    /**
+     * The raw float32 storage of a contiguous tensor, for kernels and optimisers that update parameters in
+     * place. Writing to it bypasses autodiff: never touch a tensor the graph still needs.
+     */
+    public float[] rawFloats() {
+        if (f == null || offset != 0 || !isContiguous() || f.length != size()) {
+            throw new IllegalStateException("rawFloats() needs a float32 tensor that owns its whole storage; call contiguous().copy() first");
+        }
+        return f;
+    }
+
+    // ---------------------------------------------------------------- autodiff
+
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** Marks a leaf tensor as a parameter whose gradient {@link #backward()} should compute. */
+    public Tensor requiresGrad(boolean value) {
+        if (creator != null && !value) throw new IllegalStateException("cannot clear requiresGrad on a non-leaf tensor; use detach()");
+        this.requiresGrad = value;
+        return this;
+    }
+
+    /** The accumulated gradient, or null before any backward pass reached this tensor. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Clears the accumulated gradient (sets it to zero in place when present, avoiding garbage). */
+    public void zeroGrad() {
+        if (grad != null) grad.fillInPlace(0f);
+    }
+
+    /** A tensor sharing this one's storage but cut from the graph. */
+    public Tensor detach() {
+        return new Tensor(f, d, offset, shape, strides);
+    }
+
+    /** Back-propagates from a scalar (one-element) tensor, seeding its gradient with one. */
+    public void backward() {
+        if (size() != 1) {
+            throw new IllegalStateException("backward() without an argument needs a scalar; got shape " + Shape.str(shape)
+                    + ". Reduce it first (e.g. loss.mean()) or pass the upstream gradient to backward(Tensor)");
+        }
+        backward(dtype == DType.FLOAT32 ? full(1f, shape) : of(new double[] {1.0}, shape));
+    }
+
+    /** Back-propagates with the given upstream gradient {@code dThis} of this tensor's shape. */
+    public void backward(Tensor dThis) {
+        if (!requiresGrad) throw new IllegalStateException("backward() on a tensor that does not require gradients");
+        if (!Shape.equal(dThis.shape, shape)) {
+            throw new IllegalArgumentException("upstream gradient shape " + Shape.str(dThis.shape) + " differs from tensor shape " + Shape.str(shape));
+        }
+        List<Tensor> order = topologicalOrder();
+        IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>();
+        grads.put(this, dThis);
+        Grad.noGrad(() -> {
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Tensor t = order.get(i);
+                Tensor g = grads.remove(t);
+                if (g == null) continue;
+                if (t.creator == null) {
+                    t.accumulateGrad(g);
+                    continue;
+                }
+                Tensor[] inputs = t.creator.inputs;
+                Tensor[] dInputs = t.creator.backward(g);
+                for (int k = 0; k < inputs.length; k++) {
+                    Tensor in = inputs[k];
+                    if (in == null || !in.requiresGrad || dInputs[k] == null) continue;
+                    Tensor dIn = dInputs[k];
+                    if (!Shape.equal(dIn.shape, in.shape)) {
+                        throw new IllegalStateException(t.creator.getClass().getSimpleName() + " produced gradient of shape "
+                                + Shape.str(dIn.shape) + " for input of shape " + Shape.str(in.shape));
+                    }
+                    Tensor prev = grads.get(in);
+                    grads.put(in, prev == null ? dIn : prev.add(dIn));
+                }
+            }
+        });
+    }
+
+    private List<Tensor> topologicalOrder() {
+        List<Tensor> order = new ArrayList<>();
+        IdentityHashMap<Tensor, Boolean> seen = new IdentityHashMap<>();
+        ArrayDeque<Tensor> stack = new ArrayDeque<>();
+        ArrayDeque<Integer> next = new ArrayDeque<>();
+        stack.push(this);
+        next.push(0);
+        seen.put(this, Boolean.TRUE);
+        while (!stack.isEmpty()) {
+            Tensor t = stack.peek();
+            int k = next.pop();
+            Tensor[] inputs = t.creator == null ? new Tensor[0] : t.creator.inputs;
+            if (k < inputs.length) {
+                next.push(k + 1);
+                Tensor in = inputs[k];
+                if (in != null && in.requiresGrad && seen.put(in, Boolean.TRUE) == null) {
+                    stack.push(in);
+                    next.push(0);
+                }
+            } else {
+                stack.pop();
+                order.add(t);
+            }
+        }
+        return order;
+    }
+
+    private void accumulateGrad(Tensor g) {
+        if (grad == null) {
+            grad = g.dtype == dtype && g.isContiguous() && g.offset == 0 && g.storageLength() == g.size() && g.creator == null
+                    ? g : g.copy();
+            if (grad.dtype != dtype) grad = grad.to(dtype);
+        } else {
+            grad.addInPlace(g);
+        }
+    }
+
+    int storageLength() {
+        return f != null ? f.length : d.length;
+    }
+
+    // ---------------------------------------------------------------- conversions and in-place helpers
+
+    /** A contiguous tensor with the same elements: this one if already contiguous, else a copy (tracked). */
+    public Tensor contiguous() {
+        return isContiguous() ? this : Movement.copy(this);
+    }
+
+    /** A fresh contiguous copy that owns its storage (tracked by autodiff). */
+    public Tensor copy() {
+        return Movement.copy(this);
+    }
+
+    /** The same values in another element type (not tracked by autodiff). */
+    public Tensor to(DType target) {
+        if (target == dtype) return this;
+        return target == DType.FLOAT32 ? of(toFloatArray(), shape) : of(toDoubleArray(), shape);
+    }
+
+    /** Sets every element to {@code value}. In place: never call it on a tensor the graph still needs. */
+    public Tensor fillInPlace(float value) {
+        Tensor c = this;
+        if (!isContiguous()) throw new IllegalStateException("fillInPlace needs a contiguous tensor");
+        int n = size();
+        if (f != null) Arrays.fill(c.f, offset, offset + n, value);
+        else Arrays.fill(c.d, offset, offset + n, value);
+        return this;
+    }
+
+    /** {@code this += other} (same shape). In place: never call it on a tensor the graph still needs. */
+    public Tensor addInPlace(Tensor other) {
+        if (!Shape.equal(shape, other.shape)) {
+            throw new IllegalArgumentException("addInPlace: shape " + Shape.str(other.shape) + " into " + Shape.str(shape));
+        }
+        if (!isContiguous()) throw new IllegalStateException("addInPlace needs a contiguous destination");
+        Tensor o = other.contiguous();
+        int n = size();
+        if (f != null && o.f != null) dev.kiln.core.kernel.Elementwise.addInPlace(f, offset, o.f, o.offset, n);
+        else for (int i = 0; i < n; i++) set(offset + i, valueAt(offset + i) + o.valueAt(o.offset + i));
+        return this;
+    }
+
+    double valueAt(int p) {
+        return f != null ? f[p] : d[p];
+    }
+
+    void set(int p, double v) {
+        if (f != null) f[p] = (float) v;
+        else d[p] = v;
+    }
+
+    // ---------------------------------------------------------------- element-wise ops
+
+    public Tensor add(Tensor o) { return BinaryOp.apply(BinaryKind.ADD, this, o); }
+
+    public Tensor sub(Tensor o) { return BinaryOp.apply(BinaryKind.SUB, this, o); }
+
+    public Tensor mul(Tensor o) { return BinaryOp.apply(BinaryKind.MUL, this, o); }
+
+    public Tensor div(Tensor o) { return BinaryOp.apply(BinaryKind.DIV, this, o); }
+
+    /** Element-wise power with broadcasting. */
+    public Tensor pow(Tensor o) { return BinaryOp.apply(BinaryKind.POW, this, o); }
+
+    /** Element-wise maximum of two tensors (not a reduction; see {@link #max(int, boolean)}). */
+    public Tensor maximum(Tensor o) { return BinaryOp.apply(BinaryKind.MAX, this, o); }
+
+    public Tensor minimum(Tensor o) { return BinaryOp.apply(BinaryKind.MIN, this, o); }
+
+    public Tensor add(float v) { return add(scalarLike(v)); }
+
+    public Tensor sub(float v) { return sub(scalarLike(v)); }
+
+    public Tensor mul(float v) { return mul(scalarLike(v)); }
+
+    public Tensor div(float v) { return div(scalarLike(v)); }
+
+    public Tensor pow(float v) { return pow(scalarLike(v)); }
+
+    /** A rank-0 tensor of this tensor's dtype. */
+    public Tensor scalarLike(double v) {
+        return dtype == DType.FLOAT32 ? scalar((float) v) : of(new double[] {v});
+    }
+
+    public Tensor neg() { return map(UnaryKind.NEG); }
+
+    public Tensor exp() { return map(UnaryKind.EXP); }
+
+    public Tensor log() { return map(UnaryKind.LOG); }
+
+    public Tensor sqrt() { return map(UnaryKind.SQRT); }
+
+    public Tensor abs() { return map(UnaryKind.ABS); }
+
+    public Tensor relu() { return map(UnaryKind.RELU); }
+
+    public Tensor sigmoid() { return map(UnaryKind.SIGMOID); }
+
+    public Tensor tanh() { return map(UnaryKind.TANH); }
+
+    public Tensor square() { return mul(this); }
+
+    Tensor map(UnaryKind kind) { return UnaryOp.apply(kind, this); }
+
+    /** {@code cond ? a : b} element-wise; {@code cond} is non-zero for true and is not differentiated. */
+    public static Tensor where(Tensor cond, Tensor a, Tensor b) { return Where.apply(cond, a, b); }
+
+    // ---------------------------------------------------------------- reductions
+
+    /** Sum of all elements (a scalar). */
+    public Tensor sum() { return Reduce.Sum.apply(this, null, false); }
+
+    public Tensor sum(int axis, boolean keepDims) { return Reduce.Sum.apply(this, new int[] {axis}, keepDims); }
+
+    public Tensor sum(int[] axes, boolean keepDims) { return Reduce.Sum.apply(this, axes, keepDims); }
+
+    /** Mean of all elements (a scalar). */
+    public Tensor mean() { return sum().div(Math.max(1, size())); }
+
+    public Tensor mean(int axis, boolean keepDims) { return sum(axis, keepDims).div(shape(axis)); }
+
+    public Tensor mean(int[] axes, boolean keepDims) {
+        int n = 1;
+        for (int a : axes) n *= shape(a);
+        return sum(axes, keepDims).div(n);
+    }
+
+    /** Maximum of all elements (a scalar). */
+    public Tensor max() { return Reduce.Max.apply(this, null, false); }
+
+    public Tensor max(int axis, boolean keepDims) { return Reduce.Max.apply(this, new int[] {axis}, keepDims); }
+
+    /** Index of the maximum along the last axis, per row (no gradient). Handy for class predictions. */
+    public int[] argmaxLastAxis() {
+        Tensor c = contiguous();
+        int n = shape.length == 0 ? 1 : shape[shape.length - 1];
+        int rows = n == 0 ? 0 : c.size() / n;
+        int[] out = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            double bv = c.valueAt(c.offset + r * n);
+            for (int j = 1; j < n; j++) {
+                double v = c.valueAt(c.offset + r * n + j);
+                if (v > bv) { bv = v; best = j; }
+            }
+            out[r] = best;
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- composites
+
+    /** Softmax along {@code axis}, stabilised by subtracting the (constant) maximum. */
+    public Tensor softmax(int axis) {
+        Tensor e = sub(max(axis, true).detach()).exp();
+        return e.div(e.sum(axis, true));
+    }
+
+    /** log(softmax(x)) along {@code axis}, computed as x - max - log Σ exp(x - max) so it never overflows. */
+    public Tensor logSoftmax(int axis) {
+        Tensor shifted = sub(max(axis, true).detach());
+        return shifted.sub(shifted.exp().sum(axis, true).log());
+    }
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /** Matrix product over the last two dimensions, batch dimensions broadcast. */
+    public Tensor matmul(Tensor o) { return MatMul.apply(this, o); }
+
+    // ---------------------------------------------------------------- movement
+
+    /** Same elements in a new shape (one dimension may be -1); a view when contiguous. */
+    public Tensor reshape(int... newShape) { return Movement.Reshape.apply(this, newShape); }
+
+    /** Untracked reshape of a fresh contiguous result (internal). */
+    Tensor viewAs(int[] newShape) {
+        return new Tensor(f, d, offset, newShape, Shape.stridesOf(newShape));
+    }
+
+    /** Reorders dimensions as a view. */
+    public Tensor permute(int... dims) { return Movement.Permute.apply(this, dims); }
+
+    /** Swaps two dimensions as a view. */
+    public Tensor transpose(int a, int b) {
+        int[] dims = new int[rank()];
+        for (int i = 0; i < dims.length; i++) dims[i] = i;
+        int x = Shape.axis(a, rank()), y = Shape.axis(b, rank());
+        dims[x] = y;
+        dims[y] = x;
+        return permute(dims);
+    }
+
+    /** Elements {@code start} (inclusive) to {@code end} (exclusive) along {@code axis}, as a view. */
+    public Tensor slice(int axis, int start, int end) { return Movement.Slice.apply(this, axis, start, end); }
+
+    /** Broadcasts to a larger shape as a view (stride 0 along expanded dimensions). */
+    public Tensor expand(int... newShape) { return Movement.Expand.apply(this, newShape); }
+
+    /** Joins tensors along an axis. */
+    public static Tensor concat(int axis, Tensor... xs) { return Movement.Concat.apply(axis, xs); }
+
+    /** Selects entries {@code indices} along {@code axis} (embedding lookup is {@code table.indexSelect(0, ids)}). */
+    public Tensor indexSelect(int axis, int[] indices) { return Gather.IndexSelect.apply(this, axis, indices); }
+
+    /** One element along {@code axis} per position of the other axes; the axis is removed. */
+    public Tensor gatherAlong(int axis, int[] indices) { return Gather.Along.apply(this, axis, indices); }
+
+    // ---------------------------------------------------------------- printing
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Tensor").append(Shape.str(shape));
+        if (dtype != DType.FLOAT32) sb.append(' ').append(dtype);
+        if (requiresGrad) sb.append(" requiresGrad");
+        if (name != null) sb.append(" '").append(name).append('\'');
+        int n = size();
+        if (n <= 16) {
+            double[] v = toDoubleArray();
+            sb.append(" [");
+            for (int i = 0; i < v.length; i++) sb.append(i > 0 ? ", " : "").append(String.format(Locale.ROOT, "%.5g", v[i]));
+            sb.append(']');
+        }
+        return sb.toString();
+    }
+}

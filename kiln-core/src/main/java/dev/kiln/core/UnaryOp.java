@@ -1,0 +1,45 @@
+package dev.kiln.core;
+
+import dev.kiln.core.kernel.Buf;
+import dev.kiln.core.kernel.Elementwise;
+import dev.kiln.core.kernel.ScalarKernels;
+import dev.kiln.core.kernel.UnaryKind;
+
+/** y = f(x) element-wise; forward and, per function, the derivative side by side. */
+final class UnaryOp extends Function {
+    private final UnaryKind kind;
+    private final Tensor x;
+    private final Tensor y;
+
+    private UnaryOp(UnaryKind kind, Tensor x, Tensor y) {
+        super(x);
+        this.kind = kind;
+        this.x = x;
+        this.y = y;
+    }
+
+    static Tensor apply(UnaryKind kind, Tensor x) {
+        Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+        Tensor y = Tensor.zeros(x.dtype, x.shape);
+        int n = y.size();
+        if (xc.f != null) Elementwise.unary(kind, xc.f, xc.offset, y.f, 0, n);
+        else ScalarKernels.unary(kind, Buf.of(xc.d), xc.offset, 1, Buf.of(y.d), 0, 1, n);
+        return Function.needsGrad(x) ? Function.record(y, new UnaryOp(kind, x, y)) : y;
+    }
+
+    @Override
+    protected Tensor[] backward(Tensor dY) {
+        Tensor dX = switch (kind) {
+            case NEG -> dY.neg();
+            case EXP -> dY.mul(y);                                   // d e^x = e^x
+            case LOG -> dY.div(x);                                   // d ln x = 1/x
+            case SQRT -> dY.div(y.mul(2f));                          // d √x = 1/(2√x)
+            case ABS -> dY.mul(x.map(UnaryKind.SIGN));
+            case RELU -> dY.mul(x.map(UnaryKind.STEP));
+            case SIGMOID -> dY.mul(y.mul(y.neg().add(1f)));          // σ(1-σ)
+            case TANH -> dY.mul(y.mul(y).neg().add(1f));             // 1 - tanh²
+            case SIGN, STEP -> null;                                 // piecewise constant
+        };
+        return new Tensor[] {dX};
+    }
+}

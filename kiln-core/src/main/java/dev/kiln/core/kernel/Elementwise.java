@@ -1,0 +1,132 @@
+package dev.kiln.core.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fast float32 element-wise kernels (Vector API, species chosen by the JIT for this CPU). Inner loops are
+ * contiguous; a broadcast operand (stride 0) is read once. Twin: {@link ScalarKernels}.
+ */
+public final class Elementwise {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private Elementwise() {}
+
+    public static void unary(UnaryKind k, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        switch (k) {
+            case RELU -> {
+                for (; i < upper; i += S.length()) FloatVector.fromArray(S, x, xo + i).max(0f).intoArray(y, yo + i);
+            }
+            case NEG -> {
+                for (; i < upper; i += S.length()) FloatVector.fromArray(S, x, xo + i).neg().intoArray(y, yo + i);
+            }
+            case ABS -> {
+                for (; i < upper; i += S.length()) FloatVector.fromArray(S, x, xo + i).abs().intoArray(y, yo + i);
+            }
+            case SQRT -> {
+                for (; i < upper; i += S.length()) FloatVector.fromArray(S, x, xo + i).sqrt().intoArray(y, yo + i);
+            }
+            case EXP -> {
+                for (; i < upper; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.EXP).intoArray(y, yo + i);
+            }
+            case LOG -> {
+                for (; i < upper; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i);
+            }
+            case TANH -> {
+                for (; i < upper; i += S.length()) FloatVector.fromArray(S, x, xo + i).lanewise(VectorOperators.TANH).intoArray(y, yo + i);
+            }
+            case STEP -> {
+                for (; i < upper; i += S.length()) {
+                    FloatVector v = FloatVector.fromArray(S, x, xo + i);
+                    FloatVector.zero(S).blend(1f, v.compare(VectorOperators.GT, 0f)).intoArray(y, yo + i);
+                }
+            }
+            default -> { } // SIGMOID, SIGN: scalar loop below (sigmoid needs the stable two-sided form)
+        }
+        for (; i < n; i++) y[yo + i] = (float) k.apply(x[xo + i]);
+    }
+
+    /** out = a (op) b over n elements; {@code sa}/{@code sb} are 1 (contiguous) or 0 (broadcast scalar). */
+    public static void binary(BinaryKind k, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int n) {
+        if (k == BinaryKind.POW || k == BinaryKind.EQ || k == BinaryKind.GT) {
+            for (int i = 0; i < n; i++) out[oo + i] = (float) k.apply(a[ao + i * sa], b[bo + i * sb]);
+            return;
+        }
+        VectorOperators.Binary op = switch (k) {
+            case ADD -> VectorOperators.ADD;
+            case SUB -> VectorOperators.SUB;
+            case MUL -> VectorOperators.MUL;
+            case DIV -> VectorOperators.DIV;
+            case MAX -> VectorOperators.MAX;
+            case MIN -> VectorOperators.MIN;
+            default -> throw new AssertionError(k);
+        };
+        int i = 0;
+        int upper = S.loopBound(n);
+        if (sa == 1 && sb == 1) {
+            for (; i < upper; i += S.length()) {
+                FloatVector.fromArray(S, a, ao + i).lanewise(op, FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+        } else if (sa == 1) {
+            FloatVector bv = FloatVector.broadcast(S, b[bo]);
+            for (; i < upper; i += S.length()) FloatVector.fromArray(S, a, ao + i).lanewise(op, bv).intoArray(out, oo + i);
+        } else if (sb == 1) {
+            FloatVector av = FloatVector.broadcast(S, a[ao]);
+            for (; i < upper; i += S.length()) av.lanewise(op, FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) out[oo + i] = (float) k.apply(a[ao + i * sa], b[bo + i * sb]);
+    }
+
+    /** y += x over n contiguous elements. */
+    public static void addInPlace(float[] y, int yo, float[] x, int xo, int n) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, y, yo + i).add(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += x[xo + i];
+    }
+
+    /** Sum of n contiguous elements (float lanes, summed pairwise across lanes). */
+    public static float sum(float[] x, int xo, int n) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        FloatVector acc = FloatVector.zero(S);
+        for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, xo + i));
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[xo + i];
+        return s;
+    }
+
+    /** Max of n contiguous elements (NaN if any is NaN). */
+    public static float max(float[] x, int xo, int n) {
+        float m = Float.NEGATIVE_INFINITY;
+        int i = 0;
+        int upper = S.loopBound(n);
+        if (upper > 0) {
+            FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+            for (; i < upper; i += S.length()) acc = acc.max(FloatVector.fromArray(S, x, xo + i));
+            m = acc.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) m = Math.max(m, x[xo + i]);
+        return m;
+    }
+
+    /** out = max(out, x) element-wise over n contiguous elements. */
+    public static void maxInPlace(float[] out, int oo, float[] x, int xo, int n) {
+        int i = 0;
+        int upper = S.loopBound(n);
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, out, oo + i).max(FloatVector.fromArray(S, x, xo + i)).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) out[oo + i] = Math.max(out[oo + i], x[xo + i]);
+    }
+
+    static VectorMask<Float> tail(int i, int n) {
+        return S.indexInRange(i, n);
+    }
+}
