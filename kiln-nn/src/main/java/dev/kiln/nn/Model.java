@@ -1,0 +1,224 @@
+package dev.kiln.nn;
+
+import dev.kiln.core.Grad;
+import dev.kiln.core.Rng;
+import dev.kiln.core.Shape;
+import dev.kiln.core.Tensor;
+import dev.kiln.data.Dataset;
+import dev.kiln.nn.callbacks.Callback;
+import dev.kiln.nn.layers.CallContext;
+import dev.kiln.nn.layers.Layer;
+import dev.kiln.nn.losses.Loss;
+import dev.kiln.nn.optimizers.Optimizer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A trainable network: Keras's compile / fit / evaluate / predict / summary on top of {@link #call}.
+ * Subclasses define the graph ({@link Sequential}); training is one loop ({@link TrainingLoop}) shared by all.
+ *
+ * <p>Thread-safety: {@link #predict} may be called from many threads at once on a built model that is not
+ * training; everything else is single-threaded.
+ */
+public abstract class Model {
+    private Optimizer optimizer;
+    private Loss loss;
+    private boolean trackAccuracy;
+    private long seed = 42;
+    private Map<String, String> provenance = Map.of();
+
+    /** Forward pass on a batch. */
+    public abstract Tensor call(Tensor x, CallContext ctx);
+
+    /** Layers in execution order. */
+    public abstract List<Layer> layers();
+
+    /** Input shape without the batch dimension, or null before the model is built. */
+    public abstract int[] inputShape();
+
+    /** Builds every layer for inputs of {@code inputShape} (no batch dimension), creating weights from the seed. */
+    public abstract Model build(int... inputShape);
+
+    public boolean isBuilt() {
+        return inputShape() != null;
+    }
+
+    /** Output shape without the batch dimension. */
+    public int[] outputShape() {
+        int[] s = inputShape();
+        if (s == null) throw new IllegalStateException("model is not built yet: call build(inputShape) or fit first");
+        for (Layer l : layers()) s = l.outputShape(s);
+        return s;
+    }
+
+    /** Seed for weight initialisation (before building) — one seed fixes a run. */
+    public Model seed(long seed) {
+        this.seed = seed;
+        return this;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    protected Rng initRng() {
+        return new Rng(seed);
+    }
+
+    /** Chooses the optimiser, the loss and the metrics ({@code "accuracy"} is the one supported so far). */
+    public Model compile(Optimizer optimizer, Loss loss, String... metrics) {
+        this.optimizer = optimizer;
+        this.loss = loss;
+        this.trackAccuracy = false;
+        for (String m : metrics) {
+            if (m.equalsIgnoreCase("accuracy") || m.equalsIgnoreCase("acc")) {
+                if (!loss.isClassification()) throw new IllegalArgumentException("metric 'accuracy' needs a classification loss, not " + loss.keras());
+                trackAccuracy = true;
+            } else {
+                throw new IllegalArgumentException("unknown metric '" + m + "'; supported: accuracy (precision/recall/F1 come from Evaluation)");
+            }
+        }
+        return this;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    public boolean tracksAccuracy() {
+        return trackAccuracy;
+    }
+
+    /** Trains on {@code train}; see {@link FitOptions} for Keras-like settings. */
+    public History fit(Dataset train, FitOptions options, Callback... callbacks) {
+        requireCompiled("fit");
+        if (!isBuilt()) {
+            seed(options.seed());
+            build(train.sampleShape());
+        }
+        return new TrainingLoop(this, train, options, List.of(callbacks)).run();
+    }
+
+    /** Loss (and accuracy when tracked) over a whole dataset, in inference mode. */
+    public Map<String, Double> evaluate(Dataset data) {
+        return evaluate(data, 256);
+    }
+
+    public Map<String, Double> evaluate(Dataset data, int batchSize) {
+        requireCompiled("evaluate");
+        double lossSum = 0;
+        long correct = 0;
+        int seen = 0;
+        for (Dataset.Batch b : data.batches(batchSize, false, null)) {
+            Tensor pred = Grad.noGrad(() -> call(b.x(), CallContext.inference()));
+            Tensor target = TrainingLoop.targets(loss, b.y(), pred);
+            lossSum += loss.compute(pred, target).item() * b.y().length;
+            if (trackAccuracy) correct += TrainingLoop.correct(loss, pred, b.y());
+            seen += b.y().length;
+        }
+        Map<String, Double> out = new LinkedHashMap<>();
+        out.put("loss", seen == 0 ? Double.NaN : lossSum / seen);
+        if (trackAccuracy) out.put("accuracy", seen == 0 ? Double.NaN : (double) correct / seen);
+        return out;
+    }
+
+    /** Outputs for a batch of inputs (B, ...inputShape), computed in chunks of 256 without recording gradients. */
+    public Tensor predict(Tensor x) {
+        if (!isBuilt()) throw new IllegalStateException("model is not built: train it, load it, or call build(inputShape) first");
+        int n = x.shape(0);
+        int chunk = 256;
+        if (n <= chunk) return Grad.noGrad(() -> call(x, CallContext.inference()));
+        List<Tensor> parts = new ArrayList<>();
+        for (int i = 0; i < n; i += chunk) {
+            Tensor part = x.slice(0, i, Math.min(n, i + chunk));
+            parts.add(Grad.noGrad(() -> call(part, CallContext.inference())));
+        }
+        return Tensor.concat(0, parts.toArray(Tensor[]::new));
+    }
+
+    /** Class ids predicted for a batch: argmax over the last axis, or threshold 0.5 (logit 0) for one output. */
+    public int[] predictClasses(Tensor x) {
+        Tensor p = predict(x);
+        if (p.shape(-1) > 1) return p.argmaxLastAxis();
+        float threshold = loss != null && loss.fromLogits() ? 0f : 0.5f;
+        float[] v = p.toFloatArray();
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) out[i] = v[i] > threshold ? 1 : 0;
+        return out;
+    }
+
+    /** Every trainable parameter by its full name ({@code dense_1.kernel}), in layer order. */
+    public Map<String, Tensor> parameters() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Layer l : layers()) for (var e : l.parameters().entrySet()) out.put(l.name() + "." + e.getKey(), e.getValue());
+        return out;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (Layer l : layers()) n += l.parameterCount();
+        return n;
+    }
+
+    /** Writes the model (architecture, weights, compile settings, provenance) atomically to a {@code .kiln} file. */
+    public void save(java.nio.file.Path file) throws java.io.IOException {
+        dev.kiln.nn.io.ModelFile.save(this, file);
+    }
+
+    /** Reads a {@code .kiln} file; it predicts bit-identically to the model that was saved. */
+    public static Model load(java.nio.file.Path file) throws java.io.IOException {
+        return dev.kiln.nn.io.ModelFile.load(file);
+    }
+
+    /** Provenance strings recorded with the model (Kiln version, JDK, seed, data hash, ...). */
+    public Map<String, String> provenance() {
+        return provenance;
+    }
+
+    public void provenance(Map<String, String> p) {
+        this.provenance = Map.copyOf(p);
+    }
+
+    /** A Keras-style table of layers, output shapes and parameter counts. */
+    public String summary() {
+        int[] shape = inputShape();
+        StringBuilder sb = new StringBuilder();
+        String rule = "-".repeat(66) + "\n";
+        sb.append("Model: \"").append(getClass().getSimpleName().toLowerCase(Locale.ROOT)).append("\"\n").append(rule);
+        sb.append(String.format(Locale.ROOT, "%-30s %-22s %12s%n", "Layer (type)", "Output Shape", "Param #"));
+        sb.append("=".repeat(66)).append('\n');
+        for (Layer l : layers()) {
+            String out = "?";
+            if (shape != null) {
+                shape = l.outputShape(shape);
+                out = "(None, " + Shape.str(shape).substring(1);
+                out = out.replace(",)", ")");
+            }
+            sb.append(String.format(Locale.ROOT, "%-30s %-22s %,12d%n", l.name() + " (" + l.typeName() + ")", out, l.parameterCount()));
+        }
+        sb.append("=".repeat(66)).append('\n');
+        sb.append(String.format(Locale.ROOT, "Total params: %,d (%s)%n", parameterCount(), bytes(parameterCount() * 4)));
+        sb.append(String.format(Locale.ROOT, "Trainable params: %,d%n", parameterCount()));
+        sb.append("Non-trainable params: 0\n").append(rule);
+        return sb.toString();
+    }
+
+    private static String bytes(long b) {
+        if (b < 1024) return b + " B";
+        if (b < 1024 * 1024) return String.format(Locale.ROOT, "%.2f KB", b / 1024.0);
+        return String.format(Locale.ROOT, "%.2f MB", b / (1024.0 * 1024));
+    }
+
+    private void requireCompiled(String what) {
+        if (optimizer == null || loss == null) {
+            throw new IllegalStateException(what + "() needs a compiled model: call compile(optimizer, loss, \"accuracy\") first");
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.kiln.nn;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Tensor;
+import dev.kiln.nn.layers.CallContext;
+import dev.kiln.nn.layers.Layer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** A plain stack of layers, each feeding the next (Keras {@code Sequential}). */
+public final class Sequential extends Model {
+    private final List<Layer> layers = new ArrayList<>();
+    private int[] inputShape;
+
+    public Sequential(Layer... layers) {
+        for (Layer l : layers) add(l);
+    }
+
+    /** Appends a layer; it is named {@code <type>_<n>} (e.g. {@code dense_2}) unless it has a name. */
+    public Sequential add(Layer layer) {
+        if (inputShape != null) throw new IllegalStateException("cannot add layers to a built model");
+        Map<String, Integer> counts = new HashMap<>();
+        Set<String> names = new HashSet<>();
+        for (Layer l : layers) {
+            names.add(l.name());
+            counts.merge(l.typeName(), 1, Integer::sum);
+        }
+        String base = layer.typeName().toLowerCase(Locale.ROOT);
+        int n = counts.getOrDefault(layer.typeName(), 0) + 1;
+        while (names.contains(base + "_" + n)) n++;
+        layer.nameIfUnset(base + "_" + n);
+        if (names.contains(layer.name())) throw new IllegalArgumentException("duplicate layer name '" + layer.name() + "'");
+        layers.add(layer);
+        return this;
+    }
+
+    @Override
+    public List<Layer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    @Override
+    public int[] inputShape() {
+        return inputShape == null ? null : inputShape.clone();
+    }
+
+    @Override
+    public Sequential build(int... shape) {
+        if (layers.isEmpty()) throw new IllegalStateException("a Sequential model needs at least one layer");
+        if (inputShape != null) {
+            if (!java.util.Arrays.equals(inputShape, shape)) {
+                throw new IllegalArgumentException("model already built for input " + dev.kiln.core.Shape.str(inputShape)
+                        + ", not " + dev.kiln.core.Shape.str(shape));
+            }
+            return this;
+        }
+        Rng rng = initRng();
+        int[] s = shape.clone();
+        for (Layer l : layers) {
+            l.build(s, rng);
+            s = l.outputShape(s);
+        }
+        inputShape = shape.clone();
+        return this;
+    }
+
+    @Override
+    public Tensor call(Tensor x, CallContext ctx) {
+        if (inputShape == null) build(java.util.Arrays.copyOfRange(x.shape(), 1, x.rank()));
+        Tensor h = x;
+        for (Layer l : layers) h = l.call(h, ctx);
+        return h;
+    }
+}

@@ -1,0 +1,171 @@
+package dev.kiln.nn;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Tensor;
+import dev.kiln.data.Dataset;
+import dev.kiln.nn.callbacks.Callback;
+import dev.kiln.nn.callbacks.ProgressBar;
+import dev.kiln.nn.callbacks.TerminateOnNaN;
+import dev.kiln.nn.callbacks.TrainingState;
+import dev.kiln.nn.layers.CallContext;
+import dev.kiln.nn.layers.Layer;
+import dev.kiln.nn.losses.Loss;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one training loop, readable top to bottom: for each batch, forward, loss, backward, step, zero
+ * gradients, metrics, callbacks; after each epoch, validation and callbacks. Everything else (progress,
+ * early stopping, checkpoints, logs) is a {@link Callback}.
+ */
+final class TrainingLoop {
+    private final Model model;
+    private final Dataset train;
+    private final Dataset validation;
+    private final FitOptions options;
+    private final List<Callback> callbacks = new ArrayList<>();
+    private final Rng rng;
+
+    TrainingLoop(Model model, Dataset data, FitOptions options, List<Callback> userCallbacks) {
+        this.model = model;
+        this.options = options;
+        this.rng = new Rng(options.seed());
+        if (options.validationData() != null) {
+            this.train = data;
+            this.validation = options.validationData();
+        } else if (options.validationSplit() > 0) {
+            Dataset.Split split = data.split(options.validationSplit(), rng.split());
+            this.train = split.train();
+            this.validation = split.validation();
+        } else {
+            this.train = data;
+            this.validation = null;
+        }
+        callbacks.add(new TerminateOnNaN());
+        callbacks.addAll(userCallbacks);
+        if (options.verbose()) callbacks.add(new ProgressBar(System.out));
+    }
+
+    History run() {
+        Loss loss = model.loss();
+        List<Tensor> params = new ArrayList<>(model.parameters().values());
+        int steps = (train.size() + options.batchSize() - 1) / options.batchSize();
+        TrainingState state = new TrainingState(model, model.optimizer(), options.epochs(), steps, train.size());
+        History history = new History();
+        Rng dropoutRng = rng.split();
+        Rng shuffleRng = rng.split();
+        model.provenance(Kiln.provenance(options.seed(), train.fingerprint()));
+        callbacks.forEach(c -> c.onTrainBegin(state));
+
+        for (int epoch = 0; epoch < options.epochs() && !state.stopRequested(); epoch++) {
+            for (Callback c : callbacks) c.onEpochBegin(epoch, state);
+            double lossSum = 0;
+            long correct = 0;
+            int seen = 0;
+            int batch = 0;
+            double lr = model.optimizer().learningRate();
+            for (Dataset.Batch b : train.batches(options.batchSize(), options.shuffle(), shuffleRng)) {
+                lr = model.optimizer().learningRate();
+                Tensor pred = model.call(b.x(), new CallContext(true, dropoutRng));        // (B, outputs)
+                Tensor target = targets(loss, b.y(), pred);
+                Tensor lossValue = loss.compute(pred, target, sampleWeights(b.y()));
+                Tensor objective = withRegularization(lossValue);
+                objective.backward();
+                model.optimizer().step(params);
+                for (Tensor p : params) p.zeroGrad();
+
+                int n = b.y().length;
+                lossSum += lossValue.item() * n;
+                if (model.tracksAccuracy()) correct += correct(loss, pred, b.y());
+                seen += n;
+                Map<String, Double> logs = logs(lossSum / seen, correct, seen, lr);
+                for (Callback c : callbacks) c.onBatchEnd(batch, logs, state);
+                batch++;
+                if (state.stopRequested()) break;
+            }
+            if (state.failed()) {
+                callbacks.forEach(c -> c.onTrainEnd(state));
+                throw new TrainingFailedException(state.stopReason() + " (epoch " + (epoch + 1) + ")");
+            }
+            Map<String, Double> logs = logs(lossSum / Math.max(1, seen), correct, seen, lr);
+            if (validation != null) {
+                for (var e : model.evaluate(validation).entrySet()) logs.put("val_" + e.getKey(), e.getValue());
+            }
+            history.add(logs);
+            for (Callback c : callbacks) c.onEpochEnd(epoch, logs, state);
+        }
+        history.stopReason(state.stopReason());
+        callbacks.forEach(c -> c.onTrainEnd(state));
+        return history;
+    }
+
+    private Map<String, Double> logs(double meanLoss, long correct, int seen, double lr) {
+        Map<String, Double> logs = new LinkedHashMap<>();
+        logs.put("loss", meanLoss);
+        if (model.tracksAccuracy()) logs.put("accuracy", seen == 0 ? 0 : (double) correct / seen);
+        logs.put("lr", lr);
+        return logs;
+    }
+
+    private Tensor withRegularization(Tensor lossValue) {
+        Tensor total = lossValue;
+        for (Layer l : model.layers()) {
+            Tensor r = l.regularization();
+            if (r != null) total = total.add(r);
+        }
+        return total;
+    }
+
+    private Tensor sampleWeights(int[] labels) {
+        if (options.classWeights().isEmpty()) return null;
+        float[] w = new float[labels.length];
+        for (int i = 0; i < w.length; i++) w[i] = options.classWeights().getOrDefault(labels[i], 1.0).floatValue();
+        return Tensor.of(w, w.length);
+    }
+
+    /**
+     * The target tensor a loss wants for integer labels: class ids for sparse losses, one-hot rows for
+     * categorical losses and multi-output regression, and 0/1 values shaped like the prediction otherwise.
+     */
+    static Tensor targets(Loss loss, int[] labels, Tensor pred) {
+        int b = labels.length;
+        float[] t;
+        if (loss.isSparse()) {
+            t = new float[b];
+            for (int i = 0; i < b; i++) t[i] = labels[i];
+            return Tensor.of(t, b);
+        }
+        int classes = pred.shape(-1);
+        if (pred.rank() == 2 && classes > 1) {
+            t = new float[b * classes];
+            for (int i = 0; i < b; i++) {
+                if (labels[i] < 0 || labels[i] >= classes) {
+                    throw new IllegalArgumentException("label " + labels[i] + " at batch position " + i + " is outside the model's " + classes + " outputs");
+                }
+                t[i * classes + labels[i]] = 1f;
+            }
+            return Tensor.of(t, b, classes);
+        }
+        t = new float[pred.size()];
+        for (int i = 0; i < b; i++) t[i] = labels[i];
+        return Tensor.of(t, pred.shape());
+    }
+
+    /** Number of correct class predictions in a batch. */
+    static long correct(Loss loss, Tensor pred, int[] labels) {
+        int[] predicted;
+        if (pred.shape(-1) > 1) {
+            predicted = pred.argmaxLastAxis();
+        } else {
+            float threshold = loss.fromLogits() ? 0f : 0.5f;
+            float[] v = pred.toFloatArray();
+            predicted = new int[v.length];
+            for (int i = 0; i < v.length; i++) predicted[i] = v[i] > threshold ? 1 : 0;
+        }
+        long c = 0;
+        for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) c++;
+        return c;
+    }
+}

@@ -1,0 +1,136 @@
+package dev.kiln.nn.layers;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Shape;
+import dev.kiln.core.Tensor;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The one abstract base of every layer. A layer is built lazily from the shape of its first input (the
+ * shape without the batch dimension, as in Keras), creating its parameters then; afterwards every input
+ * must have that shape, and a mismatch names the layer, the expected and the received shape.
+ *
+ * <p>Lifecycle: construct → {@link #build} (once, by the model) → {@link #call} any number of times.
+ * Thread-safety: after building, concurrent {@code call}s in inference mode are safe; training is
+ * single-threaded.
+ */
+public abstract class Layer {
+    private String name;
+    private int[] inputShape;  // without batch
+    private final Map<String, Tensor> params = new LinkedHashMap<>();
+
+    protected Layer(String name) {
+        this.name = name;
+    }
+
+    /** The layer's name ({@code dense_1}); models assign one when none was given. */
+    public final String name() {
+        return name;
+    }
+
+    /** Sets the name if none was given; used by models to number layers like Keras does. */
+    public final void nameIfUnset(String generated) {
+        if (name == null) name = generated;
+    }
+
+    /** A short type name used for automatic names and the model file ({@code Dense}). */
+    public abstract String typeName();
+
+    /** The serialisable configuration that rebuilds this layer (weights excluded). */
+    public abstract LayerConfig config();
+
+    public final boolean isBuilt() {
+        return inputShape != null;
+    }
+
+    /** Input shape without the batch dimension, or null before building. */
+    public final int[] inputShape() {
+        return inputShape == null ? null : inputShape.clone();
+    }
+
+    /** Creates parameters for inputs of {@code inputShape} (no batch dimension). Idempotent for the same shape. */
+    public final void build(int[] inputShape, Rng rng) {
+        if (this.inputShape != null) {
+            if (!Shape.equal(this.inputShape, inputShape)) throw shapeError(inputShape);
+            return;
+        }
+        int[] shape = inputShape.clone();
+        validateInput(shape);
+        createParameters(shape, rng);
+        this.inputShape = shape;
+    }
+
+    /** Checks a first input shape before parameters are created; throw with a helpful message. */
+    protected void validateInput(int[] inputShape) {}
+
+    /** Creates this layer's parameters (via {@link #addParameter}) for the given input shape. */
+    protected void createParameters(int[] inputShape, Rng rng) {}
+
+    /** Output shape without the batch dimension for an input shape without the batch dimension. */
+    public abstract int[] outputShape(int[] inputShape);
+
+    /** Applies the layer to a batch {@code x} of shape (B, ...inputShape). */
+    public final Tensor call(Tensor x, CallContext ctx) {
+        int[] s = x.shape();
+        if (s.length == 0) throw new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") got a scalar; it expects a batch");
+        int[] sample = Arrays.copyOfRange(s, 1, s.length);
+        if (inputShape == null) build(sample, ctx.rng());
+        else if (!Shape.equal(inputShape, sample)) throw shapeError(sample);
+        return forward(x, ctx);
+    }
+
+    /** The computation itself, for an input already checked against the built shape. */
+    protected abstract Tensor forward(Tensor x, CallContext ctx);
+
+    private IllegalArgumentException shapeError(int[] got) {
+        return new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") expects input of shape (batch, "
+                + Shape.str(inputShape).substring(1) + " but received (batch, " + Shape.str(got).substring(1)
+                + "; reshape the data or rebuild the model for the new input shape");
+    }
+
+    /** Registers a trainable parameter under a short name ({@code kernel}); returns it. */
+    protected final Tensor addParameter(String shortName, Tensor value) {
+        value.requiresGrad(true).named(name + "." + shortName);
+        params.put(shortName, value);
+        return value;
+    }
+
+    /**
+     * Replaces a parameter's tensor (same shape), e.g. with loaded weights or with a float64 copy for a
+     * gradient check. Layers read their parameters through {@link #parameter} so replacements take effect.
+     */
+    public final void setParameter(String shortName, Tensor value) {
+        Tensor old = params.get(shortName);
+        if (old == null) throw new IllegalArgumentException("layer '" + name + "' has no parameter '" + shortName + "'; it has " + params.keySet());
+        if (!Shape.equal(old.shape(), value.shape())) {
+            throw new IllegalArgumentException("parameter '" + name + "." + shortName + "' has shape " + Shape.str(old.shape())
+                    + ", the replacement has " + Shape.str(value.shape()));
+        }
+        params.put(shortName, value);
+    }
+
+    /** The current tensor of a parameter. */
+    protected final Tensor parameter(String shortName) {
+        return params.get(shortName);
+    }
+
+    /** Trainable parameters by short name, in creation order. */
+    public final Map<String, Tensor> parameters() {
+        return Collections.unmodifiableMap(params);
+    }
+
+    /** Regularisation penalty to add to the loss (zero tensor-free when none): null means none. */
+    public Tensor regularization() {
+        return null;
+    }
+
+    /** Number of scalar parameters. */
+    public final long parameterCount() {
+        long n = 0;
+        for (Tensor t : params.values()) n += t.size();
+        return n;
+    }
+}

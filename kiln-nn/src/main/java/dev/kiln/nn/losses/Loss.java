@@ -1,0 +1,137 @@
+package dev.kiln.nn.losses;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import dev.kiln.core.Shape;
+import dev.kiln.core.Tensor;
+
+/**
+ * Loss functions by their Keras names. Each computes per-sample losses (B,) from predictions (B, ...) and
+ * targets; {@link #compute} averages them, optionally weighting samples (class weights), as Keras's
+ * "sum over batch size" reduction does. Sparse losses take integer class ids stored in a float tensor (B,).
+ *
+ * <p>The {@code fromLogits} variants fold the softmax/sigmoid into the loss with log-sum-exp, which is
+ * stable for any logits; the probability variants clip to [1e-7, 1 - 1e-7] like Keras.
+ */
+public enum Loss {
+    MEAN_SQUARED_ERROR, MEAN_ABSOLUTE_ERROR,
+    BINARY_CROSSENTROPY, BINARY_CROSSENTROPY_FROM_LOGITS,
+    CATEGORICAL_CROSSENTROPY, CATEGORICAL_CROSSENTROPY_FROM_LOGITS,
+    SPARSE_CATEGORICAL_CROSSENTROPY, SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
+
+    private static final float EPS = 1e-7f;
+
+    /** Mean (optionally sample-weighted) loss over the batch, a scalar. {@code sampleWeights} may be null. */
+    public Tensor compute(Tensor predictions, Tensor targets, Tensor sampleWeights) {
+        Tensor perSample = perSample(predictions, targets);
+        if (sampleWeights == null) return perSample.mean();
+        return perSample.mul(sampleWeights).mean();
+    }
+
+    public Tensor compute(Tensor predictions, Tensor targets) {
+        return compute(predictions, targets, null);
+    }
+
+    /** Loss of each sample, shape (B,). */
+    public Tensor perSample(Tensor pred, Tensor target) {
+        int b = pred.shape(0);
+        return switch (this) {
+            case MEAN_SQUARED_ERROR -> meanOverFeatures(sameShape(pred, target).sub(target).square());
+            case MEAN_ABSOLUTE_ERROR -> meanOverFeatures(sameShape(pred, target).sub(target).abs());
+            case BINARY_CROSSENTROPY -> {
+                Tensor p = clip(sameShape(pred, target));
+                // -(t·log p + (1-t)·log(1-p))
+                yield meanOverFeatures(target.mul(p.log()).add(target.neg().add(1f).mul(p.neg().add(1f).log())).neg());
+            }
+            case BINARY_CROSSENTROPY_FROM_LOGITS -> {
+                Tensor z = sameShape(pred, target);
+                // max(z,0) - z·t + log(1 + e^-|z|): never overflows
+                Tensor zero = z.scalarLike(0);
+                yield meanOverFeatures(z.maximum(zero).sub(z.mul(target)).add(z.abs().neg().exp().add(1f).log()));
+            }
+            case CATEGORICAL_CROSSENTROPY -> {
+                Tensor p = sameShape(pred, target);
+                p = clip(p.div(p.sum(-1, true)));
+                yield target.mul(p.log()).sum(-1, false).neg();
+            }
+            case CATEGORICAL_CROSSENTROPY_FROM_LOGITS -> target.mul(sameShape(pred, target).logSoftmax(-1)).sum(-1, false).neg();
+            case SPARSE_CATEGORICAL_CROSSENTROPY -> {
+                Tensor p = clip(pred.div(pred.sum(-1, true)));
+                yield p.log().gatherAlong(-1, classIds(pred, target)).reshape(b, -1).mean(1, false).neg();
+            }
+            case SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS ->
+                pred.logSoftmax(-1).gatherAlong(-1, classIds(pred, target)).reshape(b, -1).mean(1, false).neg();
+        };
+    }
+
+    /** Whether predictions are class scores compared against class ids or one-hot targets (accuracy makes sense). */
+    public boolean isClassification() {
+        return this != MEAN_SQUARED_ERROR && this != MEAN_ABSOLUTE_ERROR;
+    }
+
+    public boolean isSparse() {
+        return this == SPARSE_CATEGORICAL_CROSSENTROPY || this == SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
+    }
+
+    public boolean isBinary() {
+        return this == BINARY_CROSSENTROPY || this == BINARY_CROSSENTROPY_FROM_LOGITS;
+    }
+
+    public boolean fromLogits() {
+        return name().endsWith("FROM_LOGITS");
+    }
+
+    private static Tensor meanOverFeatures(Tensor t) {
+        return t.rank() == 1 ? t : t.reshape(t.shape(0), -1).mean(1, false);
+    }
+
+    private static Tensor clip(Tensor p) {
+        return p.maximum(p.scalarLike(EPS)).minimum(p.scalarLike(1 - EPS));
+    }
+
+    private Tensor sameShape(Tensor pred, Tensor target) {
+        if (!Shape.equal(pred.shape(), target.shape())) {
+            throw new IllegalArgumentException(keras() + ": predictions have shape " + Shape.str(pred.shape()) + " but targets have "
+                    + Shape.str(target.shape()) + "; they must match"
+                    + (isClassification() && target.rank() == 1 ? " (for integer class labels use sparse_categorical_crossentropy)" : ""));
+        }
+        return pred;
+    }
+
+    private int[] classIds(Tensor pred, Tensor target) {
+        int expected = pred.size() / pred.shape(-1);
+        if (target.size() != expected) {
+            throw new IllegalArgumentException(keras() + ": predictions of shape " + Shape.str(pred.shape()) + " need " + expected
+                    + " integer class labels, got targets of shape " + Shape.str(target.shape())
+                    + (target.shape(-1) == pred.shape(-1) && target.rank() == pred.rank() ? " (one-hot targets: use categorical_crossentropy)" : ""));
+        }
+        float[] t = target.toFloatArray();
+        int classes = pred.shape(-1);
+        int[] ids = new int[t.length];
+        for (int i = 0; i < t.length; i++) {
+            int c = (int) t[i];
+            if (c != t[i] || c < 0 || c >= classes) {
+                throw new IllegalArgumentException(keras() + ": label " + t[i] + " at position " + i + " is not a class id in [0, " + classes
+                        + "); the model's last layer has " + classes + " outputs");
+            }
+            ids[i] = c;
+        }
+        return ids;
+    }
+
+    /** Keras name, e.g. {@code sparse_categorical_crossentropy_from_logits}. */
+    @JsonValue
+    public String keras() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    @JsonCreator
+    public static Loss parse(String name) {
+        String n = name.trim().toUpperCase(java.util.Locale.ROOT).replace('-', '_');
+        if (n.equals("MSE")) return MEAN_SQUARED_ERROR;
+        if (n.equals("MAE")) return MEAN_ABSOLUTE_ERROR;
+        for (Loss l : values()) if (l.name().equals(n)) return l;
+        throw new IllegalArgumentException("unknown loss '" + name + "'; use one of mse, mae, binary_crossentropy, categorical_crossentropy, "
+                + "sparse_categorical_crossentropy (each cross-entropy also with _from_logits)");
+    }
+}

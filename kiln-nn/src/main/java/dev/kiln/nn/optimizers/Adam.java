@@ -1,0 +1,62 @@
+package dev.kiln.nn.optimizers;
+
+/**
+ * Adam (Kingma & Ba 2015), and AdamW's decoupled weight decay (Loshchilov & Hutter 2019) when
+ * {@code weightDecay > 0}. Bias correction and epsilon as PyTorch: {@code p -= lr·m̂ / (√v̂ + ε)}.
+ * Defaults follow Keras: β1 0.9, β2 0.999, ε 1e-7.
+ */
+public final class Adam extends Optimizer {
+    private final double beta1;
+    private final double beta2;
+    private final double epsilon;
+    private final double weightDecay;
+
+    public Adam(double learningRate) {
+        this(LearningRateSchedule.constant(learningRate), 0.9, 0.999, 1e-7, 0);
+    }
+
+    public Adam(LearningRateSchedule schedule, double beta1, double beta2, double epsilon, double weightDecay) {
+        super(schedule);
+        if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(epsilon > 0) || !(weightDecay >= 0)) {
+            throw new IllegalArgumentException("Adam needs 0 <= beta1, beta2 < 1, epsilon > 0, weightDecay >= 0; got "
+                    + beta1 + ", " + beta2 + ", " + epsilon + ", " + weightDecay);
+        }
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.epsilon = epsilon;
+        this.weightDecay = weightDecay;
+    }
+
+    /** AdamW with Keras's default decay of 0.004 unless given. */
+    public static Adam adamW(double learningRate, double weightDecay) {
+        return new Adam(LearningRateSchedule.constant(learningRate), 0.9, 0.999, 1e-7, weightDecay);
+    }
+
+    @Override
+    public String name() {
+        return weightDecay > 0 ? "adamw" : "adam";
+    }
+
+    @Override
+    protected int stateSlots() {
+        return 2;
+    }
+
+    @Override
+    protected void update(float[] p, float[] g, float[][] s, double lr, long t) {
+        float[] m = s[0], v = s[1];
+        float b1 = (float) beta1, b2 = (float) beta2;
+        double c1 = 1 - Math.pow(beta1, t), c2 = 1 - Math.pow(beta2, t);
+        float stepSize = (float) (lr / c1);
+        float sqrtC2 = (float) Math.sqrt(c2);
+        float eps = (float) epsilon;
+        float decay = (float) (1 - lr * weightDecay);
+        for (int i = 0; i < p.length; i++) {
+            float gi = g[i];
+            m[i] = b1 * m[i] + (1 - b1) * gi;
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+            float w = weightDecay > 0 ? p[i] * decay : p[i];
+            p[i] = w - stepSize * m[i] / ((float) Math.sqrt(v[i]) / sqrtC2 + eps);
+        }
+    }
+}

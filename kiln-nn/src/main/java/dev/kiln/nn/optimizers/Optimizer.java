@@ -1,0 +1,91 @@
+package dev.kiln.nn.optimizers;
+
+import dev.kiln.core.Tensor;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Updates parameters from their gradients. Subclasses hold only their update rule ({@link #update});
+ * the schedule, the plateau factor, global-norm clipping and per-parameter state live here. Optimiser
+ * logic never lives in layers.
+ *
+ * <p>Not thread-safe: one optimiser belongs to one training loop.
+ */
+public abstract class Optimizer {
+    private final LearningRateSchedule schedule;
+    private double factor = 1.0;
+    private double clipGlobalNorm;
+    private long iterations;
+    private final Map<Tensor, float[][]> state = new IdentityHashMap<>();
+
+    protected Optimizer(LearningRateSchedule schedule) {
+        this.schedule = schedule;
+    }
+
+    /** Keras name ({@code adam}), recorded in run metadata. */
+    public abstract String name();
+
+    /** Number of state arrays (same size as the parameter) this rule keeps per parameter. */
+    protected abstract int stateSlots();
+
+    /**
+     * Applies one update to {@code p} in place given its gradient {@code g}, the state arrays, the
+     * learning rate and the 1-based step number {@code t}.
+     */
+    protected abstract void update(float[] p, float[] g, float[][] s, double lr, long t);
+
+    /** Clip gradients so their global L2 norm is at most {@code maxNorm} before each step (0 = off). */
+    public Optimizer clipGlobalNorm(double maxNorm) {
+        if (!(maxNorm >= 0)) throw new IllegalArgumentException("clip norm must be >= 0, got " + maxNorm);
+        this.clipGlobalNorm = maxNorm;
+        return this;
+    }
+
+    /** The learning rate the next step will use. */
+    public double learningRate() {
+        return schedule.at(iterations) * factor;
+    }
+
+    /** Scales the schedule (ReduceLROnPlateau uses it). */
+    public void scaleLearningRate(double by) {
+        if (!(by > 0)) throw new IllegalArgumentException("learning-rate factor must be > 0, got " + by);
+        factor *= by;
+    }
+
+    public long iterations() {
+        return iterations;
+    }
+
+    /** One optimisation step over every parameter that has a gradient. Returns the pre-clipping gradient norm. */
+    public double step(List<Tensor> parameters) {
+        double norm = globalNorm(parameters);
+        if (clipGlobalNorm > 0 && norm > clipGlobalNorm) {
+            float scale = (float) (clipGlobalNorm / (norm + 1e-6));
+            for (Tensor p : parameters) {
+                if (p.grad() == null) continue;
+                float[] g = p.grad().rawFloats();
+                for (int i = 0; i < g.length; i++) g[i] *= scale;
+            }
+        }
+        double lr = learningRate();
+        iterations++;
+        for (Tensor p : parameters) {
+            if (p.grad() == null) continue;
+            float[] w = p.rawFloats();
+            float[][] s = state.computeIfAbsent(p, k -> new float[stateSlots()][w.length]);
+            update(w, p.grad().rawFloats(), s, lr, iterations);
+        }
+        return norm;
+    }
+
+    /** L2 norm of all gradients together. */
+    public static double globalNorm(List<Tensor> parameters) {
+        double sum = 0;
+        for (Tensor p : parameters) {
+            if (p.grad() == null) continue;
+            for (float v : p.grad().rawFloats()) sum += (double) v * v;
+        }
+        return Math.sqrt(sum);
+    }
+}
