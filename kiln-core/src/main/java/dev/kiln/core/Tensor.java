@@ -298,16 +298,13 @@ public final class Tensor {
 
     private void accumulateGrad(Tensor g) {
         if (grad == null) {
-            grad = g.dtype == dtype && g.isContiguous() && g.offset == 0 && g.storageLength() == g.size() && g.creator == null
-                    ? g : g.copy();
-            if (grad.dtype != dtype) grad = grad.to(dtype);
+            // Always a fresh copy: backward hands the same tensor to several inputs (add, sub, where), and the
+            // upstream gradient belongs to the caller, so keeping g itself would let a later addInPlace on one
+            // leaf's gradient change another's.
+            grad = g.dtype == dtype ? g.copy() : g.to(dtype);
         } else {
             grad.addInPlace(g);
         }
-    }
-
-    int storageLength() {
-        return f != null ? f.length : d.length;
     }
 
     // ---------------------------------------------------------------- conversions and in-place helpers
