@@ -40,7 +40,7 @@ public final class Shape {
                         + " cannot be broadcast: dimension " + i + " is " + da + " vs " + db
                         + " (each pair of trailing dimensions must be equal or one of them 1)");
             }
-            out[i] = Math.max(da, db);
+            out[i] = da == 1 ? db : da; // not max: a 0-length dimension broadcasts against 1 to 0
         }
         return out;
     }
