@@ -71,6 +71,7 @@ final class Strided {
 
     /** Runs {@code row} once per row, with operand offsets starting from {@code base}. */
     void forEachRow(int[] base, Row row) {
+        for (int s : shape) if (s == 0) return; // an empty shape has no rows (a zero outer dim must not run one)
         int r = shape.length;
         int k = base.length;
         int[] off = base.clone();
