@@ -76,8 +76,10 @@ final class Movement {
                 }
             }
             int n = x.size();
-            if (infer >= 0 && known != 0 && n % known == 0) t[infer] = (int) (n / known);
-            if (Shape.size(t) != n || (infer >= 0 && known == 0)) {
+            boolean ok = infer >= 0 ? known > 0 && n % known == 0 : known == n;
+            for (int d : t) ok &= d >= -1;
+            if (ok && infer >= 0) t[infer] = (int) (n / known);
+            if (!ok) {
                 throw new IllegalArgumentException("cannot reshape tensor of shape " + Shape.str(x.shape) + " (" + n
                         + " elements) to " + Arrays.toString(shape));
             }
