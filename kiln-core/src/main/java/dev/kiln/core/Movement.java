@@ -219,7 +219,7 @@ final class Movement {
                 copyInto(xs[i], Slice.apply(out, ax, at, at + sizes[i]));
                 at += sizes[i];
             }
-            return Function.needsGrad(xs) ? Function.record(out, new Concat(xs, ax, sizes)) : out;
+            return Function.needsGrad(xs) ? Function.record(out, new Concat(xs.clone(), ax, sizes)) : out; // clone: the caller may reuse its array
         }
 
         @Override
