@@ -159,6 +159,8 @@ class OpGradientTest {
         op("matmul of sliced view", ANY, x -> x[0].slice(1, 1, 5).matmul(x[1].slice(0, 2, 6)), s(3, 6), s(7, 2));
         op("matmul of permuted batch", ANY, x -> x[0].permute(1, 0, 2).matmul(x[1]), s(3, 2, 4), s(2, 4, 5));
         op("matmul self", ANY, x -> x[0].matmul(x[0]), s(4, 4));
+        op("matmul of expanded batch", ANY, x -> x[0].expand(2, 3, 4).matmul(x[1]), s(1, 3, 4), s(2, 4, 5));
+        op("matmul of expanded rows", ANY, x -> x[0].expand(3, 4).matmul(x[1].expand(4, 2)), s(1, 4), s(4, 1));
 
         // ---- movement
         op("reshape", ANY, x -> x[0].reshape(2, 6), s(3, 4));

@@ -318,6 +318,19 @@ class TensorTest {
     }
 
     @Test
+    void concatRemembersItsInputsNotTheCallersArray() {
+        Tensor a = Tensor.of(f(1, 2), 2).requiresGrad(true);
+        Tensor b = Tensor.of(f(3), 1).requiresGrad(true);
+        Tensor[] parts = {a, b};
+        Tensor y = Tensor.concat(0, parts);
+        parts[0] = Tensor.zeros(2); // the caller reuses its array
+        y.mul(Tensor.of(f(1, 2, 3), 3)).sum().backward();
+        assertThat(a.grad()).isNotNull();
+        assertThat(a.grad().toFloatArray()).containsExactly(1, 2);
+        assertThat(b.grad().toFloatArray()).containsExactly(3);
+    }
+
+    @Test
     void conversionsAndPrinting() {
         Tensor x = Tensor.of(f(1.5f, -2f), 2).named("w");
         assertThat(x.to(DType.FLOAT64).toDoubleArray()).containsExactly(1.5, -2.0);
