@@ -39,6 +39,8 @@ class DTypeTwinTest {
                 new Case("ops on transposed views", -2, 2, x -> x[0].transpose(0, 1).mul(x[1]).exp(), new int[] {19, 6}, new int[] {6, 19}),
                 new Case("sum axes", -2, 2, x -> x[0].sum(1, false).add(x[0].sum(new int[] {0, 2}, true).sum()), new int[] {3, 5, 21}),
                 new Case("max axes", -2, 2, x -> x[0].max(2, false).add(x[0].max(0, true).mean()), new int[] {3, 5, 21}),
+                new Case("reductions of transposed view", -2, 2, x -> x[0].transpose(0, 1).sum(1, true).add(x[0].transpose(0, 1).max(0, true)),
+                        new int[] {19, 6}),
                 new Case("softmax", -5, 5, x -> x[0].softmax(-1), new int[] {4, 33}),
                 new Case("logSoftmax axis 0", -5, 5, x -> x[0].logSoftmax(0), new int[] {33, 4}),
                 new Case("matmul", -1, 1, x -> x[0].matmul(x[1]), new int[] {9, 33}, new int[] {33, 17}),
