@@ -4,6 +4,7 @@ import dev.kiln.core.Grad;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Shape;
 import dev.kiln.core.Tensor;
+import dev.kiln.data.Batch;
 import dev.kiln.data.Dataset;
 import dev.kiln.nn.callbacks.Callback;
 import dev.kiln.nn.layers.CallContext;
@@ -116,7 +117,7 @@ public abstract class Model {
         double lossSum = 0;
         long correct = 0;
         int seen = 0;
-        for (Dataset.Batch b : data.batches(batchSize, false, null)) {
+        for (Batch b : data.batches(batchSize, false, null)) {
             Tensor pred = Grad.noGrad(() -> call(b.x(), CallContext.inference()));
             Tensor target = TrainingLoop.targets(loss, b.y(), pred);
             lossSum += loss.compute(pred, target).item() * b.y().length;
@@ -198,8 +199,7 @@ public abstract class Model {
             String out = "?";
             if (shape != null) {
                 shape = l.outputShape(shape);
-                out = "(None, " + Shape.str(shape).substring(1);
-                out = out.replace(",)", ")");
+                out = Layer.batchShape(shape).replace("batch", "None");
             }
             sb.append(String.format(Locale.ROOT, "%-30s %-22s %,12d%n", l.name() + " (" + l.typeName() + ")", out, l.parameterCount()));
         }

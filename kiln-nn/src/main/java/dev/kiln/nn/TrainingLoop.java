@@ -2,6 +2,7 @@ package dev.kiln.nn;
 
 import dev.kiln.core.Rng;
 import dev.kiln.core.Tensor;
+import dev.kiln.data.Batch;
 import dev.kiln.data.Dataset;
 import dev.kiln.nn.callbacks.Callback;
 import dev.kiln.nn.callbacks.ProgressBar;
@@ -56,7 +57,7 @@ final class TrainingLoop {
         History history = new History();
         Rng dropoutRng = rng.split();
         Rng shuffleRng = rng.split();
-        model.provenance(Kiln.provenance(options.seed(), train.fingerprint()));
+        model.provenance(Kiln.provenance(options.seed(), Kiln.sha256(train)));
         callbacks.forEach(c -> c.onTrainBegin(state));
 
         for (int epoch = 0; epoch < options.epochs() && !state.stopRequested(); epoch++) {
@@ -66,7 +67,7 @@ final class TrainingLoop {
             int seen = 0;
             int batch = 0;
             double lr = model.optimizer().learningRate();
-            for (Dataset.Batch b : train.batches(options.batchSize(), options.shuffle(), shuffleRng)) {
+            for (Batch b : train.batches(options.batchSize(), options.shuffle(), shuffleRng)) {
                 lr = model.optimizer().learningRate();
                 Tensor pred = model.call(b.x(), new CallContext(true, dropoutRng));        // (B, outputs)
                 Tensor target = targets(loss, b.y(), pred);

@@ -97,7 +97,7 @@ public final class Elementwise {
         int upper = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, xo + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < n; i++) s += x[xo + i];
         return s;
     }
@@ -124,6 +124,18 @@ public final class Elementwise {
             FloatVector.fromArray(S, out, oo + i).max(FloatVector.fromArray(S, x, xo + i)).intoArray(out, oo + i);
         }
         for (; i < n; i++) out[oo + i] = Math.max(out[oo + i], x[xo + i]);
+    }
+
+    /**
+     * Adds a vector's lanes in a fixed order. {@code reduceLanes(ADD)} leaves the order unspecified, and the
+     * interpreter and the JIT really do differ, which would make two runs with one seed disagree in the last bit.
+     */
+    public static float sumLanes(FloatVector v) {
+        float[] lanes = new float[v.length()];
+        v.intoArray(lanes, 0);
+        float s = 0;
+        for (float l : lanes) s += l;
+        return s;
     }
 
     static VectorMask<Float> tail(int i, int n) {

@@ -2,7 +2,6 @@ package dev.kiln.core.kernel;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -118,8 +117,8 @@ public final class Gemm {
                     s2 = x.fma(FloatVector.fromArray(S, b, b2 + p), s2);
                     s3 = x.fma(FloatVector.fromArray(S, b, b3 + p), s3);
                 }
-                float d0 = s0.reduceLanes(VectorOperators.ADD), d1 = s1.reduceLanes(VectorOperators.ADD);
-                float d2 = s2.reduceLanes(VectorOperators.ADD), d3 = s3.reduceLanes(VectorOperators.ADD);
+                float d0 = Elementwise.sumLanes(s0), d1 = Elementwise.sumLanes(s1);
+                float d2 = Elementwise.sumLanes(s2), d3 = Elementwise.sumLanes(s3);
                 for (; p < k; p++) {
                     float x = ar[arOff + p];
                     d0 += x * b[b0 + p]; d1 += x * b[b1 + p]; d2 += x * b[b2 + p]; d3 += x * b[b3 + p];
@@ -133,7 +132,7 @@ public final class Gemm {
                 FloatVector s = FloatVector.zero(S);
                 int p = 0;
                 for (; p < kb; p += VL) s = FloatVector.fromArray(S, ar, arOff + p).fma(FloatVector.fromArray(S, b, bj + p), s);
-                float d = s.reduceLanes(VectorOperators.ADD);
+                float d = Elementwise.sumLanes(s);
                 for (; p < k; p++) d += ar[arOff + p] * b[bj + p];
                 int cp = co + i * ldc + j;
                 c[cp] = acc ? c[cp] + d : d;

@@ -86,9 +86,15 @@ public abstract class Layer {
     protected abstract Tensor forward(Tensor x, CallContext ctx);
 
     private IllegalArgumentException shapeError(int[] got) {
-        return new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") expects input of shape (batch, "
-                + Shape.str(inputShape).substring(1) + " but received (batch, " + Shape.str(got).substring(1)
-                + "; reshape the data or rebuild the model for the new input shape");
+        return new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") expects input of shape " + batchShape(inputShape)
+                + " but received " + batchShape(got) + "; reshape the data or rebuild the model for the new input shape");
+    }
+
+    /** {@code (batch, 28, 28)}: a per-sample shape written with its batch dimension, as users see their arrays. */
+    public static String batchShape(int[] sample) {
+        StringBuilder sb = new StringBuilder("(batch");
+        for (int d : sample) sb.append(", ").append(d);
+        return sb.append(')').toString();
     }
 
     /** Registers a trainable parameter under a short name ({@code kernel}); returns it. */
