@@ -1,0 +1,299 @@
+package dev.kiln.data;
+
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import dev.kiln.core.Rng;
+import dev.kiln.core.Shape;
+import dev.kiln.core.Tensor;
+
+/**
+ * An in-memory classification dataset: {@code n} samples of one shape, each with a class index.
+ *
+ * <p>Features live in one row-major {@code float[]} of {@code n × sampleSize} floats, so a sample is a
+ * contiguous run and batching is one {@code System.arraycopy} per sample (one per batch when unshuffled).
+ * A dataset is immutable by contract: the constructors take ownership of the arrays passed in (no copy,
+ * because an image set can be hundreds of MB) and every derived dataset ({@link #subset}, {@link #slice},
+ * {@link #map}, {@link #split}) owns fresh arrays. Immutable, hence safe to share between threads;
+ * the iterators of {@link #batches} are not.
+ */
+public final class Dataset {
+    private final float[] features;   // (n, ...sampleShape), row-major
+    private final int[] sampleShape;
+    private final int sampleSize;
+    private final int[] labels;       // (n,), each in [0, numClasses)
+    private final int numClasses;
+    private final List<String> classNames;   // empty, or numClasses names
+
+    /**
+     * A dataset over {@code features} (taken over, not copied) with unnamed classes {@code 0..numClasses-1}.
+     *
+     * @throws IllegalArgumentException when the lengths disagree or a label is out of range
+     */
+    public Dataset(float[] features, int[] sampleShape, int[] labels, int numClasses) {
+        this(features, sampleShape, labels, numClasses, List.of());
+    }
+
+    /** A dataset whose class {@code i} is called {@code classNames.get(i)}; the number of classes is the list's size. */
+    public Dataset(float[] features, int[] sampleShape, int[] labels, List<String> classNames) {
+        this(features, sampleShape, labels, Objects.requireNonNull(classNames, "classNames").size(), classNames);
+    }
+
+    private Dataset(float[] features, int[] sampleShape, int[] labels, int numClasses, List<String> classNames) {
+        Objects.requireNonNull(features, "features");
+        Objects.requireNonNull(sampleShape, "sampleShape");
+        Objects.requireNonNull(labels, "labels");
+        this.sampleShape = sampleShape.clone();
+        for (int d : this.sampleShape) {
+            if (d <= 0) {
+                throw new IllegalArgumentException("sample shape " + Shape.str(sampleShape)
+                        + " has a dimension below 1; every dimension of a sample must be at least 1");
+            }
+        }
+        this.sampleSize = Shape.size(this.sampleShape);
+        if (features.length % sampleSize != 0) {
+            throw new IllegalArgumentException("features have " + features.length + " floats, which is not a multiple of the sample size "
+                    + sampleSize + " of shape " + Shape.str(sampleShape) + "; check the sample shape or the feature array");
+        }
+        int n = features.length / sampleSize;
+        if (n != labels.length) {
+            throw new IllegalArgumentException("features hold " + n + " samples of shape " + Shape.str(sampleShape)
+                    + " but there are " + labels.length + " labels; give exactly one label per sample");
+        }
+        if (numClasses < 1) {
+            throw new IllegalArgumentException("a dataset needs at least 1 class, got " + numClasses);
+        }
+        if (!classNames.isEmpty() && classNames.size() != numClasses) {
+            throw new IllegalArgumentException(classNames.size() + " class names for " + numClasses + " classes; give one name per class or none");
+        }
+        checkLabels(labels, numClasses);
+        this.features = features;
+        this.labels = labels;
+        this.numClasses = numClasses;
+        this.classNames = List.copyOf(classNames);   // also rejects null names
+    }
+
+    private static void checkLabels(int[] labels, int numClasses) {
+        int bad = 0;
+        int first = -1;
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= numClasses) {
+                if (bad++ == 0) first = i;
+            }
+        }
+        if (bad > 0) {
+            throw new IllegalArgumentException("label " + labels[first] + " at index " + first + " is out of range for "
+                    + numClasses + " classes (valid: 0.." + (numClasses - 1) + "); " + bad + " of " + labels.length
+                    + " labels are out of range. Pass the right number of classes or fix the labels");
+        }
+    }
+
+    /** A dataset built from arrays that this class made itself from an already checked one. */
+    private Dataset derived(float[] newFeatures, int[] newLabels) {
+        return new Dataset(newFeatures, sampleShape, newLabels, numClasses, classNames);
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    /** Number of samples. */
+    public int size() {
+        return labels.length;
+    }
+
+    /** The shape of one sample, e.g. {@code (28, 28)}; a fresh copy. */
+    public int[] sampleShape() {
+        return sampleShape.clone();
+    }
+
+    /** Floats per sample (the product of {@link #sampleShape()}). */
+    public int sampleSize() {
+        return sampleSize;
+    }
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    /** The class names, index-aligned with the labels; empty when the classes are unnamed. */
+    public List<String> classNames() {
+        return classNames;
+    }
+
+    /** The class indices, one per sample; a fresh copy. */
+    public int[] labels() {
+        return labels.clone();
+    }
+
+    /** The class index of sample {@code i}. */
+    public int label(int i) {
+        Objects.checkIndex(i, labels.length);
+        return labels[i];
+    }
+
+    /** How many samples each class has, indexed by class. */
+    public int[] classCounts() {
+        int[] counts = new int[numClasses];
+        for (int y : labels) counts[y]++;
+        return counts;
+    }
+
+    /**
+     * All features as a tensor of shape {@code (n, ...sampleShape)}. It wraps the dataset's own storage
+     * (no copy): treat it as read-only, or {@code copy()} it before changing it.
+     */
+    public Tensor features() {
+        return Tensor.of(features, batchShape(size()));
+    }
+
+    /** The backing array, for the fitters in this package; never handed out. */
+    float[] rawFeatures() {
+        return features;
+    }
+
+    private int[] batchShape(int n) {
+        int[] shape = new int[sampleShape.length + 1];
+        shape[0] = n;
+        System.arraycopy(sampleShape, 0, shape, 1, sampleShape.length);
+        return shape;
+    }
+
+    // ---------------------------------------------------------------- derived datasets
+
+    /** The samples at {@code indices}, in that order (repeats allowed, e.g. for bootstrapping); copies. */
+    public Dataset subset(int[] indices) {
+        Objects.requireNonNull(indices, "indices");
+        int n = size();
+        for (int k = 0; k < indices.length; k++) {
+            if (indices[k] < 0 || indices[k] >= n) {
+                throw new IndexOutOfBoundsException("subset index " + indices[k] + " at position " + k
+                        + " is out of range for a dataset of " + n + " samples (valid: 0.." + (n - 1) + ")");
+            }
+        }
+        float[] x = new float[Math.multiplyExact(indices.length, sampleSize)];
+        int[] y = new int[indices.length];
+        for (int k = 0; k < indices.length; k++) {
+            System.arraycopy(features, indices[k] * sampleSize, x, k * sampleSize, sampleSize);
+            y[k] = labels[indices[k]];
+        }
+        return derived(x, y);
+    }
+
+    /** Samples {@code from} (inclusive) to {@code to} (exclusive); copies. */
+    public Dataset slice(int from, int to) {
+        if (from < 0 || to < from || to > size()) {
+            throw new IndexOutOfBoundsException("slice [" + from + ", " + to + ") is not within [0, " + size()
+                    + "]; need 0 <= from <= to <= size()");
+        }
+        return derived(Arrays.copyOfRange(features, from * sampleSize, to * sampleSize), Arrays.copyOfRange(labels, from, to));
+    }
+
+    /** A copy with {@code transform} applied to every sample; this dataset is left unchanged. */
+    public Dataset map(FeatureTransform transform) {
+        Objects.requireNonNull(transform, "transform");
+        float[] x = features.clone();
+        for (int off = 0; off < x.length; off += sampleSize) transform.applyInPlace(x, off, sampleSize);
+        return derived(x, labels.clone());
+    }
+
+    /** A training part and a held-out validation part of one dataset, disjoint and together complete. */
+    public record Split(Dataset train, Dataset validation) {
+        public Split {
+            Objects.requireNonNull(train, "train");
+            Objects.requireNonNull(validation, "validation");
+        }
+    }
+
+    /**
+     * A seeded random split: {@code round(size() × validationFraction)} samples go to validation, the rest
+     * to training, both in shuffled order. Not stratified: with few samples per class, check
+     * {@link #classCounts()} of the parts.
+     *
+     * @param validationFraction in (0, 1), and such that both parts get at least one sample
+     */
+    public Split split(double validationFraction, Rng rng) {
+        Objects.requireNonNull(rng, "rng");
+        if (!(validationFraction > 0 && validationFraction < 1)) {
+            throw new IllegalArgumentException("validation fraction must be in (0, 1), got " + validationFraction);
+        }
+        int n = size();
+        int nVal = (int) Math.round(n * validationFraction);
+        if (nVal < 1 || nVal > n - 1) {
+            throw new IllegalArgumentException("validation fraction " + validationFraction + " of " + n + " samples gives "
+                    + nVal + " validation and " + (n - nVal) + " training samples; both need at least 1, so use a "
+                    + (nVal < 1 ? "larger" : "smaller") + " fraction or more data");
+        }
+        int[] perm = rng.permutation(n);
+        return new Split(subset(Arrays.copyOfRange(perm, nVal, n)), subset(Arrays.copyOf(perm, nVal)));
+    }
+
+    // ---------------------------------------------------------------- batching
+
+    /** How many batches {@link #batches} yields per pass: {@code ceil(size() / batchSize)}. */
+    public int numBatches(int batchSize) {
+        checkBatchSize(batchSize);
+        return (size() + batchSize - 1) / batchSize;
+    }
+
+    private static void checkBatchSize(int batchSize) {
+        if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
+    }
+
+    /**
+     * Mini-batches covering every sample once; the last may be smaller. Each call to {@code iterator()} is
+     * a new pass (epoch) and, when {@code shuffle} is set, draws a new order from {@code rng}, so looping
+     * over the same {@code Iterable} once per epoch reshuffles every epoch, reproducibly from the seed.
+     * Each batch allocates exactly one {@code float[]} and one {@code int[]}.
+     *
+     * @param rng the source of the order; may be null only when {@code shuffle} is false
+     */
+    public Iterable<Batch> batches(int batchSize, boolean shuffle, Rng rng) {
+        checkBatchSize(batchSize);
+        if (shuffle && rng == null) {
+            throw new IllegalArgumentException("shuffled batches need an Rng, got null; pass new Rng(seed) or shuffle=false");
+        }
+        return () -> new BatchIterator(batchSize, shuffle ? rng.permutation(size()) : null);
+    }
+
+    private final class BatchIterator implements Iterator<Batch> {
+        private final int batchSize;
+        private final int[] order;   // null: natural order, copied in one block per batch
+        private int next;
+
+        BatchIterator(int batchSize, int[] order) {
+            this.batchSize = batchSize;
+            this.order = order;
+        }
+
+        @Override
+        public boolean hasNext() {
+            return next < size();
+        }
+
+        @Override
+        public Batch next() {
+            if (!hasNext()) throw new NoSuchElementException("no batches left in this pass over " + size() + " samples");
+            int b = Math.min(batchSize, size() - next);
+            float[] x = new float[b * sampleSize];   // (B, ...sampleShape)
+            int[] y = new int[b];
+            if (order == null) {
+                System.arraycopy(features, next * sampleSize, x, 0, b * sampleSize);
+                System.arraycopy(labels, next, y, 0, b);
+            } else {
+                for (int k = 0; k < b; k++) {
+                    int i = order[next + k];
+                    System.arraycopy(features, i * sampleSize, x, k * sampleSize, sampleSize);
+                    y[k] = labels[i];
+                }
+            }
+            next += b;
+            return new Batch(Tensor.of(x, batchShape(b)), y);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Dataset(" + size() + " samples of shape " + Shape.str(sampleShape) + ", " + numClasses + " classes)";
+    }
+}
