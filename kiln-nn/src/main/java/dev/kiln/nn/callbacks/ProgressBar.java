@@ -1,12 +1,15 @@
 package dev.kiln.nn.callbacks;
 
+import java.io.Console;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
 
 /**
- * Keras-style progress: a live bar redrawn in place in a terminal; in logs and CI (no console) one plain
- * line per epoch, without carriage returns or colour codes.
+ * Keras-style progress: a live bar redrawn in place in a terminal; in logs and CI (no terminal, or the
+ * {@code CI} environment variable set) one plain line per epoch, without carriage returns or colour codes,
+ * so log files and CI consoles stay readable. The per-epoch line reports wall time, time per step and
+ * training samples per second next to the epoch's metrics.
  */
 public final class ProgressBar implements Callback {
     private final PrintStream out;
@@ -14,8 +17,9 @@ public final class ProgressBar implements Callback {
     private long epochStart;
     private long lastDraw;
 
+    /** Live when the JVM's console is an interactive terminal ({@link Console#isTerminal()}) and {@code CI} is unset. */
     public ProgressBar(PrintStream out) {
-        this(out, System.console() != null && System.getenv("CI") == null);
+        this(out, isInteractiveTerminal());
     }
 
     public ProgressBar(PrintStream out, boolean live) {
@@ -23,11 +27,25 @@ public final class ProgressBar implements Callback {
         this.live = live;
     }
 
+    /**
+     * Since JDK 22 {@code System.console()} is non-null even when output is redirected (it may be backed by
+     * JLine), so {@link Console#isTerminal()} is what tells a terminal from a log file or pipe.
+     */
+    static boolean isInteractiveTerminal() {
+        Console console = System.console();
+        return console != null && console.isTerminal() && System.getenv("CI") == null;
+    }
+
     @Override
     public void onEpochBegin(int epoch, TrainingState state) {
         epochStart = System.nanoTime();
         lastDraw = 0;
-        out.println("Epoch " + (epoch + 1) + "/" + state.epochs());
+        // The header gets its own line only above a live bar; plain output puts it at the start of the epoch's line.
+        if (live) out.println(header(epoch, state));
+    }
+
+    private static String header(int epoch, TrainingState state) {
+        return "Epoch " + (epoch + 1) + "/" + state.epochs();
     }
 
     @Override
@@ -52,7 +70,7 @@ public final class ProgressBar implements Callback {
         double perStep = secs * 1000 / Math.max(1, state.stepsPerEpoch());
         String line = String.format(Locale.ROOT, "%d/%d - %.1fs %.2fms/step - %.0f samples/s%s", state.stepsPerEpoch(), state.stepsPerEpoch(),
                 secs, perStep, state.samples() / Math.max(secs, 1e-9), metrics(logs, true));
-        out.println(live ? "\r" + line + " ".repeat(10) : line);
+        out.println(live ? "\r" + line + " ".repeat(10) : header(epoch, state) + " - " + line);
     }
 
     @Override
