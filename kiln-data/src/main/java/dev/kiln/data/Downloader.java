@@ -28,19 +28,21 @@ import java.util.Objects;
  *
  * <p>Thread-safe: {@link HttpClient} is, and this class holds no other state. Concurrent downloads to the
  * same target each use their own temporary file; the last move wins, and both contents are verified.
+ * {@link #close()} releases the HTTP client's threads if this downloader created the client.
  */
-public final class Downloader {
+public final class Downloader implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Downloader.class.getName());
 
     private final HttpClient client;
     private final Duration requestTimeout;
+    private final boolean ownsClient;
 
     /** A downloader that follows redirects (never from HTTPS to HTTP) and gives up connecting after 30 s. */
     public Downloader() {
         this(HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NORMAL)
                 .connectTimeout(Duration.ofSeconds(30))
-                .build(), Duration.ofMinutes(2));
+                .build(), Duration.ofMinutes(2), true);
     }
 
     /**
@@ -49,8 +51,19 @@ public final class Downloader {
      * @param requestTimeout how long to wait for the response headers (the body may take longer)
      */
     public Downloader(HttpClient client, Duration requestTimeout) {
+        this(client, requestTimeout, false);
+    }
+
+    private Downloader(HttpClient client, Duration requestTimeout, boolean ownsClient) {
         this.client = Objects.requireNonNull(client, "client");
         this.requestTimeout = Objects.requireNonNull(requestTimeout, "requestTimeout");
+        this.ownsClient = ownsClient;
+    }
+
+    /** Closes the HTTP client if this downloader created it; a client passed in stays open for its owner. */
+    @Override
+    public void close() {
+        if (ownsClient) client.close();
     }
 
     /**

@@ -111,11 +111,12 @@ final class MnistFamily {
     private List<Path> download(DataSource src) {
         Path cache = src.cacheRoot().resolve(folderName);
         URI base = src.mirror() != null ? src.mirror() : officialBase;
-        Downloader downloader = new Downloader();
         List<Path> out = new ArrayList<>();
-        for (String name : FILES) {
-            Path p = existing(cache, name);
-            out.add(p != null ? p : downloader.download(base.resolve(name + ".gz"), cache.resolve(name + ".gz"), gzDigests.get(name)));
+        try (Downloader downloader = new Downloader()) {
+            for (String name : FILES) {
+                Path p = existing(cache, name);
+                out.add(p != null ? p : downloader.download(base.resolve(name + ".gz"), cache.resolve(name + ".gz"), gzDigests.get(name)));
+            }
         }
         return out;
     }

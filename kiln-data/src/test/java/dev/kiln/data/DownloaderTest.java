@@ -25,6 +25,7 @@ class DownloaderTest {
     @AfterEach
     void stop() {
         server.close();
+        downloader.close();
     }
 
     static String sha256(byte[] b) throws Exception {
