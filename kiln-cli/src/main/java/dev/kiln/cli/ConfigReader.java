@@ -209,7 +209,11 @@ final class ConfigReader {
         return null;
     }
 
-    /** The YAML keys of a config type, in declaration order. */
+    /** The YAML keys of a config record, in declaration order. */
+    static List<String> keysOf(Class<?> type) {
+        return keysOf(YAML.constructType(type));
+    }
+
     private static List<String> keysOf(JavaType type) {
         List<String> known = new ArrayList<>();
         for (BeanPropertyDefinition p : YAML.getDeserializationConfig().introspect(type).findProperties()) known.add(p.getName());
