@@ -183,21 +183,32 @@ record TrainConfig(DataSpec data, ModelSpec model, CompileSpec compile, FitSpec 
                 throw new IllegalArgumentException("schedule needs a 'name': one of " + String.join(", ", NAMES) + (name == null ? "" : ", got '" + name + "'"));
             }
             name = name.trim().toLowerCase(Locale.ROOT);
+            // Check what each schedule needs and takes here, while the file is read, rather than when training starts.
+            List<String> extra = new ArrayList<>();
+            boolean step = name.equals("step_decay"), exponential = name.equals("exponential_decay"), cosine = name.equals("cosine_decay");
+            if (step && (stepSize == null || gamma == null)) throw new IllegalArgumentException("schedule step_decay needs 'step_size' and 'gamma'");
+            if (exponential && (decaySteps == null || decayRate == null)) throw new IllegalArgumentException("schedule exponential_decay needs 'decay_steps' and 'decay_rate'");
+            if (!exponential && decaySteps != null) extra.add("decay_steps");
+            if (!exponential && decayRate != null) extra.add("decay_rate");
+            if (!exponential && staircase != null) extra.add("staircase");
+            if (!step && stepSize != null) extra.add("step_size");
+            if (!step && gamma != null) extra.add("gamma");
+            if (!cosine && warmupSteps != null) extra.add("warmup_steps");
+            if (!cosine && totalSteps != null) extra.add("total_steps");
+            if (!cosine && minLearningRate != null) extra.add("min_learning_rate");
+            if (!extra.isEmpty()) {
+                throw new IllegalArgumentException("schedule " + name + " does not take " + String.join(", ", extra) + "; its keys are "
+                        + (step ? "step_size, gamma" : exponential ? "decay_steps, decay_rate, staircase" : "warmup_steps, total_steps, min_learning_rate"));
+            }
         }
 
         LearningRateSchedule create(double lr, long runSteps) {
             return switch (name) {
-                case "step_decay" -> new LearningRateSchedule.StepDecay(lr, required(stepSize, "step_size"), required(gamma, "gamma"));
-                case "exponential_decay" -> new LearningRateSchedule.ExponentialDecay(lr, required(decaySteps, "decay_steps"),
-                        required(decayRate, "decay_rate"), staircase != null && staircase);
+                case "step_decay" -> new LearningRateSchedule.StepDecay(lr, stepSize, gamma);
+                case "exponential_decay" -> new LearningRateSchedule.ExponentialDecay(lr, decaySteps, decayRate, staircase != null && staircase);
                 default -> new LearningRateSchedule.CosineDecay(lr, orElse(warmupSteps, 0L), orElse(totalSteps, Math.max(runSteps, orElse(warmupSteps, 0L) + 1)),
                         orElse(minLearningRate, 0.0));
             };
-        }
-
-        private <T> T required(T v, String key) {
-            if (v == null) throw new IllegalArgumentException("schedule " + name + " needs '" + key + "'");
-            return v;
         }
     }
 

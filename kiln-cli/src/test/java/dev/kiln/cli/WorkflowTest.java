@@ -2,6 +2,7 @@ package dev.kiln.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.data.Idx;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -104,6 +105,25 @@ class WorkflowTest {
         Cli.Result r = Cli.run("evaluate", model.toString(), csv.toString());
         assertThat(r.code()).as(r.toString()).isZero();
         assertThat(r.out()).contains("40 samples").contains("Accuracy: ").contains("Ankle boot");
+    }
+
+    @Test
+    void evaluateAcceptsAFolderOfIdxFiles() throws Exception {
+        var test = dev.kiln.data.FashionMnist.subset().test().slice(0, 30);
+        float[] pixels = test.features().toFloatArray();
+        for (int i = 0; i < pixels.length; i++) pixels[i] = Math.round(pixels[i] * 255);
+        float[] labels = new float[test.size()];
+        for (int i = 0; i < labels.length; i++) labels[i] = test.label(i);
+        Path idx = Files.createDirectories(dir.resolve("idx"));
+        new Idx(Idx.Type.UBYTE, new int[] {30, 28, 28}, pixels).writeGzip(idx.resolve("t10k-images-idx3-ubyte.gz"));
+        new Idx(Idx.Type.UBYTE, new int[] {30}, labels).writeGzip(idx.resolve("t10k-labels-idx1-ubyte.gz"));
+        Cli.Result r = Cli.run("evaluate", model.toString(), idx.toString());
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("IDX test files in " + idx).contains("30 samples").contains("Ankle boot");
+
+        Cli.Result empty = Cli.run("evaluate", model.toString(), dir.toString());
+        assertThat(empty.code()).isEqualTo(1);
+        assertThat(empty.err()).contains("holds no IDX image and label files");
     }
 
     @Test
