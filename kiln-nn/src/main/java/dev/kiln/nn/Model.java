@@ -184,7 +184,7 @@ public abstract class Model {
     }
 
     public void provenance(Map<String, String> p) {
-        this.provenance = Map.copyOf(p);
+        this.provenance = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(p));
     }
 
     /** A Keras-style table of layers, output shapes and parameter counts. */
