@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import javax.tools.JavaCompiler;
+import javax.tools.StandardJavaFileManager;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,12 +26,14 @@ class JavaExamplesCompileTest {
         }
         assertThat(sources).as("examples/*.java").isNotEmpty();
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        for (String source : sources) {
-            StringWriter messages = new StringWriter();
-            List<String> args = List.of("--release", "25", "--add-modules", "jdk.incubator.vector",
-                    "-cp", System.getProperty("java.class.path"), "-d", out.toString(), source);
-            boolean ok = javac.getTask(messages, null, null, args, null, null).call();
-            assertThat(ok).as(source + " compiles:\n" + messages).isTrue();
+        try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, null)) {
+            for (String source : sources) {
+                StringWriter messages = new StringWriter();
+                List<String> options = List.of("--release", "25", "--add-modules", "jdk.incubator.vector",
+                        "-cp", System.getProperty("java.class.path"), "-d", out.toString());
+                boolean ok = javac.getTask(messages, files, null, options, null, files.getJavaFileObjects(source)).call();
+                assertThat(ok).as(source + " compiles:\n" + messages).isTrue();
+            }
         }
     }
 }
