@@ -26,6 +26,7 @@ public final class Dataset {
     private final int[] labels;       // (n,), each in [0, numClasses)
     private final int numClasses;
     private final List<String> classNames;   // empty, or numClasses names
+    private final Augmentation augmentation; // null: training batches are the stored samples
 
     /**
      * A dataset over {@code features} (taken over, not copied) with unnamed classes {@code 0..numClasses-1}.
@@ -73,6 +74,18 @@ public final class Dataset {
         this.labels = labels;
         this.numClasses = numClasses;
         this.classNames = List.copyOf(classNames);   // also rejects null names
+        this.augmentation = null;
+    }
+
+    /** {@code base}'s arrays (shared, not copied) and checked fields, with another augmentation. */
+    private Dataset(Dataset base, Augmentation augmentation) {
+        this.features = base.features;
+        this.sampleShape = base.sampleShape;
+        this.sampleSize = base.sampleSize;
+        this.labels = base.labels;
+        this.numClasses = base.numClasses;
+        this.classNames = base.classNames;
+        this.augmentation = augmentation;
     }
 
     private static void checkLabels(int[] labels, int numClasses) {
@@ -90,9 +103,34 @@ public final class Dataset {
         }
     }
 
-    /** A dataset built from arrays that this class made itself from an already checked one. */
+    /** A dataset built from arrays that this class made itself from an already checked one; keeps the augmentation. */
     private Dataset derived(float[] newFeatures, int[] newLabels) {
-        return new Dataset(newFeatures, sampleShape, newLabels, numClasses, classNames);
+        Dataset d = new Dataset(newFeatures, sampleShape, newLabels, numClasses, classNames);
+        return augmentation == null ? d : new Dataset(d, augmentation);
+    }
+
+    // ---------------------------------------------------------------- augmentation
+
+    /**
+     * The same samples (sharing this dataset's arrays, no copy) whose training batches are augmented: every
+     * pass of {@link #batches} that is given an {@code Rng} applies {@code augmentation} to each batch, drawing
+     * from a generator split off that {@code Rng}, so each epoch sees new variations and the fit seed fixes
+     * them all. Passes without an {@code Rng} (evaluation, prediction) see the stored samples, as Keras's
+     * augmentation layers are active only in training. Subsets, slices, splits and maps keep the
+     * augmentation: to validate on clean data either way, split first and augment the training part.
+     */
+    public Dataset augmented(Augmentation augmentation) {
+        return new Dataset(this, Objects.requireNonNull(augmentation, "augmentation"));
+    }
+
+    /** The augmentation applied to training batches, or null when there is none. */
+    public Augmentation augmentation() {
+        return augmentation;
+    }
+
+    /** The same samples without augmentation (this dataset when it has none). */
+    public Dataset withoutAugmentation() {
+        return augmentation == null ? this : new Dataset(this, (Augmentation) null);
     }
 
     // ---------------------------------------------------------------- accessors
@@ -246,24 +284,31 @@ public final class Dataset {
      * over the same {@code Iterable} once per epoch reshuffles every epoch, reproducibly from the seed.
      * Each batch allocates exactly one {@code float[]} and one {@code int[]}.
      *
-     * @param rng the source of the order; may be null only when {@code shuffle} is false
+     * @param rng the source of the order and of the {@linkplain #augmented augmentation}; may be null only when
+     *     {@code shuffle} is false, and then batches are never augmented
      */
     public Iterable<Batch> batches(int batchSize, boolean shuffle, Rng rng) {
         checkBatchSize(batchSize);
         if (shuffle && rng == null) {
             throw new IllegalArgumentException("shuffled batches need an Rng, got null; pass new Rng(seed) or shuffle=false");
         }
-        return () -> new BatchIterator(batchSize, shuffle ? rng.permutation(size()) : null);
+        return () -> {
+            int[] order = shuffle ? rng.permutation(size()) : null;
+            return new BatchIterator(batchSize, order, augmentation != null && rng != null ? rng.split() : null);
+        };
     }
 
     private final class BatchIterator implements Iterator<Batch> {
         private final int batchSize;
         private final int[] order;   // null: natural order, copied in one block per batch
+        private final Rng augmentRng;   // null: no augmentation in this pass
+        private final int[] shape = sampleShape.clone();   // handed to the augmentation, which must not keep it
         private int next;
 
-        BatchIterator(int batchSize, int[] order) {
+        BatchIterator(int batchSize, int[] order, Rng augmentRng) {
             this.batchSize = batchSize;
             this.order = order;
+            this.augmentRng = augmentRng;
         }
 
         @Override
@@ -288,6 +333,7 @@ public final class Dataset {
                 }
             }
             next += b;
+            if (augmentRng != null) augmentation.applyInPlace(x, b, shape, augmentRng);
             return new Batch(Tensor.of(x, batchShape(b)), y);
         }
     }
