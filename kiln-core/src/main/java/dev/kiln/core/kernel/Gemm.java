@@ -5,18 +5,36 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float32 matrix multiply C = op(A)·op(B) (+C), row-major, with the transposed variants training needs
- * read in place (no transpose is materialised). Register-blocked: 4 rows of C by two vectors of columns
- * stay in registers while K streams past. Rows are split across {@link Parallel} when the work is large.
- * Twin: {@link ScalarKernels#gemm}. The arguments mean the same as there.
+ * Float32 matrix multiply C = op(A)·op(B) (+C), row-major, with the transposed variants training needs.
+ * Twin: {@link ScalarKernels#gemm}; the arguments mean the same as there.
  *
- * <p>This is the simple first version; the cache-blocked, packed kernel is the CPU-speed issue's job.
+ * <p>Structure (Goto &amp; van de Geijn 2008, "Anatomy of high-performance matrix multiplication"): K is cut
+ * into blocks of {@link #KC} so a B panel stays in L1/L2 while M is swept in blocks of {@link #MC} rows; the
+ * micro-kernel keeps an {@link #MR}×{@link #NR} tile of C in registers ({@code MR·NR/VL} vector accumulators,
+ * NR = two vectors of the preferred species, so 12 accumulators on AVX-512 and on AVX2 alike) and streams
+ * K past it with one broadcast of A and two vector loads of B per step.
+ *
+ * <p>op(A) is never copied: the micro-kernel reads A(i, p) at {@code i·ars + p·acs}, which covers A and Aᵀ
+ * (a transposed A is even contiguous along the tile's rows). A row-major B (K×N) is read in place; a
+ * transposed B (stored N×K) is packed into K×N panels once per call, because vector loads need B contiguous
+ * along j. Ragged edges: rows past M re-read the last valid row and are not stored; columns past N use masks.
+ *
+ * <p>Both cores: the larger of the two tile grids (rows of C, or columns of C for wide, short products such as
+ * 32×784·784×128's backward) is split across {@link Parallel}; every C element is summed in the same K order
+ * whatever the split, so results are identical for any thread count.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int VL = S.length();
+    /** Micro-tile: MR rows × NR columns of C held in registers. */
+    static final int MR = 6;
+    static final int NR = 2 * VL;
+    /** K block: a KC×NR B panel (32 KiB with AVX-512) stays in L1/L2 across the rows of an M block. */
+    static final int KC = 256;
+    /** M block: MC rows of A over one K block (MC·KC floats, 96 KiB) stay in L2 across the column tiles. */
+    static final int MC = 96;
     /** Below this many multiply-adds a second thread costs more than it saves. */
-    private static final long PARALLEL_WORK = 1L << 17;
+    private static final long PARALLEL_WORK = 1L << 18;
 
     private Gemm() {}
 
@@ -24,118 +42,137 @@ public final class Gemm {
                             float[] a, int ao, int lda, float[] b, int bo, int ldb,
                             float[] c, int co, int ldc, boolean accumulate) {
         if (m == 0 || n == 0) return;
-        long work = (long) m * n * Math.max(1, k);
-        int minRows = work < PARALLEL_WORK ? m : Math.max(4, (int) Math.min(m, PARALLEL_WORK / Math.max(1L, (long) n * k)));
-        // Keep chunks a multiple of 4 rows so the register block stays full.
-        int chunk = (minRows + 3) & ~3;
-        Parallel.forRange(m, chunk, (r0, r1) -> {
-            if (tb) rowsNT(ta, r0, r1, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
-            else rowsNN(ta, r0, r1, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
-        });
-    }
-
-    /** B is K×N with rows contiguous along j: broadcast A(i,p), FMA against B's row p. */
-    private static void rowsNN(boolean ta, int i0, int i1, int n, int k, float[] a, int ao, int lda,
-                               float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
+        if (k == 0) {
+            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
+            return;
+        }
+        if (tb) {
+            // B stored N×K: pack op(B) = Bᵀ as a K×N row-major scratch so the micro-kernel's loads are contiguous.
+            float[] packed = new float[k * n];
+            packTransposed(b, bo, ldb, n, k, packed);
+            b = packed;
+            bo = 0;
+            ldb = n;
+        }
+        final float[] bb = b;
+        final int bbo = bo, bld = ldb;
         int ars = ta ? 1 : lda;  // step between rows i of op(A)
         int acs = ta ? lda : 1;  // step between columns p of op(A)
-        int i = i0;
-        for (; i + 4 <= i1; i += 4) {
-            for (int j = 0; j < n; j += 2 * VL) {
-                VectorMask<Float> m0 = S.indexInRange(j, n);
-                VectorMask<Float> m1 = S.indexInRange(j + VL, n);
-                int c0 = co + i * ldc + j;
-                FloatVector c00 = load(c, c0, m0, acc), c01 = load(c, c0 + VL, m1, acc);
-                FloatVector c10 = load(c, c0 + ldc, m0, acc), c11 = load(c, c0 + ldc + VL, m1, acc);
-                FloatVector c20 = load(c, c0 + 2 * ldc, m0, acc), c21 = load(c, c0 + 2 * ldc + VL, m1, acc);
-                FloatVector c30 = load(c, c0 + 3 * ldc, m0, acc), c31 = load(c, c0 + 3 * ldc + VL, m1, acc);
-                int ap = ao + i * ars;
-                int bp = bo + j;
-                boolean full = m1.allTrue();
-                for (int p = 0; p < k; p++, ap += acs, bp += ldb) {
-                    FloatVector b0 = full ? FloatVector.fromArray(S, b, bp) : FloatVector.fromArray(S, b, bp, m0);
-                    FloatVector b1 = full ? FloatVector.fromArray(S, b, bp + VL) : FloatVector.fromArray(S, b, bp + VL, m1);
-                    FloatVector x0 = FloatVector.broadcast(S, a[ap]);
-                    FloatVector x1 = FloatVector.broadcast(S, a[ap + ars]);
-                    FloatVector x2 = FloatVector.broadcast(S, a[ap + 2 * ars]);
-                    FloatVector x3 = FloatVector.broadcast(S, a[ap + 3 * ars]);
-                    c00 = x0.fma(b0, c00); c01 = x0.fma(b1, c01);
-                    c10 = x1.fma(b0, c10); c11 = x1.fma(b1, c11);
-                    c20 = x2.fma(b0, c20); c21 = x2.fma(b1, c21);
-                    c30 = x3.fma(b0, c30); c31 = x3.fma(b1, c31);
-                }
-                c00.intoArray(c, c0, m0); c01.intoArray(c, c0 + VL, m1);
-                c10.intoArray(c, c0 + ldc, m0); c11.intoArray(c, c0 + ldc + VL, m1);
-                c20.intoArray(c, c0 + 2 * ldc, m0); c21.intoArray(c, c0 + 2 * ldc + VL, m1);
-                c30.intoArray(c, c0 + 3 * ldc, m0); c31.intoArray(c, c0 + 3 * ldc + VL, m1);
-            }
+        int rowTiles = (m + MR - 1) / MR, colTiles = (n + NR - 1) / NR;
+        long work = (long) m * n * k;
+        if (work < PARALLEL_WORK || Parallel.THREADS == 1) {
+            blocked(0, m, 0, n, k, a, ao, ars, acs, bb, bbo, bld, c, co, ldc, accumulate);
+        } else if (rowTiles >= colTiles) {
+            Parallel.forRange(rowTiles, 1, (t0, t1) ->
+                    blocked(t0 * MR, Math.min(m, t1 * MR), 0, n, k, a, ao, ars, acs, bb, bbo, bld, c, co, ldc, accumulate));
+        } else {
+            Parallel.forRange(colTiles, 1, (t0, t1) ->
+                    blocked(0, m, t0 * NR, Math.min(n, t1 * NR), k, a, ao, ars, acs, bb, bbo, bld, c, co, ldc, accumulate));
         }
-        for (; i < i1; i++) {
-            for (int j = 0; j < n; j += VL) {
-                VectorMask<Float> m0 = S.indexInRange(j, n);
-                int c0 = co + i * ldc + j;
-                FloatVector s = load(c, c0, m0, acc);
-                int ap = ao + i * ars;
-                int bp = bo + j;
-                for (int p = 0; p < k; p++, ap += acs, bp += ldb) {
-                    s = FloatVector.broadcast(S, a[ap]).fma(FloatVector.fromArray(S, b, bp, m0), s);
+    }
+
+    /** dst (K×N, row-major) = transpose of src (N×K with row stride ld). Blocked so both sides stay in cache. */
+    private static void packTransposed(float[] src, int so, int ld, int n, int k, float[] dst) {
+        final int bs = 32;
+        for (int j0 = 0; j0 < n; j0 += bs) {
+            int j1 = Math.min(n, j0 + bs);
+            for (int p0 = 0; p0 < k; p0 += bs) {
+                int p1 = Math.min(k, p0 + bs);
+                for (int j = j0; j < j1; j++) {
+                    int s = so + j * ld;
+                    for (int p = p0; p < p1; p++) dst[p * n + j] = src[s + p];
                 }
-                s.intoArray(c, c0, m0);
             }
         }
     }
 
-    private static FloatVector load(float[] c, int off, VectorMask<Float> m, boolean acc) {
-        return acc ? FloatVector.fromArray(S, c, off, m) : FloatVector.zero(S);
+    /** C[i0:i1, j0:j1] over all of K, blocked KC × MC, tiles MR × NR. */
+    private static void blocked(int i0, int i1, int j0, int j1, int k, float[] a, int ao, int ars, int acs,
+                                float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean accumulate) {
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int kc = Math.min(KC, k - p0);
+            boolean load = accumulate || p0 > 0;
+            for (int ib = i0; ib < i1; ib += MC) {
+                int ie = Math.min(i1, ib + MC);
+                for (int j = j0; j < j1; j += NR) {
+                    int w = Math.min(NR, j1 - j);
+                    int bp = bo + p0 * ldb + j;
+                    for (int i = ib; i < ie; i += MR) {
+                        int rows = Math.min(MR, ie - i);
+                        int ap = ao + i * ars + p0 * acs;
+                        int cp = co + i * ldc + j;
+                        if (w == NR) micro(kc, rows, a, ap, ars, acs, b, bp, ldb, c, cp, ldc, load);
+                        else microEdge(kc, rows, w, a, ap, ars, acs, b, bp, ldb, c, cp, ldc, load);
+                    }
+                }
+            }
+        }
     }
 
-    /** B is stored N×K: each C(i,j) is a dot product of A's row i and B's row j, both contiguous along p. */
-    private static void rowsNT(boolean ta, int i0, int i1, int n, int k, float[] a, int ao, int lda,
-                               float[] b, int bo, int ldb, float[] c, int co, int ldc, boolean acc) {
-        float[] row = ta ? new float[k] : null;  // op(A) row i gathered once when A is transposed
-        int kb = S.loopBound(k);
-        for (int i = i0; i < i1; i++) {
-            float[] ar;
-            int arOff;
-            if (ta) {
-                for (int p = 0; p < k; p++) row[p] = a[ao + p * lda + i];
-                ar = row;
-                arOff = 0;
+    /**
+     * The register tile: C[0:rows, 0:NR] (+)= Σ_p A(r, p)·B(p, 0:NR). Rows past {@code rows} repeat the last
+     * valid row of A (no out-of-bounds reads) and are not stored.
+     */
+    private static void micro(int kc, int rows, float[] a, int ap, int ars, int acs, float[] b, int bp, int ldb,
+                              float[] c, int cp, int ldc, boolean load) {
+        int a0 = ap, a1 = ap + Math.min(1, rows - 1) * ars, a2 = ap + Math.min(2, rows - 1) * ars;
+        int a3 = ap + Math.min(3, rows - 1) * ars, a4 = ap + Math.min(4, rows - 1) * ars, a5 = ap + Math.min(5, rows - 1) * ars;
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
+        if (load) {
+            c00 = FloatVector.fromArray(S, c, cp); c01 = FloatVector.fromArray(S, c, cp + VL);
+            if (rows > 1) { c10 = FloatVector.fromArray(S, c, cp + ldc); c11 = FloatVector.fromArray(S, c, cp + ldc + VL); }
+            if (rows > 2) { c20 = FloatVector.fromArray(S, c, cp + 2 * ldc); c21 = FloatVector.fromArray(S, c, cp + 2 * ldc + VL); }
+            if (rows > 3) { c30 = FloatVector.fromArray(S, c, cp + 3 * ldc); c31 = FloatVector.fromArray(S, c, cp + 3 * ldc + VL); }
+            if (rows > 4) { c40 = FloatVector.fromArray(S, c, cp + 4 * ldc); c41 = FloatVector.fromArray(S, c, cp + 4 * ldc + VL); }
+            if (rows > 5) { c50 = FloatVector.fromArray(S, c, cp + 5 * ldc); c51 = FloatVector.fromArray(S, c, cp + 5 * ldc + VL); }
+        }
+        for (int p = 0, pa = 0, pb = bp; p < kc; p++, pa += acs, pb += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, b, pb);
+            FloatVector b1 = FloatVector.fromArray(S, b, pb + VL);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + pa]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[a1 + pa]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[a2 + pa]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[a3 + pa]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(S, a[a4 + pa]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(S, a[a5 + pa]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51);
+        }
+        c00.intoArray(c, cp); c01.intoArray(c, cp + VL);
+        if (rows > 1) { c10.intoArray(c, cp + ldc); c11.intoArray(c, cp + ldc + VL); }
+        if (rows > 2) { c20.intoArray(c, cp + 2 * ldc); c21.intoArray(c, cp + 2 * ldc + VL); }
+        if (rows > 3) { c30.intoArray(c, cp + 3 * ldc); c31.intoArray(c, cp + 3 * ldc + VL); }
+        if (rows > 4) { c40.intoArray(c, cp + 4 * ldc); c41.intoArray(c, cp + 4 * ldc + VL); }
+        if (rows > 5) { c50.intoArray(c, cp + 5 * ldc); c51.intoArray(c, cp + 5 * ldc + VL); }
+    }
+
+    /** The ragged last column tile ({@code w < NR} columns): as {@link #micro}, one row at a time, masked. */
+    private static void microEdge(int kc, int rows, int w, float[] a, int ap, int ars, int acs, float[] b, int bp, int ldb,
+                                  float[] c, int cp, int ldc, boolean load) {
+        VectorMask<Float> m0 = S.indexInRange(0, w), m1 = S.indexInRange(VL, w);
+        boolean two = w > VL;
+        for (int r = 0; r < rows; r++) {
+            int ar = ap + r * ars, cr = cp + r * ldc;
+            FloatVector s0 = load ? FloatVector.fromArray(S, c, cr, m0) : FloatVector.zero(S);
+            FloatVector s1 = load && two ? FloatVector.fromArray(S, c, cr + VL, m1) : FloatVector.zero(S);
+            if (two) {
+                for (int p = 0, pa = ar, pb = bp; p < kc; p++, pa += acs, pb += ldb) {
+                    FloatVector x = FloatVector.broadcast(S, a[pa]);
+                    s0 = x.fma(FloatVector.fromArray(S, b, pb), s0);
+                    s1 = x.fma(FloatVector.fromArray(S, b, pb + VL, m1), s1);
+                }
+                s0.intoArray(c, cr);
+                s1.intoArray(c, cr + VL, m1);
             } else {
-                ar = a;
-                arOff = ao + i * lda;
-            }
-            int j = 0;
-            for (; j + 4 <= n; j += 4) {
-                int b0 = bo + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-                FloatVector s0 = FloatVector.zero(S), s1 = FloatVector.zero(S), s2 = FloatVector.zero(S), s3 = FloatVector.zero(S);
-                int p = 0;
-                for (; p < kb; p += VL) {
-                    FloatVector x = FloatVector.fromArray(S, ar, arOff + p);
-                    s0 = x.fma(FloatVector.fromArray(S, b, b0 + p), s0);
-                    s1 = x.fma(FloatVector.fromArray(S, b, b1 + p), s1);
-                    s2 = x.fma(FloatVector.fromArray(S, b, b2 + p), s2);
-                    s3 = x.fma(FloatVector.fromArray(S, b, b3 + p), s3);
+                for (int p = 0, pa = ar, pb = bp; p < kc; p++, pa += acs, pb += ldb) {
+                    s0 = FloatVector.broadcast(S, a[pa]).fma(FloatVector.fromArray(S, b, pb, m0), s0);
                 }
-                float d0 = Elementwise.sumLanes(s0), d1 = Elementwise.sumLanes(s1);
-                float d2 = Elementwise.sumLanes(s2), d3 = Elementwise.sumLanes(s3);
-                for (; p < k; p++) {
-                    float x = ar[arOff + p];
-                    d0 += x * b[b0 + p]; d1 += x * b[b1 + p]; d2 += x * b[b2 + p]; d3 += x * b[b3 + p];
-                }
-                int cp = co + i * ldc + j;
-                if (acc) { c[cp] += d0; c[cp + 1] += d1; c[cp + 2] += d2; c[cp + 3] += d3; }
-                else { c[cp] = d0; c[cp + 1] = d1; c[cp + 2] = d2; c[cp + 3] = d3; }
-            }
-            for (; j < n; j++) {
-                int bj = bo + j * ldb;
-                FloatVector s = FloatVector.zero(S);
-                int p = 0;
-                for (; p < kb; p += VL) s = FloatVector.fromArray(S, ar, arOff + p).fma(FloatVector.fromArray(S, b, bj + p), s);
-                float d = Elementwise.sumLanes(s);
-                for (; p < k; p++) d += ar[arOff + p] * b[bj + p];
-                int cp = co + i * ldc + j;
-                c[cp] = acc ? c[cp] + d : d;
+                s0.intoArray(c, cr, m0);
             }
         }
     }

@@ -159,6 +159,8 @@ class KernelTwinTest {
     static final int[][] GEMM_SHAPES = {
         {1, 1, 1}, {3, 7, 5}, {4, 16, 8}, {17, 9, 33}, {5, 0, 3}, {0, 3, 4}, {7, 1, 33}, {2, 33, 1},
         {32, 784, 128}, {64, 300, 65}, {130, 70, 129}, {9, 17, 31},
+        // Gemm's blocking: K past one KC block, M past one MC block, and a wide short C split by columns.
+        {200, 530, 97}, {97, 257, 64}, {8, 300, 700},
     };
 
     static Stream<Arguments> gemmCases() {
