@@ -192,6 +192,132 @@ def mlp_case(name, make_opt, opt_meta, opt_desc, seed=5, steps=3):
     )
 
 
+def sequence_fixtures():
+    """Issue 5: LSTM, GRU, MultiHeadAttention and Transformer blocks, in Keras layouts.
+
+    PyTorch keeps weight_ih (G*units, in) and weight_hh (G*units, units); Keras keeps kernel (in, G*units)
+    and recurrent_kernel (units, G*units), so both are transposed. LSTM gate order i, f, g, o is Keras's
+    i, f, c, o, and Keras has one bias = b_ih + b_hh. GRU: PyTorch orders r, z, n, Keras z, r, h; Keras's
+    reset_after GRU keeps bias (2, 3*units) = [b_ih; b_hh] in its own gate order.
+    """
+    # ---- LSTM
+    torch.manual_seed(11)
+    b, t, f, u = 2, 4, 3, 5
+    lstm = torch.nn.LSTM(f, u, batch_first=True)
+    x = torch.randn(b, t, f, requires_grad=True)
+    out, (h, c) = lstm(x)
+    dy = torch.randn(b, t, u)
+    (out * dy).sum().backward()
+    kernel = lstm.weight_ih_l0.detach().t().contiguous()
+    rkernel = lstm.weight_hh_l0.detach().t().contiguous()
+    write("lstm", "LSTM(units=5, return_sequences) on x (2,4,3), Keras layout: kernel (3,20) = weight_ih.T, "
+          "recurrent_kernel (5,20) = weight_hh.T, bias (20,) = b_ih + b_hh, gates i,f,c,o. y (2,4,5) is the "
+          "output sequence, h and c the final states; dy is an upstream gradient of y; dx, dkernel, "
+          "drecurrent_kernel, dbias are gradients of sum(y * dy).",
+          {"seed": 11, "units": u},
+          {"x": x, "kernel": kernel, "recurrent_kernel": rkernel,
+           "bias": (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach(), "y": out, "h": h[0], "c": c[0], "dy": dy,
+           "dx": x.grad, "dkernel": lstm.weight_ih_l0.grad.t(), "drecurrent_kernel": lstm.weight_hh_l0.grad.t(),
+           "dbias": lstm.bias_ih_l0.grad})
+
+    # ---- GRU
+    torch.manual_seed(12)
+    gru = torch.nn.GRU(f, u, batch_first=True)
+    x = torch.randn(b, t, f, requires_grad=True)
+    out, h = gru(x)
+    dy = torch.randn(b, t, u)
+    (out * dy).sum().backward()
+
+    def zrh(w):  # rows r, z, n -> z, r, h
+        return torch.cat([w[u:2 * u], w[0:u], w[2 * u:3 * u]], 0)
+
+    write("gru", "GRU(units=5, return_sequences, reset_after) on x (2,4,3), Keras layout and gate order z,r,h: "
+          "kernel (3,15), recurrent_kernel (5,15), bias (2,15) = [input bias; recurrent bias]; PyTorch's r,z,n "
+          "rows reordered and transposed. y (2,4,5), h the final state; dx, dkernel, drecurrent_kernel, dbias "
+          "are gradients of sum(y * dy).",
+          {"seed": 12, "units": u},
+          {"x": x, "kernel": zrh(gru.weight_ih_l0.detach()).t(), "recurrent_kernel": zrh(gru.weight_hh_l0.detach()).t(),
+           "bias": torch.stack([zrh(gru.bias_ih_l0.detach()), zrh(gru.bias_hh_l0.detach())]),
+           "y": out, "h": h[0], "dy": dy, "dx": x.grad,
+           "dkernel": zrh(gru.weight_ih_l0.grad).t(), "drecurrent_kernel": zrh(gru.weight_hh_l0.grad).t(),
+           "dbias": torch.stack([zrh(gru.bias_ih_l0.grad), zrh(gru.bias_hh_l0.grad)])})
+
+    # ---- MultiHeadAttention (self-attention, causal)
+    def mha_tensors(prefix, m, d):
+        w, bias = m.in_proj_weight, m.in_proj_bias
+        out = {}
+        for i, n in enumerate(["query", "key", "value"]):
+            out[prefix + n + ".kernel"] = w[i * d:(i + 1) * d].detach().t()
+            out[prefix + n + ".bias"] = bias[i * d:(i + 1) * d].detach()
+        out[prefix + "output.kernel"] = m.out_proj.weight.detach().t()
+        out[prefix + "output.bias"] = m.out_proj.bias.detach()
+        return out
+
+    def mha_grads(prefix, m, d):
+        w, bias = m.in_proj_weight.grad, m.in_proj_bias.grad
+        out = {}
+        for i, n in enumerate(["query", "key", "value"]):
+            out["d" + prefix + n + ".kernel"] = w[i * d:(i + 1) * d].t()
+            out["d" + prefix + n + ".bias"] = bias[i * d:(i + 1) * d]
+        out["d" + prefix + "output.kernel"] = m.out_proj.weight.grad.t()
+        out["d" + prefix + "output.bias"] = m.out_proj.bias.grad
+        return out
+
+    torch.manual_seed(13)
+    d, heads, t = 8, 2, 5
+    mha = torch.nn.MultiheadAttention(d, heads, batch_first=True)
+    torch.nn.init.normal_(mha.in_proj_bias, std=0.1)
+    torch.nn.init.normal_(mha.out_proj.bias, std=0.1)
+    x = torch.randn(b, t, d, requires_grad=True)
+    causal = torch.triu(torch.ones(t, t, dtype=torch.bool), diagonal=1)
+    y, weights = mha(x, x, x, attn_mask=causal, need_weights=True, average_attn_weights=False)
+    dy = torch.randn(b, t, d)
+    (y * dy).sum().backward()
+    tensors = {"x": x, "y": y, "weights": weights, "dy": dy, "dx": x.grad}
+    tensors.update(mha_tensors("", mha, d))
+    tensors.update(mha_grads("", mha, d))
+    write("mha_causal", "Causal multi-head self-attention, d_model 8, 2 heads (key_dim 4), x (2,5,8). Kernels in "
+          "Keras layout (in, out): torch in_proj_weight split into query/key/value and transposed; output.kernel "
+          "= out_proj.weight.T. weights (2,2,5,5) are the per-head attention weights. Gradients of sum(y * dy).",
+          {"seed": 13, "heads": heads, "causal": True}, tensors)
+
+    # ---- Transformer blocks: post-norm encoder (ReLU) and pre-norm GPT block (causal, tanh GELU)
+    def block(name, norm_first, activation, mask, desc, seed):
+        torch.manual_seed(seed)
+        ff = 16
+        layer = torch.nn.TransformerEncoderLayer(d, heads, dim_feedforward=ff, dropout=0.0, activation=activation,
+                                                 batch_first=True, norm_first=norm_first, layer_norm_eps=1e-5)
+        for ln in (layer.norm1, layer.norm2):
+            torch.nn.init.normal_(ln.weight, 1.0, 0.1)
+            torch.nn.init.normal_(ln.bias, 0.0, 0.1)
+        x = torch.randn(b, t, d, requires_grad=True)
+        y = layer(x, src_mask=mask)
+        dy = torch.randn(b, t, d)
+        (y * dy).sum().backward()
+        tensors = {"x": x, "y": y, "dy": dy, "dx": x.grad}
+        tensors.update(mha_tensors("attention.", layer.self_attn, d))
+        tensors.update(mha_grads("attention.", layer.self_attn, d))
+        for kn, mod in (("attention_norm", layer.norm1), ("ffn_norm", layer.norm2)):
+            tensors[kn + ".gamma"] = mod.weight.detach()
+            tensors[kn + ".beta"] = mod.bias.detach()
+            tensors["d" + kn + ".gamma"] = mod.weight.grad
+            tensors["d" + kn + ".beta"] = mod.bias.grad
+        for kn, mod in (("ffn_1", layer.linear1), ("ffn_2", layer.linear2)):
+            tensors[kn + ".kernel"] = mod.weight.detach().t()
+            tensors[kn + ".bias"] = mod.bias.detach()
+            tensors["d" + kn + ".kernel"] = mod.weight.grad.t()
+            tensors["d" + kn + ".bias"] = mod.bias.grad
+        write(name, desc + " d_model 8, 2 heads, feed-forward 16, x (2,5,8), LayerNorm eps 1e-5, no dropout. "
+              "Parameter names follow Kiln's blocks (attention.*, attention_norm.*, ffn_1.*, ffn_2.*, ffn_norm.*), "
+              "kernels in Keras layout (in, out). Gradients of sum(y * dy).",
+              {"seed": seed, "heads": heads, "intermediate": ff}, tensors)
+
+    block("transformer_encoder", False, "relu", None,
+          "torch.nn.TransformerEncoderLayer(norm_first=False, activation=relu): post-norm encoder (Vaswani et al. 2017).", 14)
+    block("gpt_block", True, lambda z: F.gelu(z, approximate="tanh"), causal,
+          "torch.nn.TransformerEncoderLayer(norm_first=True, activation=gelu tanh) with a causal mask: a GPT-2 block.", 15)
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     dense_case("dense_relu", "relu", seed=1)
@@ -242,6 +368,7 @@ def main():
         "s = alpha*s + (1-alpha)*g^2 with s starting at 0; p -= lr*g/(sqrt(s) + eps). PyTorch "
         "adds eps outside the sqrt, as Keras does.",
     )
+    sequence_fixtures()
 
 
 if __name__ == "__main__":

@@ -74,7 +74,12 @@ public final class Sequential extends Model {
     public Tensor call(Tensor x, CallContext ctx) {
         if (inputShape == null) build(java.util.Arrays.copyOfRange(x.shape(), 1, x.rank()));
         Tensor h = x;
-        for (Layer l : layers) h = l.call(h, ctx);
+        Tensor mask = null;   // (B, T) padding mask, created by Embedding(maskZero) and passed on as Keras does
+        for (Layer l : layers) {
+            Tensor next = l.call(h, mask, ctx);
+            mask = l.computeMask(h, mask);
+            h = next;
+        }
         return h;
     }
 }

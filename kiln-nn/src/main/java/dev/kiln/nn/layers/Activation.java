@@ -7,7 +7,7 @@ import dev.kiln.core.Tensor;
 
 /** Activation functions by their Keras names. */
 public enum Activation {
-    LINEAR, RELU, SIGMOID, TANH, SOFTMAX;
+    LINEAR, RELU, SIGMOID, TANH, SOFTMAX, GELU;
 
     public Tensor apply(Tensor x) {
         return switch (this) {
@@ -16,7 +16,18 @@ public enum Activation {
             case SIGMOID -> x.sigmoid();
             case TANH -> x.tanh();
             case SOFTMAX -> x.softmax(-1);
+            case GELU -> gelu(x);
         };
+    }
+
+    /**
+     * GELU (Hendrycks & Gimpel 2016) in the tanh approximation GPT-2 uses (Radford et al. 2019):
+     * {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}, composed from primitives; PyTorch's
+     * {@code F.gelu(x, approximate="tanh")}.
+     */
+    static Tensor gelu(Tensor x) {
+        Tensor inner = x.add(x.mul(x).mul(x).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
+        return x.mul(inner.tanh().add(1f)).mul(0.5f);
     }
 
     /** Parses a Keras-style name ({@code "relu"}, {@code "softmax"}, null or "linear" for none). */
@@ -24,7 +35,7 @@ public enum Activation {
     public static Activation parse(String name) {
         if (name == null || name.isBlank()) return LINEAR;
         for (Activation a : values()) if (a.name().equalsIgnoreCase(name.trim())) return a;
-        throw new IllegalArgumentException("unknown activation '" + name + "'; use one of linear, relu, sigmoid, tanh, softmax");
+        throw new IllegalArgumentException("unknown activation '" + name + "'; use one of linear, relu, sigmoid, tanh, softmax, gelu");
     }
 
     @JsonValue

@@ -74,16 +74,44 @@ public abstract class Layer {
 
     /** Applies the layer to a batch {@code x} of shape (B, ...inputShape). */
     public final Tensor call(Tensor x, CallContext ctx) {
+        buildOrCheck(x, ctx);
+        return forward(x, ctx);
+    }
+
+    private void buildOrCheck(Tensor x, CallContext ctx) {
         int[] s = x.shape();
         if (s.length == 0) throw new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") got a scalar; it expects a batch");
         int[] sample = Arrays.copyOfRange(s, 1, s.length);
         if (inputShape == null) build(sample, ctx.rng());
         else if (!Shape.equal(inputShape, sample)) throw shapeError(sample);
-        return forward(x, ctx);
     }
 
     /** The computation itself, for an input already checked against the built shape. */
     protected abstract Tensor forward(Tensor x, CallContext ctx);
+
+    /**
+     * Applies the layer with the (B, T) mask of its input (1 = real step, 0 = padding; null = none), as
+     * Keras propagates masks: layers that use masks (recurrent layers, attention) override
+     * {@link #forward(Tensor, Tensor, CallContext)}; the rest ignore it.
+     */
+    public final Tensor call(Tensor x, Tensor mask, CallContext ctx) {
+        if (mask == null) return call(x, ctx);
+        buildOrCheck(x, ctx);
+        return forward(x, mask, ctx);
+    }
+
+    /** Forward with an input mask; the default ignores the mask. */
+    protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
+        return forward(x, ctx);
+    }
+
+    /**
+     * The mask of this layer's output given its input and the input's mask: by default the input's mask
+     * passes through; Embedding(maskZero) creates one and layers that remove the time axis drop it.
+     */
+    public Tensor computeMask(Tensor x, Tensor mask) {
+        return mask;
+    }
 
     private IllegalArgumentException shapeError(int[] got) {
         return new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") expects input of shape " + batchShape(inputShape)

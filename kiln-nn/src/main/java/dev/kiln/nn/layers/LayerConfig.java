@@ -14,8 +14,23 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = Flatten.Config.class, name = "Flatten"),
     @JsonSubTypes.Type(value = Dropout.Config.class, name = "Dropout"),
     @JsonSubTypes.Type(value = ActivationLayer.Config.class, name = "Activation"),
+    @JsonSubTypes.Type(value = Embedding.Config.class, name = "Embedding"),
+    @JsonSubTypes.Type(value = SimpleRnn.Config.class, name = "SimpleRNN"),
+    @JsonSubTypes.Type(value = Lstm.Config.class, name = "LSTM"),
+    @JsonSubTypes.Type(value = Gru.Config.class, name = "GRU"),
+    @JsonSubTypes.Type(value = Bidirectional.Config.class, name = "Bidirectional"),
+    @JsonSubTypes.Type(value = TimeDistributed.Config.class, name = "TimeDistributed"),
+    @JsonSubTypes.Type(value = LayerNormalization.Config.class, name = "LayerNormalization"),
+    @JsonSubTypes.Type(value = MultiHeadAttention.Config.class, name = "MultiHeadAttention"),
+    @JsonSubTypes.Type(value = PositionalEmbedding.Config.class, name = "PositionalEmbedding"),
+    @JsonSubTypes.Type(value = SinusoidalPositionalEncoding.Config.class, name = "SinusoidalPositionalEncoding"),
+    @JsonSubTypes.Type(value = TransformerEncoder.Config.class, name = "TransformerEncoder"),
+    @JsonSubTypes.Type(value = GptBlock.Config.class, name = "GptBlock"),
 })
-public sealed interface LayerConfig permits Dense.Config, Flatten.Config, Dropout.Config, ActivationLayer.Config {
+public sealed interface LayerConfig permits Dense.Config, Flatten.Config, Dropout.Config, ActivationLayer.Config,
+        Embedding.Config, SimpleRnn.Config, Lstm.Config, Gru.Config, Bidirectional.Config, TimeDistributed.Config,
+        LayerNormalization.Config, MultiHeadAttention.Config, PositionalEmbedding.Config, SinusoidalPositionalEncoding.Config,
+        TransformerEncoder.Config, GptBlock.Config {
     /** The layer's name, or null to have the model assign one. */
     String name();
 

@@ -1,0 +1,104 @@
+package dev.kiln.nn.layers;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Tensor;
+
+/**
+ * Token ids → vectors: a trainable table (vocabulary, dim) looked up by id, as Keras {@code Embedding}.
+ * Ids arrive as floats (B, T) (Kiln's datasets are float); each must be an integer in [0, vocabulary).
+ * With {@code maskZero}, id 0 is padding and the layer emits a (B, T) mask that recurrent layers and
+ * attention downstream use to skip those steps.
+ */
+public final class Embedding extends Layer {
+    public record Config(String name, int inputDim, int outputDim, boolean maskZero) implements LayerConfig {
+        public Config {
+            if (inputDim < 1) throw new IllegalArgumentException("Embedding inputDim (vocabulary size) must be >= 1, got " + inputDim);
+            if (outputDim < 1) throw new IllegalArgumentException("Embedding outputDim must be >= 1, got " + outputDim);
+        }
+
+        public Config withMaskZero(boolean m) { return new Config(name, inputDim, outputDim, m); }
+
+        @Override
+        public Layer create() {
+            return new Embedding(this);
+        }
+    }
+
+    private final Config config;
+
+    public Embedding(Config config) {
+        super(config.name());
+        this.config = config;
+    }
+
+    public Embedding(int inputDim, int outputDim) {
+        this(new Config(null, inputDim, outputDim, false));
+    }
+
+    public Embedding(int inputDim, int outputDim, boolean maskZero) {
+        this(new Config(null, inputDim, outputDim, maskZero));
+    }
+
+    @Override
+    public String typeName() {
+        return "Embedding";
+    }
+
+    @Override
+    public Config config() {
+        return new Config(name(), config.inputDim(), config.outputDim(), config.maskZero());
+    }
+
+    @Override
+    protected void createParameters(int[] inputShape, Rng rng) {
+        // Keras initialises embeddings uniform in [-0.05, 0.05].
+        addParameter("embeddings", Tensor.uniform(rng, -0.05f, 0.05f, config.inputDim(), config.outputDim()));
+    }
+
+    @Override
+    public int[] outputShape(int[] inputShape) {
+        int[] out = java.util.Arrays.copyOf(inputShape, inputShape.length + 1);
+        out[inputShape.length] = config.outputDim();
+        return out;
+    }
+
+    @Override
+    protected Tensor forward(Tensor x, CallContext ctx) {
+        return lookup(x);
+    }
+
+    /** The vectors of the ids in {@code x} (B, ...) → (B, ..., dim), for any sequence length. */
+    public Tensor lookup(Tensor x) {
+        int[] ids = ids(x);
+        int[] shape = outputShape(x.shape());
+        return parameter("embeddings").indexSelect(0, ids).reshape(shape);   // (B·T, dim) → (B, T, dim)
+    }
+
+    private int[] ids(Tensor x) {
+        float[] v = x.toFloatArray();
+        int[] ids = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            int id = (int) v[i];
+            if (id != v[i] || id < 0 || id >= config.inputDim()) {
+                throw new IllegalArgumentException("layer '" + name() + "' (Embedding) got token id " + v[i] + " at position " + i
+                        + "; ids must be integers in [0, " + config.inputDim() + "). Use a tokenizer whose vocabulary fits, or raise inputDim");
+            }
+            ids[i] = id;
+        }
+        return ids;
+    }
+
+    @Override
+    public Tensor computeMask(Tensor x, Tensor mask) {
+        if (!config.maskZero()) return mask;
+        float[] v = x.toFloatArray();
+        float[] m = new float[v.length];
+        for (int i = 0; i < v.length; i++) m[i] = v[i] != 0 ? 1f : 0f;
+        return Tensor.of(m, x.shape());   // (B, T)
+    }
+
+    @Override
+    public String toString() {
+        return "Embedding(" + config.inputDim() + ", " + config.outputDim() + (config.maskZero() ? ", maskZero" : "") + ")";
+    }
+}

@@ -1,0 +1,143 @@
+package dev.kiln.nn.layers;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Tensor;
+import java.util.List;
+
+/**
+ * Gated recurrent unit (Cho et al. 2014) in Keras's default "reset after" form (the one cuDNN and PyTorch
+ * use): kernel (features, 3·units), recurrent_kernel (units, 3·units), bias (2, 3·units) holding the input
+ * and the recurrent bias, gates in Keras's order z, r, h:
+ * <pre>
+ *   z = σ(x·Wz + bz + h·Uz + b'z)   r = σ(x·Wr + br + h·Ur + b'r)
+ *   h̃ = tanh(x·Wh + bh + r ⊙ (h·Uh + b'h))     h' = z ⊙ h + (1 − z) ⊙ h̃
+ * </pre>
+ * PyTorch orders its gates r, z, n; the fixture script reorders them.
+ */
+public final class Gru extends Layer implements Recurrent {
+    public record Config(String name, int units, boolean returnSequences, boolean goBackwards, double dropout, double recurrentDropout)
+            implements LayerConfig {
+        public Config {
+            if (units < 1) throw new IllegalArgumentException("GRU units must be >= 1, got " + units);
+            if (!(dropout >= 0 && dropout < 1) || !(recurrentDropout >= 0 && recurrentDropout < 1)) {
+                throw new IllegalArgumentException("GRU dropout and recurrentDropout must be in [0, 1), got " + dropout + " and " + recurrentDropout);
+            }
+        }
+
+        public Config(int units) {
+            this(null, units, false, false, 0, 0);
+        }
+
+        public Config withReturnSequences(boolean v) { return new Config(name, units, v, goBackwards, dropout, recurrentDropout); }
+
+        public Config withGoBackwards(boolean v) { return new Config(name, units, returnSequences, v, dropout, recurrentDropout); }
+
+        public Config withDropout(double d, double r) { return new Config(name, units, returnSequences, goBackwards, d, r); }
+
+        public Config withName(String n) { return new Config(n, units, returnSequences, goBackwards, dropout, recurrentDropout); }
+
+        @Override
+        public Layer create() {
+            return new Gru(this);
+        }
+    }
+
+    private final Config config;
+
+    public Gru(Config config) {
+        super(config.name());
+        this.config = config;
+    }
+
+    public Gru(int units) {
+        this(new Config(units));
+    }
+
+    public Gru(int units, boolean returnSequences) {
+        this(new Config(units).withReturnSequences(returnSequences));
+    }
+
+    @Override
+    public String typeName() {
+        return "GRU";
+    }
+
+    @Override
+    public Config config() {
+        return config.withName(name());
+    }
+
+    @Override
+    public int units() {
+        return config.units();
+    }
+
+    @Override
+    public boolean returnSequences() {
+        return config.returnSequences();
+    }
+
+    @Override
+    public Layer reversed(String name) {
+        return new Gru(config.withGoBackwards(!config.goBackwards()).withName(name));
+    }
+
+    @Override
+    protected void validateInput(int[] inputShape) {
+        Recurrent.validate(this, inputShape);
+    }
+
+    @Override
+    protected void createParameters(int[] inputShape, Rng rng) {
+        int u = config.units();
+        addParameter("kernel", Initializer.GLOROT_UNIFORM.create(rng, inputShape[1], 3 * u));
+        addParameter("recurrent_kernel", Recurrent.orthogonal(rng, u, 3 * u));
+        addParameter("bias", Tensor.zeros(2, 3 * u));
+    }
+
+    @Override
+    public int[] outputShape(int[] inputShape) {
+        return Recurrent.outputShape(inputShape, config.units(), config.returnSequences());
+    }
+
+    @Override
+    protected Tensor forward(Tensor x, CallContext ctx) {
+        return forwardWithState(x, null, null, ctx).output();
+    }
+
+    @Override
+    protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
+        return forwardWithState(x, mask, null, ctx).output();
+    }
+
+    @Override
+    public Tensor computeMask(Tensor x, Tensor mask) {
+        return config.returnSequences() ? mask : null;
+    }
+
+    @Override
+    public Result forwardWithState(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx) {
+        int u = config.units();
+        Tensor recurrent = parameter("recurrent_kernel");
+        Tensor bias = parameter("bias");
+        Tensor inputBias = bias.slice(0, 0, 1).reshape(3 * u);
+        Tensor recurrentBias = bias.slice(0, 1, 2).reshape(3 * u);
+        Recurrent.Cell cell = (xt, s, recDrop) -> {
+            Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
+            Tensor hr = h.matmul(recurrent).add(recurrentBias);            // (B, 3U)
+            Tensor z = xt.slice(1, 0, u).add(hr.slice(1, 0, u)).sigmoid();
+            Tensor r = xt.slice(1, u, 2 * u).add(hr.slice(1, u, 2 * u)).sigmoid();
+            Tensor candidate = xt.slice(1, 2 * u, 3 * u).add(r.mul(hr.slice(1, 2 * u, 3 * u))).tanh();
+            // h' = z·h + (1 − z)·h̃ = h̃ + z·(h − h̃)
+            return new Tensor[] {candidate.add(z.mul(s[0].sub(candidate)))};
+        };
+        Tensor[] states = Recurrent.initialStates(this, initialStates, 1, x, u);
+        return Recurrent.run(this, x, mask, parameter("kernel"), inputBias, states, cell, config.returnSequences(),
+                config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+    }
+
+    @Override
+    public String toString() {
+        return "GRU(" + config.units() + (config.returnSequences() ? ", returnSequences" : "") + ")";
+    }
+}

@@ -1,0 +1,148 @@
+package dev.kiln.nn.layers;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Tensor;
+import java.util.List;
+
+/**
+ * Long short-term memory (Hochreiter &amp; Schmidhuber 1997, with the forget gate of Gers et al. 2000), laid
+ * out as Keras's {@code LSTM}: kernel (features, 4·units), recurrent_kernel (units, 4·units) and bias
+ * (4·units), gates in the order i, f, c, o:
+ * <pre>
+ *   i = σ(x·Wi + h·Ui + bi)   f = σ(x·Wf + h·Uf + bf)   c̃ = tanh(x·Wc + h·Uc + bc)   o = σ(x·Wo + h·Uo + bo)
+ *   c' = f ⊙ c + i ⊙ c̃        h' = o ⊙ tanh(c')
+ * </pre>
+ * PyTorch's gate order i, f, g, o is the same; its two biases add up to Keras's one. The forget-gate bias
+ * starts at one (Jozefowicz et al. 2015), as Keras's {@code unit_forget_bias}.
+ */
+public final class Lstm extends Layer implements Recurrent {
+    /**
+     * @param returnSequences output every step (B, T, units) instead of the last (B, units)
+     * @param goBackwards     read the sequence from the end (the output sequence is then in reading order)
+     */
+    public record Config(String name, int units, boolean returnSequences, boolean goBackwards, double dropout, double recurrentDropout)
+            implements LayerConfig {
+        public Config {
+            if (units < 1) throw new IllegalArgumentException("LSTM units must be >= 1, got " + units);
+            if (!(dropout >= 0 && dropout < 1) || !(recurrentDropout >= 0 && recurrentDropout < 1)) {
+                throw new IllegalArgumentException("LSTM dropout and recurrentDropout must be in [0, 1), got " + dropout + " and " + recurrentDropout);
+            }
+        }
+
+        public Config(int units) {
+            this(null, units, false, false, 0, 0);
+        }
+
+        public Config withReturnSequences(boolean v) { return new Config(name, units, v, goBackwards, dropout, recurrentDropout); }
+
+        public Config withGoBackwards(boolean v) { return new Config(name, units, returnSequences, v, dropout, recurrentDropout); }
+
+        public Config withDropout(double d, double r) { return new Config(name, units, returnSequences, goBackwards, d, r); }
+
+        public Config withName(String n) { return new Config(n, units, returnSequences, goBackwards, dropout, recurrentDropout); }
+
+        @Override
+        public Layer create() {
+            return new Lstm(this);
+        }
+    }
+
+    private final Config config;
+
+    public Lstm(Config config) {
+        super(config.name());
+        this.config = config;
+    }
+
+    public Lstm(int units) {
+        this(new Config(units));
+    }
+
+    public Lstm(int units, boolean returnSequences) {
+        this(new Config(units).withReturnSequences(returnSequences));
+    }
+
+    @Override
+    public String typeName() {
+        return "LSTM";
+    }
+
+    @Override
+    public Config config() {
+        return config.withName(name());
+    }
+
+    @Override
+    public int units() {
+        return config.units();
+    }
+
+    @Override
+    public boolean returnSequences() {
+        return config.returnSequences();
+    }
+
+    @Override
+    public Layer reversed(String name) {
+        return new Lstm(config.withGoBackwards(!config.goBackwards()).withName(name));
+    }
+
+    @Override
+    protected void validateInput(int[] inputShape) {
+        Recurrent.validate(this, inputShape);
+    }
+
+    @Override
+    protected void createParameters(int[] inputShape, Rng rng) {
+        int u = config.units();
+        addParameter("kernel", Initializer.GLOROT_UNIFORM.create(rng, inputShape[1], 4 * u));
+        addParameter("recurrent_kernel", Recurrent.orthogonal(rng, u, 4 * u));
+        Tensor bias = Tensor.zeros(4 * u);
+        java.util.Arrays.fill(bias.rawFloats(), u, 2 * u, 1f);   // forget gate
+        addParameter("bias", bias);
+    }
+
+    @Override
+    public int[] outputShape(int[] inputShape) {
+        return Recurrent.outputShape(inputShape, config.units(), config.returnSequences());
+    }
+
+    @Override
+    protected Tensor forward(Tensor x, CallContext ctx) {
+        return forwardWithState(x, null, null, ctx).output();
+    }
+
+    @Override
+    protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
+        return forwardWithState(x, mask, null, ctx).output();
+    }
+
+    @Override
+    public Tensor computeMask(Tensor x, Tensor mask) {
+        return config.returnSequences() ? mask : null;
+    }
+
+    @Override
+    public Result forwardWithState(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx) {
+        int u = config.units();
+        Tensor recurrent = parameter("recurrent_kernel");
+        Recurrent.Cell cell = (xt, s, recDrop) -> {
+            Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
+            Tensor z = xt.add(h.matmul(recurrent));                        // (B, 4U)
+            Tensor i = z.slice(1, 0, u).sigmoid();
+            Tensor f = z.slice(1, u, 2 * u).sigmoid();
+            Tensor g = z.slice(1, 2 * u, 3 * u).tanh();
+            Tensor o = z.slice(1, 3 * u, 4 * u).sigmoid();
+            Tensor c = f.mul(s[1]).add(i.mul(g));                          // (B, U)
+            return new Tensor[] {o.mul(c.tanh()), c};
+        };
+        Tensor[] states = Recurrent.initialStates(this, initialStates, 2, x, u);
+        return Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
+                config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+    }
+
+    @Override
+    public String toString() {
+        return "LSTM(" + config.units() + (config.returnSequences() ? ", returnSequences" : "") + ")";
+    }
+}

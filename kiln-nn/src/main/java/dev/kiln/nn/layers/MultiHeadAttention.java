@@ -1,0 +1,186 @@
+package dev.kiln.nn.layers;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Shape;
+import dev.kiln.core.Tensor;
+
+/**
+ * Multi-head scaled dot-product self-attention (Vaswani et al. 2017), composed from matmul, softmax and
+ * reshapes: per head {@code softmax(Q·Kᵀ / √d_k + mask) · V}, heads concatenated and projected back to the
+ * model width. Parameters {@code query.kernel} (D, H·d_k), {@code query.bias}, likewise {@code key.*} and
+ * {@code value.*}, and {@code output.kernel} (H·d_k, D), {@code output.bias}; PyTorch's packed
+ * {@code in_proj_weight} splits into the three kernels, transposed.
+ *
+ * <p>Masks: {@code causal} stops position i from seeing j &gt; i (GPT); a (B, T) padding mask from
+ * Embedding(maskZero) stops every position from attending to padding. {@link #attend} also returns the
+ * attention weights (B, H, T, T) for visualisation, and with a {@link KvCache} processes only new positions
+ * while reusing the keys and values of the prefix (generation).
+ */
+public final class MultiHeadAttention extends Layer {
+    /** A masked score: exp(−1e9 − max) is exactly 0 in float and double, and no NaN arises when a row is all masked. */
+    private static final float MASKED = -1e9f;
+
+    public record Config(String name, int numHeads, int keyDim, boolean causal, double dropout) implements LayerConfig {
+        public Config {
+            if (numHeads < 1 || keyDim < 1) throw new IllegalArgumentException("MultiHeadAttention needs numHeads >= 1 and keyDim >= 1, got " + numHeads + " and " + keyDim);
+            if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("MultiHeadAttention dropout must be in [0, 1), got " + dropout);
+        }
+
+        public Config(int numHeads, int keyDim) {
+            this(null, numHeads, keyDim, false, 0);
+        }
+
+        public Config withCausal(boolean c) { return new Config(name, numHeads, keyDim, c, dropout); }
+
+        public Config withName(String n) { return new Config(n, numHeads, keyDim, causal, dropout); }
+
+        @Override
+        public Layer create() {
+            return new MultiHeadAttention(this);
+        }
+    }
+
+    /** The attended output (B, T, D) and the attention weights (B, H, T, T_keys). */
+    public record Output(Tensor output, Tensor weights) {}
+
+    /**
+     * Keys and values (B, H, T_past, d_k) of the positions processed so far, for incremental decoding.
+     * Not thread-safe: one cache per generation.
+     */
+    public static final class KvCache {
+        Tensor keys;
+        Tensor values;
+
+        public int length() {
+            return keys == null ? 0 : keys.shape(2);
+        }
+    }
+
+    private final Config config;
+
+    public MultiHeadAttention(Config config) {
+        super(config.name());
+        this.config = config;
+    }
+
+    public MultiHeadAttention(int numHeads, int keyDim) {
+        this(new Config(numHeads, keyDim));
+    }
+
+    @Override
+    public String typeName() {
+        return "MultiHeadAttention";
+    }
+
+    @Override
+    public Config config() {
+        return config.withName(name());
+    }
+
+    @Override
+    protected void validateInput(int[] inputShape) {
+        if (inputShape.length != 2) {
+            throw new IllegalArgumentException("layer '" + name() + "' (MultiHeadAttention) expects input of shape (batch, timesteps, features) but received "
+                    + Layer.batchShape(inputShape) + "; put an Embedding (and a positional embedding) before it");
+        }
+    }
+
+    @Override
+    protected void createParameters(int[] inputShape, Rng rng) {
+        int d = inputShape[1], hd = config.numHeads() * config.keyDim();
+        for (String p : new String[] {"query", "key", "value"}) {
+            addParameter(p + ".kernel", Initializer.GLOROT_UNIFORM.create(rng, d, hd));
+            addParameter(p + ".bias", Tensor.zeros(hd));
+        }
+        addParameter("output.kernel", Initializer.GLOROT_UNIFORM.create(rng, hd, d));
+        addParameter("output.bias", Tensor.zeros(d));
+    }
+
+    @Override
+    public int[] outputShape(int[] inputShape) {
+        return inputShape.clone();
+    }
+
+    @Override
+    protected Tensor forward(Tensor x, CallContext ctx) {
+        return attend(x, null, ctx, null).output();
+    }
+
+    @Override
+    protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
+        return attend(x, mask, ctx, null).output();
+    }
+
+    /**
+     * Self-attention over {@code x} (B, T, D) with an optional (B, T_keys) padding mask (1 = attend). With a
+     * cache, {@code x} holds only the new positions; their keys and values are appended to the cache.
+     */
+    public Output attend(Tensor x, Tensor mask, CallContext ctx, KvCache cache) {
+        int b = x.shape(0), t = x.shape(1), h = config.numHeads(), dk = config.keyDim();
+        Tensor q = heads(project(x, "query"), b, t);                      // (B, H, T, dk)
+        Tensor k = heads(project(x, "key"), b, t);
+        Tensor v = heads(project(x, "value"), b, t);
+        int past = 0;
+        if (cache != null) {
+            past = cache.length();
+            if (cache.keys != null) {
+                k = Tensor.concat(2, cache.keys, k);                           // (B, H, past + T, dk)
+                v = Tensor.concat(2, cache.values, v);
+            }
+            cache.keys = k;
+            cache.values = v;
+        }
+        int tk = k.shape(2);
+        if (mask != null && !Shape.equal(mask.shape(), new int[] {b, tk})) {
+            throw new IllegalArgumentException("layer '" + name() + "' (MultiHeadAttention) got a padding mask of shape " + Shape.str(mask.shape())
+                    + " but needs (batch, key positions) = " + Shape.str(new int[] {b, tk}));
+        }
+        Tensor scores = q.matmul(k.transpose(-1, -2)).mul((float) (1 / Math.sqrt(dk)));   // (B, H, T, Tk)
+        Tensor bias = maskBias(x, mask, b, t, tk, past);
+        if (bias != null) scores = scores.add(bias);
+        Tensor weights = scores.softmax(-1);                                 // (B, H, T, Tk)
+        Tensor attendTo = weights;
+        if (ctx.training() && config.dropout() > 0) attendTo = dropout(weights, ctx.rng());
+        Tensor out = attendTo.matmul(v)                                      // (B, H, T, dk)
+                .permute(0, 2, 1, 3).reshape(b, t, h * dk);                  // (B, T, H·dk)
+        out = out.matmul(parameter("output.kernel")).add(parameter("output.bias"));   // (B, T, D)
+        return new Output(out, weights);
+    }
+
+    private Tensor project(Tensor x, String which) {
+        return x.matmul(parameter(which + ".kernel")).add(parameter(which + ".bias"));   // (B, T, H·dk)
+    }
+
+    private Tensor heads(Tensor y, int b, int t) {
+        return y.reshape(b, t, config.numHeads(), config.keyDim()).permute(0, 2, 1, 3);  // (B, H, T, dk), a view
+    }
+
+    /** Additive mask (B or 1, 1, T, Tk): 0 where attention is allowed, −1e9 where not; null when nothing is masked. */
+    private Tensor maskBias(Tensor like, Tensor mask, int b, int t, int tk, int past) {
+        if (!config.causal() && mask == null) return null;
+        int rows = mask == null ? 1 : b;
+        double[] m = mask == null ? null : mask.toDoubleArray();
+        float[] bias = new float[rows * t * tk];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 0; i < t; i++) {
+                for (int j = 0; j < tk; j++) {
+                    boolean blocked = (config.causal() && j > past + i) || (m != null && m[r * tk + j] == 0);
+                    if (blocked) bias[(r * t + i) * tk + j] = MASKED;
+                }
+            }
+        }
+        return Tensor.of(bias, rows, 1, t, tk).to(like.dtype());
+    }
+
+    private Tensor dropout(Tensor w, Rng rng) {
+        float keep = (float) (1 - config.dropout());
+        float[] mask = new float[w.size()];
+        for (int i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? 1f / keep : 0f;
+        return w.mul(Tensor.of(mask, w.shape()).to(w.dtype()));
+    }
+
+    @Override
+    public String toString() {
+        return "MultiHeadAttention(heads=" + config.numHeads() + ", keyDim=" + config.keyDim() + (config.causal() ? ", causal" : "") + ")";
+    }
+}
