@@ -189,6 +189,23 @@ class OpGradientTest {
         op("gatherAlong axis 0", ANY, x -> x[0].gatherAlong(0, new int[] {2, 0, 0, 1}), s(3, 4));
         op("gatherAlong middle axis", ANY, x -> x[0].gatherAlong(1, new int[] {2, 0, 1, 1}), s(2, 3, 2));
         op("cross-entropy", ANY, x -> x[0].logSoftmax(-1).gatherAlong(-1, new int[] {4, 0, 2}).mean().neg(), s(3, 5));
+
+        // ---- convolution, pooling, padding (channels-last)
+        Conv.Spec conv = Conv.Spec.DEFAULT;
+        op("conv2d valid + bias", ANY, x -> Conv.conv2d(x[0], x[1], x[2], conv), s(2, 5, 6, 3), s(3, 3, 3, 4), s(4));
+        op("conv2d same stride 2", ANY, x -> Conv.conv2d(x[0], x[1], x[2], conv.withPadding(Conv.Padding.SAME).withStrides(2, 2)),
+                s(2, 5, 5, 2), s(3, 3, 2, 3), s(3));
+        op("conv2d dilation 2 no bias", ANY, x -> Conv.conv2d(x[0], x[1], null, conv.withDilation(2, 1)), s(1, 7, 6, 2), s(2, 3, 2, 2));
+        op("conv2d depthwise", ANY, x -> Conv.conv2d(x[0], x[1], x[2], conv.withGroups(3).withPadding(Conv.Padding.SAME)),
+                s(2, 5, 5, 3), s(3, 3, 1, 6), s(6));
+        op("conv2d groups 2 stride (2, 1)", ANY, x -> Conv.conv2d(x[0], x[1], null, conv.withGroups(2).withStrides(2, 1)), s(1, 5, 4, 4), s(2, 2, 2, 4));
+        op("conv2d fused relu", ANY, x -> Conv.conv2dRelu(x[0], x[1], x[2], conv), s(2, 4, 4, 2), s(2, 2, 2, 3), s(3));
+        op("conv2d of permuted view", ANY, x -> Conv.conv2d(x[0].permute(0, 2, 1, 3), x[1], null, conv), s(1, 4, 5, 2), s(2, 2, 2, 2));
+        op("maxPool2d 2x2", ANY, x -> Conv.maxPool2d(x[0], 2, 2, 2, 2, Conv.Padding.VALID), s(2, 4, 5, 3));
+        op("maxPool2d 3x3 stride 2 same", ANY, x -> Conv.maxPool2d(x[0], 3, 3, 2, 2, Conv.Padding.SAME), s(1, 5, 6, 2));
+        op("avgPool2d 2x2", ANY, x -> Conv.avgPool2d(x[0], 2, 2, 2, 2, Conv.Padding.VALID), s(2, 4, 4, 3));
+        op("avgPool2d 2x2 stride 1 same", ANY, x -> Conv.avgPool2d(x[0], 2, 2, 1, 1, Conv.Padding.SAME), s(1, 3, 5, 2));
+        op("zeroPad2d", ANY, x -> Conv.zeroPad2d(x[0], 1, 2, 0, 1).mul(Conv.zeroPad2d(x[0], 1, 2, 0, 1)), s(2, 3, 2, 2));
     }
 
     static Stream<Arguments> cases() {

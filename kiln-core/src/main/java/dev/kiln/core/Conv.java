@@ -1,0 +1,247 @@
+package dev.kiln.core;
+
+import dev.kiln.core.kernel.Buf;
+import dev.kiln.core.kernel.ConvGeometry;
+import dev.kiln.core.kernel.ConvKernels;
+import dev.kiln.core.kernel.ScalarConv;
+
+/**
+ * Convolution, pooling and zero padding over channels-last tensors (batch, height, width, channels), as Keras
+ * lays them out. Kernels are (kh, kw, channels / groups, filters). Each op is a small {@link Function} with its
+ * forward ({@code apply}) and backward side by side; the arithmetic lives in {@link ConvKernels} (float32) and
+ * {@link ScalarConv} (float64, and the float32 kernels' twin).
+ */
+public final class Conv {
+    private Conv() {}
+
+    /** Keras padding: VALID uses only real pixels; SAME pads with zeros so that out = ceil(in / stride). */
+    public enum Padding {
+        VALID, SAME;
+
+        /** Parses Keras's names ("valid", "same"). */
+        public static Padding parse(String s) {
+            for (Padding p : values()) if (p.name().equalsIgnoreCase(s.trim())) return p;
+            throw new IllegalArgumentException("unknown padding '" + s + "'; use valid or same");
+        }
+    }
+
+    /** Strides, dilation, padding and groups of a 2-D convolution or pooling window. */
+    public record Spec(int strideH, int strideW, int dilationH, int dilationW, Padding padding, int groups) {
+        public static final Spec DEFAULT = new Spec(1, 1, 1, 1, Padding.VALID, 1);
+
+        public Spec {
+            if (strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1 || groups < 1) {
+                throw new IllegalArgumentException("strides, dilation and groups must be >= 1, got strides (" + strideH + ", " + strideW
+                        + "), dilation (" + dilationH + ", " + dilationW + "), groups " + groups);
+            }
+            if (padding == null) padding = Padding.VALID;
+        }
+
+        public Spec withStrides(int h, int w) { return new Spec(h, w, dilationH, dilationW, padding, groups); }
+
+        public Spec withDilation(int h, int w) { return new Spec(strideH, strideW, h, w, padding, groups); }
+
+        public Spec withPadding(Padding p) { return new Spec(strideH, strideW, dilationH, dilationW, p, groups); }
+
+        public Spec withGroups(int g) { return new Spec(strideH, strideW, dilationH, dilationW, padding, g); }
+    }
+
+    /** Output length of one spatial axis. */
+    public static int outputLength(int in, int window, int stride, int dilation, Padding padding) {
+        int span = (window - 1) * dilation + 1;
+        return padding == Padding.SAME ? (in + stride - 1) / stride : in < span ? 0 : (in - span) / stride + 1;
+    }
+
+    /** Zeros added before the first pixel (TensorFlow's rule: the odd one goes after). */
+    static int padBefore(int in, int window, int stride, int dilation, Padding padding) {
+        if (padding == Padding.VALID) return 0;
+        int out = outputLength(in, window, stride, dilation, padding);
+        int total = Math.max(0, (out - 1) * stride + (window - 1) * dilation + 1 - in);
+        return total / 2;
+    }
+
+    /** The geometry of a window of (kh, kw) over a (B, H, W, C) input producing {@code filters} channels. */
+    public static ConvGeometry geometry(int[] xShape, int kh, int kw, int filters, Spec s) {
+        int h = xShape[1], w = xShape[2];
+        int oh = outputLength(h, kh, s.strideH(), s.dilationH(), s.padding());
+        int ow = outputLength(w, kw, s.strideW(), s.dilationW(), s.padding());
+        if (oh < 1 || ow < 1) {
+            throw new IllegalArgumentException("a " + kh + "x" + kw + " window (dilation " + s.dilationH() + "x" + s.dilationW()
+                    + ") does not fit a " + h + "x" + w + " input with padding " + s.padding().name().toLowerCase(java.util.Locale.ROOT)
+                    + "; use padding same, a smaller kernel or pool size, or a larger input");
+        }
+        return new ConvGeometry(xShape[0], h, w, xShape[3], kh, kw, filters, s.groups(), s.strideH(), s.strideW(), s.dilationH(), s.dilationW(),
+                padBefore(h, kh, s.strideH(), s.dilationH(), s.padding()), padBefore(w, kw, s.strideW(), s.dilationW(), s.padding()), oh, ow);
+    }
+
+    private static void requireRank4(String op, Tensor x) {
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException(op + " needs channels-last input (batch, height, width, channels), got shape " + Shape.str(x.shape)
+                    + "; add a channel axis, e.g. reshape (batch, 28, 28) to (batch, 28, 28, 1)");
+        }
+    }
+
+    // ---------------------------------------------------------------- convolution
+
+    /** conv(x, kernel) + bias: x (B, H, W, C), kernel (kh, kw, C / groups, F), bias (F) or null → (B, OH, OW, F). */
+    public static Tensor conv2d(Tensor x, Tensor kernel, Tensor bias, Spec spec) {
+        return Conv2d.apply(x, kernel, bias, spec, false);
+    }
+
+    /** relu(conv(x, kernel) + bias) in one pass over the output: the epilogue fuses bias and ReLU. */
+    public static Tensor conv2dRelu(Tensor x, Tensor kernel, Tensor bias, Spec spec) {
+        return Conv2d.apply(x, kernel, bias, spec, true);
+    }
+
+    static final class Conv2d extends Function {
+        private final Tensor x;       // (B, H, W, C) contiguous
+        private final Tensor kernel;  // (kh, kw, C/groups, F) contiguous
+        private final Tensor y;       // output, kept for the fused ReLU's mask
+        private final ConvGeometry g;
+        private final boolean relu;
+        private final boolean hasBias;
+
+        private Conv2d(Tensor xIn, Tensor kIn, Tensor bias, Tensor x, Tensor kernel, Tensor y, ConvGeometry g, boolean relu) {
+            super(xIn, kIn, bias);
+            this.x = x;
+            this.kernel = kernel;
+            this.y = y;
+            this.g = g;
+            this.relu = relu;
+            this.hasBias = bias != null;
+        }
+
+        static Tensor apply(Tensor x, Tensor kernel, Tensor bias, Spec spec, boolean relu) {
+            requireRank4("conv2d", x);
+            if (kernel.rank() != 4) throw new IllegalArgumentException("conv2d kernel must be (kh, kw, in_channels / groups, filters), got " + Shape.str(kernel.shape));
+            int c = x.shape[3], groups = spec.groups(), filters = kernel.shape[3];
+            if (c % groups != 0 || filters % groups != 0 || kernel.shape[2] * groups != c) {
+                throw new IllegalArgumentException("conv2d: input has " + c + " channels and the kernel " + Shape.str(kernel.shape) + " with groups "
+                        + groups + "; the kernel's third axis must be channels / groups = " + (c % groups == 0 ? c / groups : "?")
+                        + " and filters must be divisible by groups");
+            }
+            if (bias != null && (bias.rank() != 1 || bias.shape[0] != filters)) {
+                throw new IllegalArgumentException("conv2d bias must have shape (" + filters + "), got " + Shape.str(bias.shape));
+            }
+            if (x.dtype != kernel.dtype || (bias != null && bias.dtype != x.dtype)) throw new IllegalArgumentException("conv2d: dtypes differ");
+            ConvGeometry g = geometry(x.shape, kernel.shape[0], kernel.shape[1], filters, spec);
+            Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
+            Tensor bc = bias == null ? null : bias.detach().contiguous();
+            Tensor y = Tensor.zeros(x.dtype, g.batch(), g.outH(), g.outW(), filters);
+            if (x.f != null) {
+                ConvKernels.forward(g, xc.f, xc.offset, kc.f, kc.offset, y.f, 0);
+                if (bc != null || relu) {
+                    float[] b = bc == null ? new float[filters] : bc.f;
+                    ConvKernels.addBias(y.f, 0, g.rows(), filters, b, bc == null ? 0 : bc.offset, relu);
+                }
+            } else {
+                ScalarConv.forward(g, Buf.of(xc.d), xc.offset, Buf.of(kc.d), kc.offset, bc == null ? null : Buf.of(bc.d), bc == null ? 0 : bc.offset,
+                        Buf.of(y.d), 0);
+                if (relu) for (int i = 0; i < y.d.length; i++) y.d[i] = Math.max(0, y.d[i]);
+            }
+            return Function.needsGrad(x, kernel, bias) ? Function.record(y, new Conv2d(x, kernel, bias, xc, kc, y, g, relu)) : y;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            Tensor dY = dOut.contiguous();   // (B, OH, OW, F)
+            if (relu) dY = dY.mul(BinaryOp.apply(dev.kiln.core.kernel.BinaryKind.GT, y, y.scalarLike(0))).contiguous();
+            Tensor dX = null, dK = null, dB = null;
+            if (wants(0)) {
+                dX = Tensor.zeros(x.dtype, x.shape);
+                if (x.f != null) ConvKernels.backwardInput(g, dY.f, dY.offset, kernel.f, kernel.offset, dX.f, 0);
+                else ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, Buf.of(dX.d), 0, null, 0);
+            }
+            if (wants(1)) {
+                dK = Tensor.zeros(kernel.dtype, kernel.shape);
+                if (x.f != null) ConvKernels.backwardWeight(g, x.f, x.offset, dY.f, dY.offset, dK.f, 0);
+                else ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, null, 0, Buf.of(dK.d), 0);
+            }
+            if (hasBias && wants(2)) dB = dY.sum(new int[] {0, 1, 2}, false);
+            return new Tensor[] {dX, dK, dB};
+        }
+    }
+
+    // ---------------------------------------------------------------- pooling
+
+    /** Max over (poolH, poolW) windows per channel: (B, H, W, C) → (B, OH, OW, C). */
+    public static Tensor maxPool2d(Tensor x, int poolH, int poolW, int strideH, int strideW, Padding padding) {
+        return Pool2d.apply(x, poolH, poolW, new Spec(strideH, strideW, 1, 1, padding, 1), false);
+    }
+
+    /** Mean over (poolH, poolW) windows per channel; padded positions are not counted. */
+    public static Tensor avgPool2d(Tensor x, int poolH, int poolW, int strideH, int strideW, Padding padding) {
+        return Pool2d.apply(x, poolH, poolW, new Spec(strideH, strideW, 1, 1, padding, 1), true);
+    }
+
+    static final class Pool2d extends Function {
+        private final Tensor x;
+        private final Tensor y;
+        private final ConvGeometry g;
+        private final boolean average;
+
+        private Pool2d(Tensor xIn, Tensor x, Tensor y, ConvGeometry g, boolean average) {
+            super(xIn);
+            this.x = x;
+            this.y = y;
+            this.g = g;
+            this.average = average;
+        }
+
+        static Tensor apply(Tensor x, int ph, int pw, Spec spec, boolean average) {
+            requireRank4(average ? "avgPool2d" : "maxPool2d", x);
+            int c = x.shape[3];
+            ConvGeometry g0 = geometry(x.shape, ph, pw, c, spec);
+            ConvGeometry g = new ConvGeometry(g0.batch(), g0.height(), g0.width(), c, ph, pw, c, c, g0.sh(), g0.sw(), 1, 1,
+                    g0.padTop(), g0.padLeft(), g0.outH(), g0.outW());
+            Tensor xc = x.detach().contiguous();
+            Tensor y = Tensor.zeros(x.dtype, g.batch(), g.outH(), g.outW(), c);
+            if (x.f != null) ConvKernels.pool(g, average, xc.f, xc.offset, y.f, 0);
+            else ScalarConv.pool(g, average, Buf.of(xc.d), xc.offset, Buf.of(y.d), 0);
+            return Function.needsGrad(x) ? Function.record(y, new Pool2d(x, xc, y, g, average)) : y;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            Tensor dY = dOut.contiguous();
+            Tensor dX = Tensor.zeros(x.dtype, x.shape);
+            if (x.f != null) ConvKernels.poolBackward(g, average, x.f, x.offset, y.f, 0, dY.f, dY.offset, dX.f, 0);
+            else ScalarConv.poolBackward(g, average, Buf.of(x.d), x.offset, Buf.of(y.d), 0, Buf.of(dY.d), dY.offset, Buf.of(dX.d), 0);
+            return new Tensor[] {dX};
+        }
+    }
+
+    // ---------------------------------------------------------------- zero padding
+
+    /** Adds zero rows and columns around each image: (B, H, W, C) → (B, top + H + bottom, left + W + right, C). */
+    public static Tensor zeroPad2d(Tensor x, int top, int bottom, int left, int right) {
+        return ZeroPad2d.apply(x, top, bottom, left, right);
+    }
+
+    static final class ZeroPad2d extends Function {
+        private final int top;
+        private final int left;
+        private final int[] inShape;
+
+        private ZeroPad2d(Tensor x, int top, int left) {
+            super(x);
+            this.top = top;
+            this.left = left;
+            this.inShape = x.shape;
+        }
+
+        static Tensor apply(Tensor x, int top, int bottom, int left, int right) {
+            requireRank4("zeroPad2d", x);
+            if (top < 0 || bottom < 0 || left < 0 || right < 0) throw new IllegalArgumentException("zero padding must be >= 0");
+            Tensor y = Tensor.zeros(x.dtype, x.shape[0], x.shape[1] + top + bottom, x.shape[2] + left + right, x.shape[3]);
+            Tensor inner = y.detach().slice(1, top, top + x.shape[1]).slice(2, left, left + x.shape[2]);
+            Movement.copyInto(x, inner);
+            return Function.needsGrad(x) ? Function.record(y, new ZeroPad2d(x, top, left)) : y;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            return new Tensor[] {dOut.slice(1, top, top + inShape[1]).slice(2, left, left + inShape[2]).contiguous()};
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.kiln.core.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.core.Rng;
+import java.util.Arrays;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Twin contract: {@link ConvKernels} (im2col + Gemm, Vector API pooling) against the direct loops of
+ * {@link ScalarConv} on odd sizes, strides, dilations, asymmetric padding, groups and unaligned offsets.
+ * Sentinels around every output catch writes outside its range.
+ */
+class ConvKernelTwinTest {
+    static final float SENTINEL = -12345.5f;
+
+    /** batch, height, width, channels, kh, kw, filters, groups, sh, sw, dh, dw, padTop, padLeft (out sizes derived). */
+    static Stream<Arguments> geometries() {
+        return Stream.of(
+                Arguments.of(geometry(2, 7, 9, 3, 3, 3, 5, 1, 1, 1, 1, 1, 0, 0)),      // valid
+                Arguments.of(geometry(1, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, 1, 0, 0)),   // the tutorial's first layer
+                Arguments.of(geometry(3, 6, 5, 17, 3, 3, 19, 1, 1, 1, 1, 1, 1, 1)),    // same, odd channel counts
+                Arguments.of(geometry(2, 9, 8, 4, 3, 2, 6, 1, 2, 3, 1, 1, 1, 0)),      // strides (2, 3)
+                Arguments.of(geometry(1, 10, 9, 3, 3, 3, 4, 1, 1, 1, 2, 3, 2, 3)),     // dilation (2, 3), padded
+                Arguments.of(geometry(2, 6, 7, 6, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1)),      // depthwise
+                Arguments.of(geometry(2, 5, 5, 8, 2, 2, 12, 4, 1, 2, 1, 1, 0, 0)),     // 4 groups
+                Arguments.of(geometry(1, 1, 1, 33, 1, 1, 20, 1, 1, 1, 1, 1, 0, 0)));   // 1x1 over wider-than-a-vector channels
+    }
+
+    static ConvGeometry geometry(int b, int h, int w, int c, int kh, int kw, int f, int groups, int sh, int sw, int dh, int dw, int pt, int pl) {
+        int oh = (h + 2 * pt - (kh - 1) * dh - 1) / sh + 1;
+        int ow = (w + 2 * pl - (kw - 1) * dw - 1) / sw + 1;
+        return new ConvGeometry(b, h, w, c, kh, kw, f, groups, sh, sw, dh, dw, pt, pl, oh, ow);
+    }
+
+    static float[] random(Rng rng, int n, int offset) {
+        float[] a = new float[n + offset + 3];
+        Arrays.fill(a, SENTINEL);
+        for (int i = 0; i < n; i++) a[offset + i] = (float) rng.uniform(-1, 1);
+        return a;
+    }
+
+    static float[] sentinels(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, SENTINEL);
+        return a;
+    }
+
+    static double[] toDouble(float[] a) {
+        double[] d = new double[a.length];
+        for (int i = 0; i < a.length; i++) d[i] = a[i];
+        return d;
+    }
+
+    static void assertClose(float[] fast, double[] slow, int from, int to, double tol, String what) {
+        for (int i = 0; i < fast.length; i++) {
+            if (i < from || i >= to) {
+                assertThat(fast[i]).as("%s: element %d outside the output range [%d, %d)", what, i, from, to).isEqualTo(SENTINEL);
+            } else {
+                assertThat((double) fast[i]).as("%s element %d", what, i).isCloseTo(slow[i], org.assertj.core.data.Offset.offset(tol * (1 + Math.abs(slow[i]))));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void convolutionForwardAndBothBackwardsMatchScalarTwin(ConvGeometry g) {
+        Rng rng = new Rng(g.hashCode());
+        int xo = 3, wo = 5, yo = 1;
+        float[] x = random(rng, g.inputSize(), xo), w = random(rng, g.kernelSize(), wo), dy = random(rng, g.outputSize(), yo);
+        float[] bias = random(rng, g.filters(), 2);
+
+        float[] y = sentinels(g.outputSize() + yo + 2);
+        ConvKernels.forward(g, x, xo, w, wo, y, yo);
+        ConvKernels.addBias(y, yo, g.rows(), g.filters(), bias, 2, false);
+        double[] yRef = new double[y.length];
+        ScalarConv.forward(g, Buf.of(toDouble(x)), xo, Buf.of(toDouble(w)), wo, Buf.of(toDouble(bias)), 2, Buf.of(yRef), yo);
+        assertClose(y, yRef, yo, yo + g.outputSize(), 1e-4, "forward");
+
+        float[] dx = sentinels(g.inputSize() + 4);
+        ConvKernels.backwardInput(g, dy, yo, w, wo, dx, 2);
+        double[] dxRef = new double[dx.length];
+        ScalarConv.backward(g, Buf.of(toDouble(x)), xo, Buf.of(toDouble(w)), wo, Buf.of(toDouble(dy)), yo, Buf.of(dxRef), 2, null, 0);
+        assertClose(dx, dxRef, 2, 2 + g.inputSize(), 1e-4, "dX");
+
+        float[] dw = sentinels(g.kernelSize() + 3);
+        ConvKernels.backwardWeight(g, x, xo, dy, yo, dw, 1);
+        double[] dwRef = new double[dw.length];
+        ScalarConv.backward(g, Buf.of(toDouble(x)), xo, Buf.of(toDouble(w)), wo, Buf.of(toDouble(dy)), yo, null, 0, Buf.of(dwRef), 1);
+        assertClose(dw, dwRef, 1, 1 + g.kernelSize(), 1e-4, "dW");
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
+    void fusedBiasReluMatchesBiasThenRelu(ConvGeometry g) {
+        Rng rng = new Rng(11);
+        float[] y = random(rng, g.outputSize(), 1), bias = random(rng, g.filters(), 0);
+        float[] expected = y.clone();
+        for (int r = 0; r < g.rows(); r++) {
+            for (int f = 0; f < g.filters(); f++) expected[1 + r * g.filters() + f] = Math.max(0f, expected[1 + r * g.filters() + f] + bias[f]);
+        }
+        ConvKernels.addBias(y, 1, g.rows(), g.filters(), bias, 0, true);
+        assertThat(y).containsExactly(expected);
+    }
+
+    static Stream<Arguments> pools() {
+        return Stream.of(
+                Arguments.of(poolGeometry(2, 6, 7, 3, 2, 2, 2, 2, 0, 0), true),
+                Arguments.of(poolGeometry(2, 6, 7, 3, 2, 2, 2, 2, 0, 0), false),
+                Arguments.of(poolGeometry(1, 7, 5, 35, 3, 3, 2, 2, 1, 1), true),   // same-style padding, channels past a vector
+                Arguments.of(poolGeometry(1, 7, 5, 35, 3, 3, 2, 2, 1, 1), false),
+                Arguments.of(poolGeometry(3, 5, 5, 16, 2, 3, 1, 1, 0, 1), true),
+                Arguments.of(poolGeometry(3, 5, 5, 16, 2, 3, 1, 1, 0, 1), false));
+    }
+
+    static ConvGeometry poolGeometry(int b, int h, int w, int c, int kh, int kw, int sh, int sw, int pt, int pl) {
+        int oh = (h + 2 * pt - kh) / sh + 1, ow = (w + 2 * pl - kw) / sw + 1;
+        return new ConvGeometry(b, h, w, c, kh, kw, c, c, sh, sw, 1, 1, pt, pl, oh, ow);
+    }
+
+    @ParameterizedTest
+    @MethodSource("pools")
+    void poolingForwardAndBackwardMatchScalarTwin(ConvGeometry g, boolean average) {
+        Rng rng = new Rng(5);
+        int xo = 2, yo = 3;
+        float[] x = random(rng, g.inputSize(), xo), dy = random(rng, g.outputSize(), 1);
+        x[xo + 1] = x[xo + g.channels() + 1];   // a tie: both twins must send the gradient to the first position
+        float[] y = sentinels(g.outputSize() + yo + 1);
+        ConvKernels.pool(g, average, x, xo, y, yo);
+        double[] yRef = new double[y.length];
+        ScalarConv.pool(g, average, Buf.of(toDouble(x)), xo, Buf.of(yRef), yo);
+        assertClose(y, yRef, yo, yo + g.outputSize(), 1e-6, "pool");
+
+        float[] dx = new float[g.inputSize() + 2];
+        ConvKernels.poolBackward(g, average, x, xo, y, yo, dy, 1, dx, 1);
+        double[] dxRef = new double[dx.length];
+        ScalarConv.poolBackward(g, average, Buf.of(toDouble(x)), xo, Buf.of(yRef), yo, Buf.of(toDouble(dy)), 1, Buf.of(dxRef), 1);
+        for (int i = 0; i < dx.length; i++) assertThat((double) dx[i]).as("dX element %d", i).isCloseTo(dxRef[i], org.assertj.core.data.Offset.offset(1e-5));
+    }
+}
