@@ -1,5 +1,6 @@
 package dev.kiln.nn.optimizers;
 
+import dev.kiln.core.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -10,6 +11,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class Adam extends Optimizer {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Vectors per thread below which splitting the update costs more than it saves (sqrt and div dominate). */
+    private static final int PARALLEL_VECTORS = 1024;
     private final double beta1;
     private final double beta2;
     private final double epsilon;
@@ -56,22 +59,24 @@ public final class Adam extends Optimizer {
         float eps = (float) epsilon;
         float decay = (float) (1 - lr * weightDecay);
         boolean decoupled = weightDecay > 0;
-        // One vectorised pass over the parameter; the same float operations in the same order as the scalar tail,
-        // so results are bit-identical to the plain loop (and independent of the vector width).
+        // One vectorised pass over the parameter, split across the kernel pool when it is large; the same float
+        // operations in the same order as the scalar tail, so results are bit-identical to the plain loop whatever
+        // the vector width or the split.
         float ob1 = 1 - b1, ob2 = 1 - b2;
-        int i = 0;
-        int upper = S.loopBound(p.length);
-        for (; i < upper; i += S.length()) {
-            FloatVector gi = FloatVector.fromArray(S, g, i);
-            FloatVector mi = FloatVector.fromArray(S, m, i).mul(b1).add(gi.mul(ob1));
-            FloatVector vi = FloatVector.fromArray(S, v, i).mul(b2).add(gi.mul(ob2).mul(gi));
-            mi.intoArray(m, i);
-            vi.intoArray(v, i);
-            FloatVector w = FloatVector.fromArray(S, p, i);
-            if (decoupled) w = w.mul(decay);
-            w.sub(mi.mul(stepSize).div(vi.sqrt().div(sqrtC2).add(eps))).intoArray(p, i);
-        }
-        for (; i < p.length; i++) {
+        int vl = S.length();
+        Parallel.forRange(p.length / vl, PARALLEL_VECTORS, (v0, v1) -> {
+            for (int i = v0 * vl, end = v1 * vl; i < end; i += vl) {
+                FloatVector gi = FloatVector.fromArray(S, g, i);
+                FloatVector mi = FloatVector.fromArray(S, m, i).mul(b1).add(gi.mul(ob1));
+                FloatVector vi = FloatVector.fromArray(S, v, i).mul(b2).add(gi.mul(ob2).mul(gi));
+                mi.intoArray(m, i);
+                vi.intoArray(v, i);
+                FloatVector w = FloatVector.fromArray(S, p, i);
+                if (decoupled) w = w.mul(decay);
+                w.sub(mi.mul(stepSize).div(vi.sqrt().div(sqrtC2).add(eps))).intoArray(p, i);
+            }
+        });
+        for (int i = p.length / vl * vl; i < p.length; i++) {
             float gi = g[i];
             m[i] = b1 * m[i] + ob1 * gi;
             v[i] = b2 * v[i] + ob2 * gi * gi;

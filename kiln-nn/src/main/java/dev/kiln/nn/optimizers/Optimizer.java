@@ -4,6 +4,11 @@ import dev.kiln.core.Tensor;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Updates parameters from their gradients. Subclasses hold only their update rule ({@link #update});
@@ -84,8 +89,30 @@ public abstract class Optimizer {
         double sum = 0;
         for (Tensor p : parameters) {
             if (p.grad() == null) continue;
-            for (float v : p.grad().rawFloats()) sum += (double) v * v;
+            sum += sumOfSquares(p.grad().rawFloats());
         }
         return Math.sqrt(sum);
+    }
+
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> DS = VectorSpecies.of(double.class, VectorShape.forBitSize(FS.vectorBitSize()));
+
+    /** Σ x² in double: float lanes widened to two double vectors, lane sums added in a fixed order (reproducible). */
+    static double sumOfSquares(float[] x) {
+        DoubleVector acc0 = DoubleVector.zero(DS), acc1 = DoubleVector.zero(DS);
+        int i = 0;
+        int upper = FS.loopBound(x.length);
+        for (; i < upper; i += FS.length()) {
+            FloatVector v = FloatVector.fromArray(FS, x, i);
+            DoubleVector d0 = (DoubleVector) v.convertShape(VectorOperators.F2D, DS, 0);
+            DoubleVector d1 = (DoubleVector) v.convertShape(VectorOperators.F2D, DS, 1);
+            acc0 = d0.fma(d0, acc0);
+            acc1 = d1.fma(d1, acc1);
+        }
+        DoubleVector acc = acc0.add(acc1);
+        double sum = 0;
+        for (int l = 0; l < acc.length(); l++) sum += acc.lane(l);
+        for (; i < x.length; i++) sum += (double) x[i] * x[i];
+        return sum;
     }
 }
