@@ -235,8 +235,9 @@ public final class ModelServer implements AutoCloseable {
             throw new ApiException(404, "model '" + name + "' has no version " + version + " loaded; loaded versions: "
                     + registry.versions(name).stream().map(s -> Long.toString(s.version())).toList());
         }
-        String type = req.headers().first(HeaderNames.CONTENT_TYPE).orElse("application/json");
-        if (!type.toLowerCase(java.util.Locale.ROOT).contains("json")) {
+        // curl -d sends application/x-www-form-urlencoded; the body is still the JSON the user typed.
+        String type = req.headers().first(HeaderNames.CONTENT_TYPE).orElse("application/json").toLowerCase(java.util.Locale.ROOT);
+        if (!type.contains("json") && !type.startsWith("application/x-www-form-urlencoded") && !type.startsWith("text/plain")) {
             throw new ApiException(415, "content type '" + type + "' is not supported; send JSON with Content-Type: application/json");
         }
         Predictor predictor = served.predictor();
