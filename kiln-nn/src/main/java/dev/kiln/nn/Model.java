@@ -30,6 +30,7 @@ public abstract class Model {
     private boolean trackAccuracy;
     private long seed = 42;
     private Map<String, String> provenance = Map.of();
+    private String preprocessing;
 
     /** Forward pass on a batch. */
     public abstract Tensor call(Tensor x, CallContext ctx);
@@ -176,6 +177,20 @@ public abstract class Model {
     /** Reads a {@code .kiln} file; it predicts bit-identically to the model that was saved. */
     public static Model load(java.nio.file.Path file) throws java.io.IOException {
         return dev.kiln.nn.io.ModelFile.load(file);
+    }
+
+    /**
+     * How raw inputs become this model's inputs, as JSON (a tokenizer's {@code toJson()}, which
+     * {@code Tokenizers.fromJson} reads back), or null. Saved in the model file so {@code kiln predict} and
+     * {@code kiln generate} take raw text. Kiln stores the string as given and never executes it.
+     */
+    public String preprocessing() {
+        return preprocessing;
+    }
+
+    public Model preprocessing(String json) {
+        this.preprocessing = json;
+        return this;
     }
 
     /** Provenance strings recorded with the model (Kiln version, JDK, seed, data hash, ...). */

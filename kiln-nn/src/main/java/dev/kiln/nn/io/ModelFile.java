@@ -55,6 +55,7 @@ public final class ModelFile {
                     model.tracksAccuracy() ? List.of("accuracy") : List.of())));
         }
         meta.put("provenance", JSON.writeValueAsString(model.provenance()));
+        if (model.preprocessing() != null) meta.put("preprocessing", model.preprocessing());
         Map<String, Tensor> weights = new LinkedHashMap<>();
         for (var e : model.parameters().entrySet()) weights.put(e.getKey(), e.getValue().detach());
         SafeTensors.write(file, weights, meta);
@@ -105,6 +106,7 @@ public final class ModelFile {
             Optimizer opt = new Adam(t.learningRate() > 0 ? t.learningRate() : 1e-3);
             model.compile(opt, Loss.parse(t.loss()), t.metrics() == null ? new String[0] : t.metrics().toArray(String[]::new));
         }
+        if (meta.containsKey("preprocessing")) model.preprocessing(meta.get("preprocessing"));
         if (meta.containsKey("provenance")) {
             Map<String, String> p = new LinkedHashMap<>();
             JSON.readTree(meta.get("provenance")).properties().forEach(e -> p.put(e.getKey(), e.getValue().asText()));

@@ -117,6 +117,7 @@ public final class Gru extends Layer implements Recurrent {
 
     @Override
     public Result forwardWithState(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx) {
+        Recurrent.buildFor(this, x, ctx);
         int u = config.units();
         Tensor recurrent = parameter("recurrent_kernel");
         Tensor bias = parameter("bias");

@@ -124,6 +124,7 @@ public final class Lstm extends Layer implements Recurrent {
 
     @Override
     public Result forwardWithState(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx) {
+        Recurrent.buildFor(this, x, ctx);
         int u = config.units();
         Tensor recurrent = parameter("recurrent_kernel");
         Recurrent.Cell cell = (xt, s, recDrop) -> {

@@ -116,6 +116,7 @@ public final class MultiHeadAttention extends Layer {
      * cache, {@code x} holds only the new positions; their keys and values are appended to the cache.
      */
     public Output attend(Tensor x, Tensor mask, CallContext ctx, KvCache cache) {
+        if (!isBuilt()) build(java.util.Arrays.copyOfRange(x.shape(), 1, x.rank()), ctx.rng());
         int b = x.shape(0), t = x.shape(1), h = config.numHeads(), dk = config.keyDim();
         Tensor q = heads(project(x, "query"), b, t);                      // (B, H, T, dk)
         Tensor k = heads(project(x, "key"), b, t);

@@ -45,6 +45,11 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
         }
     }
 
+    /** Builds a layer used directly through {@code forwardWithState} before any {@code call}. */
+    static void buildFor(Layer layer, Tensor x, CallContext ctx) {
+        if (!layer.isBuilt()) layer.build(java.util.Arrays.copyOfRange(x.shape(), 1, x.rank()), ctx.rng());
+    }
+
     static int[] outputShape(int[] inputShape, int units, boolean returnSequences) {
         return returnSequences ? new int[] {inputShape[0], units} : new int[] {units};
     }

@@ -112,6 +112,7 @@ public final class SimpleRnn extends Layer implements Recurrent {
 
     @Override
     public Result forwardWithState(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx) {
+        Recurrent.buildFor(this, x, ctx);
         Tensor recurrent = parameter("recurrent_kernel");
         Activation act = config.activation();
         Recurrent.Cell cell = (xt, s, recDrop) -> {

@@ -1,0 +1,90 @@
+package dev.kiln.nn.text;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Shape;
+import dev.kiln.core.Tensor;
+import dev.kiln.nn.Model;
+import dev.kiln.nn.Sequential;
+import dev.kiln.nn.layers.CallContext;
+import dev.kiln.nn.layers.Dense;
+import dev.kiln.nn.layers.Embedding;
+import dev.kiln.nn.layers.GptBlock;
+import dev.kiln.nn.layers.LayerNormalization;
+import dev.kiln.nn.layers.PositionalEmbedding;
+import dev.kiln.nn.losses.Loss;
+import dev.kiln.nn.optimizers.Optimizer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A small GPT as a plain {@link Sequential} — token embedding, learned positions, {@code numLayers}
+ * {@link GptBlock}s, a final layer norm and a linear head to vocabulary logits — so it saves, loads and
+ * summarises like any Kiln model, and {@link Generator} samples from it with a key/value cache.
+ *
+ * <p>Language-model training predicts every next token of a window: inputs (B, T) ids, targets (B, T) ids
+ * shifted by one, loss the mean cross-entropy over all B·T positions. {@link #trainStep} is that step.
+ */
+public final class Gpt {
+    private Gpt() {}
+
+    /** Builds the model for inputs (B, contextLength), weights from {@code seed}. */
+    public static Sequential build(GptConfig c, long seed) {
+        Sequential model = new Sequential();
+        model.add(new Embedding(c.vocabSize(), c.dModel()));
+        model.add(new PositionalEmbedding(c.contextLength()));
+        for (int i = 0; i < c.numLayers(); i++) model.add(new GptBlock(new GptBlock.Config(null, c.numHeads(), 4 * c.dModel(), c.dropout())));
+        model.add(new LayerNormalization(1e-5));
+        model.add(new Dense(c.vocabSize()));
+        model.seed(seed);
+        model.build(c.contextLength());
+        return model;
+    }
+
+    /** Mean next-token cross-entropy of logits (B, T, V) against target ids (B, T). */
+    public static Tensor loss(Tensor logits, Tensor targets) {
+        int expected = logits.size() / logits.shape(-1);
+        if (targets.size() != expected) {
+            throw new IllegalArgumentException("language-model loss: logits " + Shape.str(logits.shape()) + " need " + expected
+                    + " target ids (batch, timesteps), got " + Shape.str(targets.shape()));
+        }
+        return Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS.compute(logits, targets.reshape(logits.shape(0), -1));
+    }
+
+    /**
+     * One training step: forward, loss, backward, (clipped) optimiser step, zero gradients. Returns the loss.
+     * Call {@code model.compile} first only if you also want {@code evaluate}; this needs just the optimiser.
+     */
+    public static float trainStep(Model model, Optimizer optimizer, Tensor inputs, Tensor targets, Rng dropoutRng) {
+        List<Tensor> params = new ArrayList<>(model.parameters().values());
+        Tensor logits = model.call(inputs, new CallContext(true, dropoutRng));   // (B, T, V)
+        Tensor loss = loss(logits, targets);
+        loss.backward();
+        optimizer.step(params);
+        for (Tensor p : params) p.zeroGrad();
+        return loss.item();
+    }
+
+    /** The (inputs, targets) windows starting at {@code starts}: ids[s .. s+T) and ids[s+1 .. s+T+1), as (B, T) float tensors. */
+    public static Tensor[] windows(int[] ids, int[] starts, int t) {
+        float[] x = new float[starts.length * t], y = new float[starts.length * t];
+        for (int b = 0; b < starts.length; b++) {
+            int s = starts[b];
+            if (s < 0 || s + t + 1 > ids.length) {
+                throw new IllegalArgumentException("window at " + s + " of length " + t + " (+1 target) does not fit " + ids.length + " tokens");
+            }
+            for (int i = 0; i < t; i++) {
+                x[b * t + i] = ids[s + i];
+                y[b * t + i] = ids[s + i + 1];
+            }
+        }
+        return new Tensor[] {Tensor.of(x, starts.length, t), Tensor.of(y, starts.length, t)};
+    }
+
+    /** {@code batch} random window starts for a corpus of {@code n} ids and windows of {@code t}. */
+    public static int[] randomStarts(Rng rng, int n, int t, int batch) {
+        if (n < t + 1) throw new IllegalArgumentException("a corpus of " + n + " tokens is too short for windows of " + t + " plus one target");
+        int[] s = new int[batch];
+        for (int i = 0; i < batch; i++) s[i] = rng.nextInt(n - t);
+        return s;
+    }
+}

@@ -1,0 +1,133 @@
+package dev.kiln.nn.text;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Tensor;
+import dev.kiln.nn.Model;
+import dev.kiln.nn.Sequential;
+import dev.kiln.nn.layers.Lstm;
+import dev.kiln.nn.optimizers.Adam;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GptTest {
+    private static final GptConfig TINY = new GptConfig(11, 16, 8, 2, 2, 0);
+
+    private static Sequential tiny() {
+        return Gpt.build(TINY, 5);
+    }
+
+    @Test
+    void cachedLogitsEqualRecomputingThePrefix() {
+        Sequential model = tiny();
+        Generator cached = new Generator(model, true);
+        Generator plain = new Generator(model, false);
+        int[] prompt = {3, 1, 4};
+        List<Integer> got = new ArrayList<>();
+        int[] generated = cached.generate(prompt, 10, Generator.Sampling.of(1.0, 9), got::add);
+        assertThat(generated).hasSize(10);
+        assertThat(got).hasSize(10);
+        assertThat(plain.generate(prompt, 10, Generator.Sampling.of(1.0, 9), null)).containsExactly(generated);
+        // And every intermediate next-token distribution agrees with a full forward pass of the model.
+        int[] all = new int[13];
+        System.arraycopy(prompt, 0, all, 0, 3);
+        System.arraycopy(generated, 0, all, 3, 10);
+        Tensor x = Tensor.of(toFloats(java.util.Arrays.copyOf(all, 16)), 1, 16);
+        float[] full = model.predict(x).toFloatArray();      // (1, 16, 11), causal: padding after position 12 does not matter
+        for (int len = 1; len <= 13; len++) {
+            float[] step = plain.nextLogits(java.util.Arrays.copyOf(all, len));
+            for (int v = 0; v < 11; v++) assertThat(step[v]).isCloseTo(full[(len - 1) * 11 + v], Offset.offset(1e-4f));
+        }
+    }
+
+    @Test
+    void generationRunsPastTheContextAndIsSeeded() {
+        Generator g = new Generator(tiny());
+        int[] a = g.generate(new int[] {1}, 40, new Generator.Sampling(0.8, 5, 0.9, 3), null);
+        int[] b = g.generate(new int[] {1}, 40, new Generator.Sampling(0.8, 5, 0.9, 3), null);
+        assertThat(a).hasSize(40).containsExactly(b);
+        for (int id : a) assertThat(id).isBetween(0, 10);
+        assertThat(g.generate(new int[] {1}, 40, new Generator.Sampling(0.8, 5, 0.9, 4), null)).isNotEqualTo(a);
+    }
+
+    @Test
+    void topKOfOneAndTinyTopPAreGreedy() {
+        float[] logits = {0.1f, 2f, -1f, 1.9f};
+        Rng rng = new Rng(1);
+        for (int i = 0; i < 20; i++) {
+            assertThat(Generator.sample(logits, new Generator.Sampling(1.5, 1, 1, 0), rng)).isEqualTo(1);
+            assertThat(Generator.sample(logits, new Generator.Sampling(1.5, 0, 1e-3, 0), rng)).isEqualTo(1);
+            assertThat(Generator.sample(logits, Generator.Sampling.greedy(), rng)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void samplingFollowsTheTemperedDistributionAndTopPCutsTheTail() {
+        float[] logits = {0f, (float) Math.log(3), -20f};   // p = 0.25, 0.75, ~0
+        Rng rng = new Rng(2);
+        int ones = 0, n = 20000;
+        for (int i = 0; i < n; i++) if (Generator.sample(logits, Generator.Sampling.of(1, 0), rng) == 1) ones++;
+        assertThat(ones / (double) n).isCloseTo(0.75, Offset.offset(0.02));
+        // temperature 2 flattens: p ∝ exp(l/2) → 1/(1+√3) ≈ 0.366 for id 0
+        int zeros = 0;
+        for (int i = 0; i < n; i++) if (Generator.sample(logits, Generator.Sampling.of(2, 0), rng) == 0) zeros++;
+        assertThat(zeros / (double) n).isCloseTo(1 / (1 + Math.sqrt(3)), Offset.offset(0.02));
+        // top-p 0.7 keeps only id 1 (0.75 >= 0.7)
+        for (int i = 0; i < 100; i++) assertThat(Generator.sample(logits, Generator.Sampling.of(1, 0).withTopP(0.7), rng)).isEqualTo(1);
+    }
+
+    @Test
+    void aTinyGptLearnsARepeatingPatternAndGeneratesIt() {
+        int[] corpus = new int[400];
+        int[] pattern = {1, 2, 3, 4, 5, 6, 7};
+        for (int i = 0; i < corpus.length; i++) corpus[i] = pattern[i % pattern.length];
+        Sequential model = Gpt.build(new GptConfig(11, 16, 16, 2, 1, 0), 1);
+        Adam adam = new Adam(1e-2);
+        Rng rng = new Rng(3);
+        float first = 0, last = 0;
+        for (int step = 0; step < 60; step++) {
+            Tensor[] xy = Gpt.windows(corpus, Gpt.randomStarts(rng, corpus.length, 16, 8), 16);
+            last = Gpt.trainStep(model, adam, xy[0], xy[1], rng);
+            if (step == 0) first = last;
+        }
+        assertThat(first).isGreaterThan(2f);
+        assertThat(last).isLessThan(0.3f);
+        int[] out = new Generator(model).generate(new int[] {3, 4, 5}, 20, Generator.Sampling.greedy(), null);
+        for (int i = 0; i < out.length; i++) assertThat(out[i]).as("token " + i).isEqualTo(pattern[(5 + i) % 7]);
+    }
+
+    @Test
+    void savedModelKeepsWeightsAndPreprocessing(@TempDir Path dir) throws Exception {
+        Sequential model = tiny();
+        model.preprocessing("{\"type\":\"char\",\"alphabet\":\"abc\"}");
+        Path file = dir.resolve("gpt.kiln");
+        model.save(file);
+        Model loaded = Model.load(file);
+        assertThat(loaded.preprocessing()).isEqualTo(model.preprocessing());
+        int[] prompt = {1, 2, 3, 4};
+        assertThat(new Generator(loaded).nextLogits(prompt)).containsExactly(new Generator(model).nextLogits(prompt));
+    }
+
+    @Test
+    void generatorRejectsModelsItCannotDecodeAndEmptyPrompts() {
+        Sequential lstm = new Sequential(new dev.kiln.nn.layers.Embedding(5, 3), new Lstm(4));
+        lstm.build(6);
+        assertThatThrownBy(() -> new Generator(lstm)).hasMessageContaining("LSTM").hasMessageContaining("Gpt.build");
+        assertThatThrownBy(() -> new Generator(tiny()).generate(new int[0], 3, Generator.Sampling.greedy(), null))
+                .hasMessageContaining("prompt is empty");
+        assertThatThrownBy(() -> new Generator.Sampling(1, 0, 0, 1)).hasMessageContaining("topP");
+    }
+
+    private static float[] toFloats(int[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) f[i] = a[i];
+        return f;
+    }
+
+}
