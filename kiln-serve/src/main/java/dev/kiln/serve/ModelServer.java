@@ -371,6 +371,11 @@ public final class ModelServer implements AutoCloseable {
         registry.close();
     }
 
+    /** The registry, for {@link LoadTest}, which serves a model it saved itself and needs its input shape. */
+    ModelRegistry registryForLoadTest() {
+        return registry;
+    }
+
     /** Requests being answered right now. */
     int inFlight() {
         return inFlight.get();
