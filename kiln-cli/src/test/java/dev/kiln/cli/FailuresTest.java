@@ -77,10 +77,10 @@ class FailuresTest {
     @Test
     void configMistakesNameTheLineAndTheValidChoices() throws Exception {
         Path config = dir.resolve("bad.yaml");
-        Files.writeString(config, WorkflowTest.MLP.replace("{type: Flatten}", "{type: Conv2D}"));
+        Files.writeString(config, WorkflowTest.MLP.replace("{type: Flatten}", "{type: Conv3D}"));   // a Keras layer Kiln does not have
         Cli.Result r = Cli.run("train", config.toString(), "--output", dir.resolve("run").toString());
         assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err()).startsWith("error: " + config + ":5: model.layers[0]: unknown layer type 'Conv2D'; valid types: Dense, Flatten, Dropout, Activation");
+        assertThat(r.err()).startsWith("error: " + config + ":5: model.layers[0]: unknown layer type 'Conv3D'; valid types: Dense, Flatten, Dropout, Activation");
 
         Files.writeString(config, WorkflowTest.MLP.replace("units: 128", "unit: 128"));
         r = Cli.run("train", config.toString(), "--output", dir.resolve("run").toString());

@@ -169,6 +169,20 @@ public abstract class Model {
         return n;
     }
 
+    /** Non-trainable state (BatchNormalization's moving statistics) by full name, in layer order; saved with the model. */
+    public Map<String, Tensor> buffers() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Layer l : layers()) for (var e : l.buffers().entrySet()) out.put(l.name() + "." + e.getKey(), e.getValue());
+        return out;
+    }
+
+    /** Number of scalar non-trainable values. */
+    public long bufferCount() {
+        long n = 0;
+        for (Layer l : layers()) n += l.bufferCount();
+        return n;
+    }
+
     /** Writes the model (architecture, weights, compile settings, provenance) atomically to a {@code .kiln} file. */
     public void save(java.nio.file.Path file) throws java.io.IOException {
         dev.kiln.nn.io.ModelFile.save(this, file);
@@ -216,12 +230,13 @@ public abstract class Model {
                 shape = l.outputShape(shape);
                 out = Layer.batchShape(shape).replace("batch", "None");
             }
-            sb.append(String.format(Locale.ROOT, "%-30s %-22s %,12d%n", l.name() + " (" + l.typeName() + ")", out, l.parameterCount()));
+            sb.append(String.format(Locale.ROOT, "%-30s %-22s %,12d%n", l.name() + " (" + l.typeName() + ")", out, l.parameterCount() + l.bufferCount()));
         }
         sb.append("=".repeat(66)).append('\n');
-        sb.append(String.format(Locale.ROOT, "Total params: %,d (%s)%n", parameterCount(), bytes(parameterCount() * 4)));
+        long total = parameterCount() + bufferCount();
+        sb.append(String.format(Locale.ROOT, "Total params: %,d (%s)%n", total, bytes(total * 4)));
         sb.append(String.format(Locale.ROOT, "Trainable params: %,d%n", parameterCount()));
-        sb.append("Non-trainable params: 0\n").append(rule);
+        sb.append(String.format(Locale.ROOT, "Non-trainable params: %,d%n", bufferCount())).append(rule);
         return sb.toString();
     }
 

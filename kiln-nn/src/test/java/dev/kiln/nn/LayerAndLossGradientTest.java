@@ -5,6 +5,16 @@ import dev.kiln.core.GradCheck;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.layers.Activation;
+import dev.kiln.nn.layers.AveragePooling2D;
+import dev.kiln.nn.layers.BatchNormalization;
+import dev.kiln.nn.layers.Conv2D;
+import dev.kiln.nn.layers.GlobalAveragePooling2D;
+import dev.kiln.nn.layers.GlobalMaxPooling2D;
+import dev.kiln.nn.layers.MaxPooling2D;
+import dev.kiln.nn.layers.Padding;
+import dev.kiln.nn.layers.Reshape;
+import dev.kiln.nn.layers.SpatialDropout2D;
+import dev.kiln.nn.layers.ZeroPadding2D;
 import dev.kiln.nn.layers.ActivationLayer;
 import dev.kiln.nn.layers.CallContext;
 import dev.kiln.nn.layers.Dense;
@@ -36,7 +46,22 @@ class LayerAndLossGradientTest {
                 Arguments.of("Dense l2", new Dense(new Dense.Config(3, Activation.LINEAR).withL2(0.1)), new int[] {2, 4}),
                 Arguments.of("Flatten", new Flatten(), new int[] {2, 3, 4}),
                 Arguments.of("Activation tanh", new ActivationLayer(Activation.TANH), new int[] {3, 4}),
-                Arguments.of("Dropout (inference)", new Dropout(0.5), new int[] {3, 4}));
+                Arguments.of("Dropout (inference)", new Dropout(0.5), new int[] {3, 4}),
+                Arguments.of("Conv2D relu", new Conv2D(3, 2, Activation.RELU), new int[] {2, 4, 5, 2}),
+                Arguments.of("Conv2D same stride 2 tanh", new Conv2D(new Conv2D.Config(2, 3, Activation.TANH).withPadding(Padding.SAME).withStrides(2, 2)),
+                        new int[] {2, 5, 5, 3}),
+                Arguments.of("Conv2D depthwise no bias", new Conv2D(new Conv2D.Config(4, 3, Activation.LINEAR).withGroups(2).withUseBias(false)),
+                        new int[] {1, 4, 4, 2}),
+                Arguments.of("Conv2D dilated", new Conv2D(new Conv2D.Config(2, 2, Activation.LINEAR).withDilation(2, 2)), new int[] {1, 5, 5, 2}),
+                Arguments.of("MaxPooling2D", new MaxPooling2D(2), new int[] {2, 4, 5, 3}),
+                Arguments.of("AveragePooling2D same", new AveragePooling2D(new AveragePooling2D.Config(null, new int[] {3}, new int[] {2}, Padding.SAME)),
+                        new int[] {1, 5, 4, 2}),
+                Arguments.of("GlobalAveragePooling2D", new GlobalAveragePooling2D(), new int[] {2, 3, 4, 3}),
+                Arguments.of("GlobalMaxPooling2D", new GlobalMaxPooling2D(), new int[] {2, 3, 4, 3}),
+                Arguments.of("BatchNormalization (inference)", new BatchNormalization(), new int[] {2, 3, 3, 4}),
+                Arguments.of("ZeroPadding2D", new ZeroPadding2D(1, 2, 0, 1), new int[] {2, 3, 2, 2}),
+                Arguments.of("SpatialDropout2D (inference)", new SpatialDropout2D(0.5), new int[] {2, 3, 2, 2}),
+                Arguments.of("Reshape", new Reshape(4, -1), new int[] {2, 2, 6}));
     }
 
     @ParameterizedTest(name = "{0}")

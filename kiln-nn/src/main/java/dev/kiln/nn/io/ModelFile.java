@@ -58,6 +58,7 @@ public final class ModelFile {
         if (model.preprocessing() != null) meta.put("preprocessing", model.preprocessing());
         Map<String, Tensor> weights = new LinkedHashMap<>();
         for (var e : model.parameters().entrySet()) weights.put(e.getKey(), e.getValue().detach());
+        for (var e : model.buffers().entrySet()) weights.put(e.getKey(), e.getValue().detach());  // moving statistics
         SafeTensors.write(file, weights, meta);
     }
 
@@ -87,7 +88,8 @@ public final class ModelFile {
         Sequential model = new Sequential();
         for (LayerConfig c : arch.layers()) model.add(c.create());
         model.build(arch.inputShape());
-        Map<String, Tensor> params = model.parameters();
+        Map<String, Tensor> params = new LinkedHashMap<>(model.parameters());
+        params.putAll(model.buffers());   // non-trainable state is stored like weights
         for (var e : params.entrySet()) {
             Tensor stored = contents.tensors().get(e.getKey());
             if (stored == null) throw new ModelFileException(file + ": weights for '" + e.getKey() + "' are missing");

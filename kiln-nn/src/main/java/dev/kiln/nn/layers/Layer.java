@@ -21,6 +21,7 @@ public abstract class Layer {
     private String name;
     private int[] inputShape;  // without batch
     private final Map<String, Tensor> params = new LinkedHashMap<>();
+    private final Map<String, Tensor> buffers = new LinkedHashMap<>();  // non-trainable state saved with the model
 
     protected Layer(String name) {
         this.name = name;
@@ -154,6 +155,34 @@ public abstract class Layer {
     /** Trainable parameters by short name, in creation order. */
     public final Map<String, Tensor> parameters() {
         return Collections.unmodifiableMap(params);
+    }
+
+    /**
+     * Registers non-trainable state that is saved with the model but never trained (BatchNormalization's moving
+     * statistics). The tensor must be float32 and own its storage: the layer updates it in place, and loading
+     * overwrites it.
+     */
+    protected final Tensor addBuffer(String shortName, Tensor value) {
+        value.named(name + "." + shortName);
+        buffers.put(shortName, value);
+        return value;
+    }
+
+    /** The current tensor of a buffer. */
+    protected final Tensor buffer(String shortName) {
+        return buffers.get(shortName);
+    }
+
+    /** Non-trainable state by short name, in creation order (empty for most layers). */
+    public final Map<String, Tensor> buffers() {
+        return Collections.unmodifiableMap(buffers);
+    }
+
+    /** Number of scalar non-trainable values. */
+    public final long bufferCount() {
+        long n = 0;
+        for (Tensor t : buffers.values()) n += t.size();
+        return n;
     }
 
     /** Regularisation penalty to add to the loss (zero tensor-free when none): null means none. */

@@ -26,11 +26,21 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = SinusoidalPositionalEncoding.Config.class, name = "SinusoidalPositionalEncoding"),
     @JsonSubTypes.Type(value = TransformerEncoder.Config.class, name = "TransformerEncoder"),
     @JsonSubTypes.Type(value = GptBlock.Config.class, name = "GptBlock"),
+    @JsonSubTypes.Type(value = Conv2D.Config.class, name = "Conv2D"),
+    @JsonSubTypes.Type(value = MaxPooling2D.Config.class, name = "MaxPooling2D"),
+    @JsonSubTypes.Type(value = AveragePooling2D.Config.class, name = "AveragePooling2D"),
+    @JsonSubTypes.Type(value = GlobalAveragePooling2D.Config.class, name = "GlobalAveragePooling2D"),
+    @JsonSubTypes.Type(value = GlobalMaxPooling2D.Config.class, name = "GlobalMaxPooling2D"),
+    @JsonSubTypes.Type(value = BatchNormalization.Config.class, name = "BatchNormalization"),
+    @JsonSubTypes.Type(value = ZeroPadding2D.Config.class, name = "ZeroPadding2D"),
+    @JsonSubTypes.Type(value = SpatialDropout2D.Config.class, name = "SpatialDropout2D"),
+    @JsonSubTypes.Type(value = Reshape.Config.class, name = "Reshape"),
 })
 public sealed interface LayerConfig permits Dense.Config, Flatten.Config, Dropout.Config, ActivationLayer.Config,
         Embedding.Config, SimpleRnn.Config, Lstm.Config, Gru.Config, Bidirectional.Config, TimeDistributed.Config,
         LayerNormalization.Config, MultiHeadAttention.Config, PositionalEmbedding.Config, SinusoidalPositionalEncoding.Config,
-        TransformerEncoder.Config, GptBlock.Config {
+        TransformerEncoder.Config, GptBlock.Config,
+        Conv2D.Config, MaxPooling2D.Config, AveragePooling2D.Config, GlobalAveragePooling2D.Config, GlobalMaxPooling2D.Config, BatchNormalization.Config, ZeroPadding2D.Config, SpatialDropout2D.Config, Reshape.Config {
     /** The layer's name, or null to have the model assign one. */
     String name();
 

@@ -1,0 +1,118 @@
+package dev.kiln.nn.layers;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Tensor;
+
+/**
+ * Batch normalisation over the last (channel) axis (Keras {@code BatchNormalization}; Ioffe &amp; Szegedy 2015).
+ *
+ * <p>Training: each channel is normalised with the batch's mean and (biased) variance over every other axis,
+ * {@code y = γ·(x − μ)/√(σ² + ε) + β}, composed from primitives so autodiff gives the exact gradient; the moving
+ * statistics then move towards the batch's: {@code moving = momentum·moving + (1 − momentum)·batch}, as Keras
+ * does. Inference: the moving statistics fold into one scale and shift per channel, {@code y = x·s + t} with
+ * {@code s = γ/√(var + ε)} and {@code t = β − mean·s}, so it costs one multiply and one add.
+ *
+ * <p>The moving statistics are non-trainable buffers ({@code moving_mean}, {@code moving_variance}), saved with
+ * the model and counted as "Non-trainable params" in the summary.
+ */
+public final class BatchNormalization extends Layer {
+    /**
+     * @param momentum of the moving statistics, in [0, 1); Keras's default 0.99 (PyTorch's momentum = 1 − this)
+     * @param epsilon  added to the variance, > 0; Keras's default 1e-3
+     */
+    public record Config(String name, Double momentum, Double epsilon, Boolean center, Boolean scale) implements LayerConfig {
+        public Config {
+            if (momentum == null) momentum = 0.99;
+            if (epsilon == null) epsilon = 1e-3;
+            if (center == null) center = true;
+            if (scale == null) scale = true;
+            if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("BatchNormalization momentum must be in [0, 1), got " + momentum);
+            if (!(epsilon > 0)) throw new IllegalArgumentException("BatchNormalization epsilon must be > 0, got " + epsilon);
+        }
+
+        public Config withMomentum(double m) { return new Config(name, m, epsilon, center, scale); }
+
+        public Config withEpsilon(double e) { return new Config(name, momentum, e, center, scale); }
+
+        @Override
+        public Layer create() {
+            return new BatchNormalization(this);
+        }
+    }
+
+    private final Config config;
+
+    public BatchNormalization() {
+        this(new Config(null, null, null, null, null));
+    }
+
+    public BatchNormalization(Config config) {
+        super(config.name());
+        this.config = config;
+    }
+
+    @Override
+    public String typeName() {
+        return "BatchNormalization";
+    }
+
+    @Override
+    public Config config() {
+        return new Config(name(), config.momentum(), config.epsilon(), config.center(), config.scale());
+    }
+
+    @Override
+    protected void validateInput(int[] inputShape) {
+        if (inputShape.length == 0) {
+            throw new IllegalArgumentException("layer '" + name() + "' (BatchNormalization) needs a channel axis, got (batch,); add a feature axis");
+        }
+    }
+
+    @Override
+    protected void createParameters(int[] inputShape, Rng rng) {
+        int c = inputShape[inputShape.length - 1];
+        if (config.scale()) addParameter("gamma", Tensor.ones(c));
+        if (config.center()) addParameter("beta", Tensor.zeros(c));
+        addBuffer("moving_mean", Tensor.zeros(c));
+        addBuffer("moving_variance", Tensor.ones(c));
+    }
+
+    @Override
+    public int[] outputShape(int[] inputShape) {
+        return inputShape.clone();
+    }
+
+    @Override
+    protected Tensor forward(Tensor x, CallContext ctx) {
+        int c = x.shape(-1);
+        float eps = (float) (double) config.epsilon();
+        if (!ctx.training()) {
+            Tensor inv = buffer("moving_variance").add(eps).sqrt().to(x.dtype());
+            Tensor s = config.scale() ? parameter("gamma").div(inv) : inv.pow(-1f);
+            Tensor t = buffer("moving_mean").to(x.dtype()).mul(s).neg();
+            if (config.center()) t = t.add(parameter("beta"));
+            return x.mul(s).add(t);                                       // (B, ..., C)·(C) + (C)
+        }
+        int[] axes = new int[x.rank() - 1];
+        for (int i = 0; i < axes.length; i++) axes[i] = i;
+        Tensor mean = x.mean(axes, false);                                // (C)
+        Tensor centered = x.sub(mean);
+        Tensor var = centered.square().mean(axes, false);                 // biased, as Keras normalises with
+        Tensor y = centered.div(var.add(eps).sqrt());
+        if (config.scale()) y = y.mul(parameter("gamma"));
+        if (config.center()) y = y.add(parameter("beta"));
+        updateMovingStatistics(mean, var, c);
+        return y;
+    }
+
+    /** moving = momentum·moving + (1 − momentum)·batch, in place and outside the graph. */
+    private void updateMovingStatistics(Tensor mean, Tensor var, int c) {
+        float m = (float) (double) config.momentum();
+        float[] mm = buffer("moving_mean").rawFloats(), mv = buffer("moving_variance").rawFloats();
+        float[] bm = mean.detach().toFloatArray(), bv = var.detach().toFloatArray();
+        for (int i = 0; i < c; i++) {
+            mm[i] = m * mm[i] + (1 - m) * bm[i];
+            mv[i] = m * mv[i] + (1 - m) * bv[i];
+        }
+    }
+}
