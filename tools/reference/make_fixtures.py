@@ -318,6 +318,92 @@ def sequence_fixtures():
           "torch.nn.TransformerEncoderLayer(norm_first=True, activation=gelu tanh) with a causal mask: a GPT-2 block.", 15)
 
 
+def _nhwc(t):
+    """PyTorch's (N, C, H, W) as Kiln's channels-last (N, H, W, C)."""
+    return t.permute(0, 2, 3, 1)
+
+
+def _keras_kernel(w):
+    """torch conv weight (out, in/groups, kh, kw) as Keras's (kh, kw, in/groups, out)."""
+    return w.permute(2, 3, 1, 0)
+
+
+def vision_fixtures():
+    """Conv2D, pooling and BatchNormalization, channels-last.
+
+    PyTorch is channels-first: inputs are made NCHW, run through torch, and every image tensor is written
+    permuted to NHWC; conv kernels are written in Keras layout (kh, kw, in/groups, out) =
+    weight.permute(2, 3, 1, 0). Gradients are of sum(y * dy) with a random dy.
+    """
+    def conv_case(name, seed, n, c, h, w, filters, k, stride, dilation, groups, pads, relu, desc):
+        # pads = (top, bottom, left, right): TensorFlow's "same" puts the odd pixel after, which torch's
+        # symmetric padding cannot express, so pad explicitly with F.pad.
+        g = torch.Generator().manual_seed(seed)
+        x = torch.randn(n, c, h, w, generator=g, requires_grad=True)
+        weight = (torch.randn(filters, c // groups, k, k, generator=g) * 0.3).requires_grad_(True)
+        bias = (torch.randn(filters, generator=g) * 0.1).requires_grad_(True)
+        xp = F.pad(x, (pads[2], pads[3], pads[0], pads[1]))
+        y = F.conv2d(xp, weight, bias, stride=stride, dilation=dilation, groups=groups)
+        if relu:
+            y = torch.relu(y)
+        dy = torch.randn(y.shape, generator=g)
+        (y * dy).sum().backward()
+        write(name, desc, {"filters": filters, "kernel_size": k, "stride": stride, "dilation": dilation,
+                           "groups": groups, "padding": "same" if any(pads) else "valid", "relu": relu},
+              {"x": _nhwc(x), "kernel": _keras_kernel(weight), "bias": bias, "y": _nhwc(y), "dy": _nhwc(dy),
+               "dx": _nhwc(x.grad), "dkernel": _keras_kernel(weight.grad), "dbias": bias.grad})
+
+    conv_case("conv2d_relu_valid", 11, 2, 3, 6, 5, 4, 3, 1, 1, 1, (0, 0, 0, 0), True,
+              "Conv2D(4, 3, relu), stride 1, valid: torch F.conv2d + relu.")
+    conv_case("conv2d_same_stride2", 12, 2, 2, 6, 7, 3, 3, 2, 1, 1, (0, 1, 1, 1), False,
+              "Conv2D(3, 3, strides 2, padding same) on 6x7: TensorFlow pads (top 0, bottom 1, left 1, right 1).")
+    conv_case("conv2d_depthwise_dilated", 13, 1, 4, 7, 7, 8, 3, 1, 2, 4, (0, 0, 0, 0), False,
+              "Conv2D(8, 3, groups 4 = depthwise with multiplier 2, dilation 2), valid.")
+
+    g = torch.Generator().manual_seed(14)
+    x = torch.randn(2, 3, 7, 7, generator=g, requires_grad=True)
+    y = F.max_pool2d(x, 3, stride=2, padding=1)
+    dy = torch.randn(y.shape, generator=g)
+    (y * dy).sum().backward()
+    write("maxpool_same", "MaxPooling2D(3, strides 2, padding same) on 7x7 (symmetric pad 1 with -inf).",
+          {"pool_size": 3, "stride": 2, "padding": "same"},
+          {"x": _nhwc(x), "y": _nhwc(y), "dy": _nhwc(dy), "dx": _nhwc(x.grad)})
+
+    x = torch.randn(2, 3, 7, 7, generator=g, requires_grad=True)
+    y = F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False)
+    dy = torch.randn(y.shape, generator=g)
+    (y * dy).sum().backward()
+    write("avgpool_same", "AveragePooling2D(3, strides 2, padding same) on 7x7: count_include_pad=False, as Keras.",
+          {"pool_size": 3, "stride": 2, "padding": "same"},
+          {"x": _nhwc(x), "y": _nhwc(y), "dy": _nhwc(dy), "dx": _nhwc(x.grad)})
+
+    x = (torch.randn(4, 5, 3, 3, generator=g) * 2 + 1).requires_grad_(True)
+    bn = torch.nn.BatchNorm2d(5, eps=1e-3, momentum=0.01)
+    with torch.no_grad():
+        bn.weight.copy_(torch.rand(5, generator=g) + 0.5)
+        bn.bias.copy_(torch.randn(5, generator=g) * 0.1)
+    bn.train()
+    y = bn(x)
+    dy = torch.randn(y.shape, generator=g)
+    (y * dy).sum().backward()
+    # Keras updates moving_variance with the biased batch variance; torch's running_var uses the unbiased one,
+    # so the expected Keras moving statistics are computed here from the batch.
+    batch_var = x.detach().var(dim=(0, 2, 3), unbiased=False)
+    moving_mean = bn.running_mean.clone()
+    moving_var = 0.99 * 1.0 + 0.01 * batch_var
+    with torch.no_grad():
+        bn.running_var.copy_(moving_var)
+        bn.eval()
+        y_eval = bn(x)
+    write("batchnorm", "BatchNormalization(momentum 0.99, epsilon 1e-3) = torch BatchNorm2d(eps=1e-3, momentum=0.01): "
+          "one training step (y, gradients, moving statistics after it; moving_variance from the biased batch variance, "
+          "as Keras), then inference on the same x.",
+          {"momentum": 0.99, "epsilon": 1e-3},
+          {"x": _nhwc(x), "gamma": bn.weight, "beta": bn.bias, "y": _nhwc(y), "dy": _nhwc(dy), "dx": _nhwc(x.grad),
+           "dgamma": bn.weight.grad, "dbeta": bn.bias.grad, "moving_mean": moving_mean, "moving_variance": moving_var,
+           "y_inference": _nhwc(y_eval)})
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     dense_case("dense_relu", "relu", seed=1)
@@ -369,6 +455,7 @@ def main():
         "adds eps outside the sqrt, as Keras does.",
     )
     sequence_fixtures()
+    vision_fixtures()
 
 
 if __name__ == "__main__":
