@@ -3,8 +3,11 @@ package dev.kiln.serve;
 import dev.kiln.nn.Model;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.layers.Activation;
+import dev.kiln.nn.layers.Conv2D;
 import dev.kiln.nn.layers.Dense;
 import dev.kiln.nn.layers.Flatten;
+import dev.kiln.nn.layers.MaxPooling2D;
+import dev.kiln.nn.layers.Reshape;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.optimizers.Adam;
 import java.io.BufferedInputStream;
@@ -27,7 +30,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * {@code bench/serve-load}: a bounded loopback load test of the model server, like {@code wrk} with a
  * fixed body. It starts a {@link ModelServer} in this JVM for the Keras tutorial MLP (Flatten → Dense(128,
- * relu) → Dense(10), untrained: speed does not depend on the weights) or a given {@code .kiln} file, then
+ * relu) → Dense(10), untrained: speed does not depend on the weights), the tutorial CNN ({@code --cnn}) or a
+ * given {@code .kiln} file, then
  * runs N connections, each a thread with its own keep-alive socket sending single-instance predict
  * requests back to back (closed loop), for a number of rounds of fixed time. Per round it prints throughput,
  * latency percentiles, errors, the server's mean batch size, and the heap after a full GC compared with the
@@ -36,7 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Both sides share the machine's cores, so the figures are a floor for the server alone. Stops by itself.
  *
  * <pre>
- * java -cp ... dev.kiln.serve.LoadTest [--connections 64] [--seconds 60] [--rounds 1] [--warmup 10] [--model FILE]
+ * java -cp ... dev.kiln.serve.LoadTest [--connections 64] [--seconds 60] [--rounds 1] [--warmup 10] [--model FILE | --cnn]
  *                                      [--max-batch-size 64] [--max-queue-delay-ms 1]
  * </pre>
  */
@@ -55,6 +59,7 @@ public final class LoadTest {
         int delayMs = 1;
         int rounds = 1;
         Path modelFile = null;
+        boolean cnn = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -64,10 +69,11 @@ public final class LoadTest {
                 case "--warmup" -> { warmup = Integer.parseInt(v); i++; }
                 case "--rounds" -> { rounds = Integer.parseInt(v); i++; }
                 case "--model" -> { modelFile = Path.of(v); i++; }
+                case "--cnn" -> cnn = true;
                 case "--max-batch-size" -> { maxBatch = Integer.parseInt(v); i++; }
                 case "--max-queue-delay-ms" -> { delayMs = Integer.parseInt(v); i++; }
                 default -> {
-                    System.err.println("unknown argument '" + a + "'; use --connections N --seconds S --rounds R --warmup S --model FILE"
+                    System.err.println("unknown argument '" + a + "'; use --connections N --seconds S --rounds R --warmup S --model FILE --cnn"
                             + " --max-batch-size N --max-queue-delay-ms MS");
                     System.exit(2);
                 }
@@ -78,9 +84,17 @@ public final class LoadTest {
         Path dir = Files.createTempDirectory("kiln-serve-load");
         Path file = dir.resolve("mlp.kiln");
         if (modelFile == null) {
-            Model mlp = new Sequential(new Flatten(), new Dense(128, Activation.RELU), new Dense(10)).seed(42).build(28, 28);
-            mlp.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
-            mlp.save(file);
+            Model model = cnn
+                    // The Keras tutorial CNN, channels-last (examples/FashionMnistCnn.java).
+                    ? new Sequential(new Reshape(28, 28, 1),
+                            new Conv2D(32, 3, Activation.RELU), new MaxPooling2D(2),
+                            new Conv2D(64, 3, Activation.RELU), new MaxPooling2D(2),
+                            new Conv2D(64, 3, Activation.RELU),
+                            new Flatten(), new Dense(64, Activation.RELU), new Dense(10))
+                    : new Sequential(new Flatten(), new Dense(128, Activation.RELU), new Dense(10));
+            model.seed(42).build(28, 28);
+            model.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+            model.save(file);
         } else {
             Files.copy(modelFile, file);
         }
@@ -91,7 +105,7 @@ public final class LoadTest {
             Predictor p = server.registryForLoadTest().find("mlp", null).predictor();
             byte[] request = request(server.port(), instance(p.inputShape()));
             System.out.printf(Locale.ROOT, "kiln-serve load test: model %s input %s, %d connections, warm-up %d s, run %d s, "
-                    + "max batch %d, max queue delay %d ms, %d cores%n", modelFile == null ? "tutorial MLP (untrained)" : modelFile,
+                    + "max batch %d, max queue delay %d ms, %d cores%n", modelFile != null ? modelFile : cnn ? "tutorial CNN (untrained)" : "tutorial MLP (untrained)",
                     dev.kiln.core.Shape.str(p.inputShape()), connections, warmup, seconds, maxBatch, delayMs, Runtime.getRuntime().availableProcessors());
             System.out.printf(Locale.ROOT, "request body: %d bytes (one instance)%n", request.length);
             if (warmup > 0) run(server.port(), request, connections, warmup);

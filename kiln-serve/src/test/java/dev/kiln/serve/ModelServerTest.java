@@ -195,6 +195,8 @@ class ModelServerTest {
 
         r = http.post("/v1/models/animals:predict", GOOD, "Content-Type", "text/csv");
         assertThat(r.statusCode()).isEqualTo(415);
+        // curl -d sends a form content type; the body is still JSON, so it is answered.
+        assertThat(http.post("/v1/models/animals:predict", GOOD, "Content-Type", "application/x-www-form-urlencoded").statusCode()).isEqualTo(200);
         assertThat(http.post("/v1/models/animals:predict", GOOD).statusCode()).isEqualTo(200);
     }
 
