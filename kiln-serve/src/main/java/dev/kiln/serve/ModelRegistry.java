@@ -55,7 +55,7 @@ final class ModelRegistry implements AutoCloseable {
     private final ServerConfig config;
     private final Metrics metrics;
     private final Path root;   // real path of the models folder, or null
-    private final Set<String> fileNames = ConcurrentHashMap.newKeySet();
+    private final Set<String> fileNames = ConcurrentHashMap.newKeySet();   // models not from the folder: scans keep them
     private volatile Map<String, NavigableMap<Long, Served>> models = Map.of();
     private volatile Map<String, NavigableMap<Long, Refused>> refused = Map.of();
 
@@ -87,6 +87,18 @@ final class ModelRegistry implements AutoCloseable {
             fileNames.add(name);
             next.put(name, Collections.unmodifiableNavigableMap(new TreeMap<>(Map.of(1L, s))));
         }
+        models = Collections.unmodifiableMap(next);
+    }
+
+    /** Serves a model already in memory as version 1 of {@code name}; folder scans leave it alone. */
+    synchronized void addInMemory(String name, Predictor predictor) throws IOException {
+        if (!NAME.matcher(name).matches()) throw new IOException("model name '" + name + "' may hold only letters, digits, '_', '.' and '-'");
+        if (models.containsKey(name)) throw new IOException("a model named '" + name + "' is already served; choose another name");
+        Batcher b = new Batcher(predictor, name, 1, config.maxBatchSize(), config.maxQueueDelay(), config.queueCapacity(), metrics);
+        Served s = new Served(name, 1, predictor, b, 0, Instant.now(), null);
+        Map<String, NavigableMap<Long, Served>> next = new TreeMap<>(models);
+        next.put(name, Collections.unmodifiableNavigableMap(new TreeMap<>(Map.of(1L, s))));
+        fileNames.add(name);
         models = Collections.unmodifiableMap(next);
     }
 

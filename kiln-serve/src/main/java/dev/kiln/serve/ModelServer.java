@@ -59,7 +59,7 @@ public final class ModelServer implements AutoCloseable {
     private final byte[] openApi;
     private volatile boolean draining;
 
-    private ModelServer(ServerConfig config) throws IOException {
+    private ModelServer(ServerConfig config, Map<String, Predictor> inMemory) throws IOException {
         this.config = config;
         this.registry = new ModelRegistry(config, metrics);
         try (InputStream in = ModelServer.class.getResourceAsStream("openapi.json")) {
@@ -67,6 +67,7 @@ public final class ModelServer implements AutoCloseable {
             this.openApi = in.readAllBytes();
         }
         registry.loadFiles();
+        for (var e : inMemory.entrySet()) registry.addInMemory(e.getKey(), e.getValue());
         registry.scan();
         if (config.modelsDir() != null) {
             poller = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("kiln-model-poller").factory());
@@ -92,7 +93,15 @@ public final class ModelServer implements AutoCloseable {
 
     /** Loads the models, binds the port and starts answering. */
     public static ModelServer start(ServerConfig config) throws IOException {
-        return new ModelServer(config);
+        return new ModelServer(config, Map.of());
+    }
+
+    /**
+     * Also serves models already in memory, each as version 1 under its name (an application that trains or
+     * builds its model itself, and tests). They are never reloaded or unloaded by folder scans.
+     */
+    public static ModelServer start(ServerConfig config, Map<String, Predictor> models) throws IOException {
+        return new ModelServer(config, Map.copyOf(models));
     }
 
     /** The port bound (useful with port 0). */
