@@ -33,13 +33,14 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "kiln", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Kiln: deep learning for the JVM, in pure Java.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, SummaryCommand.class,
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, SummaryCommand.class, ReportCommand.class,
                 ServeCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  kiln train examples/fashion-mnist-mlp.yaml",
                 "  kiln evaluate runs/fashion-mnist-mlp/model.kiln fashion-mnist",
                 "  kiln predict runs/fashion-mnist-mlp/model.kiln fashion-mnist:test:0",
                 "  kiln summary runs/fashion-mnist-mlp/model.kiln",
+                "  kiln report runs/fashion-mnist-mlp",
                 "  kiln serve runs/fashion-mnist-mlp/model.kiln --port 8080"})
 public final class Main implements Callable<Integer> {
     /** Exit code for bad arguments (as picocli and most Unix tools use). */
@@ -95,7 +96,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, evaluate, predict, summary, serve");
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, evaluate, predict, summary, report, serve");
     }
 
     PrintStream out() {
