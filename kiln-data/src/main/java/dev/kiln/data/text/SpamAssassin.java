@@ -9,8 +9,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.stream.IntStream;
 
 /**
  * The SpamAssassin public mail corpus (6,046 messages: easy ham, hard ham, spam) as packaged by npm's
@@ -96,27 +98,31 @@ public final class SpamAssassin {
         Path listFile = dataFolder.resolve("file_list.json");
         JsonNode list = parse(listFile);
         if (!list.isArray()) throw new InvalidDataException(listFile + " should be a JSON array of file names, got " + list.getNodeType());
-        List<String> texts = new ArrayList<>(list.size());
-        int[] labels = new int[list.size()];
-        for (int i = 0; i < list.size(); i++) {
+        Path[] files = new Path[list.size()];
+        for (int i = 0; i < files.length; i++) {
             JsonNode entry = list.get(i);
             if (!entry.isTextual() || !entry.textValue().endsWith(".txt")) {
                 throw new InvalidDataException(listFile + " entry " + i + " is " + entry + "; expected a name like \"spam-1/00001.<md5>.txt\"");
             }
             String name = entry.textValue();
-            Path file = dataFolder.resolve(name.substring(0, name.length() - 4) + ".json").normalize();
-            if (!file.startsWith(dataFolder.normalize())) {
+            files[i] = dataFolder.resolve(name.substring(0, name.length() - 4) + ".json").normalize();
+            if (!files[i].startsWith(dataFolder.normalize())) {
                 throw new InvalidDataException(listFile + " entry " + i + " '" + name + "' points outside " + dataFolder + "; the list is damaged");
             }
-            JsonNode message = parse(file);
+        }
+        // 6,046 small files: reading them in parallel cuts the load several-fold; results land by index, so order is fixed.
+        String[] texts = new String[files.length];
+        int[] labels = new int[files.length];
+        IntStream.range(0, files.length).parallel().forEach(i -> {
+            JsonNode message = parse(files[i]);
             JsonNode group = message.get("group"), text = message.get("text");
             if (group == null || !group.isTextual() || text == null || !text.isTextual()) {
-                throw new InvalidDataException(file + " should be an object with string fields 'group' and 'text'; reinstall " + NPM_PACKAGE);
+                throw new InvalidDataException(files[i] + " should be an object with string fields 'group' and 'text'; reinstall " + NPM_PACKAGE);
             }
-            labels[i] = label(group.textValue(), file);
-            texts.add(text.textValue());
-        }
-        return new TextDataset(texts, labels, CLASS_NAMES);
+            labels[i] = label(group.textValue(), files[i]);
+            texts[i] = text.textValue();
+        });
+        return new TextDataset(Arrays.asList(texts), labels, CLASS_NAMES);
     }
 
     static int label(String group, Path file) {

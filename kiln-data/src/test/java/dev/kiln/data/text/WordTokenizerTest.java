@@ -3,6 +3,7 @@ package dev.kiln.data.text;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.core.Rng;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +38,31 @@ class WordTokenizerTest {
         assertThat(split.standardize(text)).containsExactly("don", "'", "t", "stop", "—", "“", "now", "”", "!");
         var keep = WordTokenizer.fit(List.of(text), WordTokenizer.Config.of(50).withPunctuation(WordTokenizer.Punctuation.KEEP).withLowercase(false));
         assertThat(keep.standardize(text)).containsExactly("Don't", "stop—“now”!");
+    }
+
+    /** The scanner must agree with the regex definition it replaced (ASCII + Unicode punctuation, Unicode White_Space). */
+    @Test
+    void standardisationMatchesTheRegexDefinitionOnRandomText() {
+        java.util.regex.Pattern punct = java.util.regex.Pattern.compile("[\\p{Punct}\\p{IsPunctuation}]");
+        java.util.regex.Pattern white = java.util.regex.Pattern.compile("\\p{IsWhite_Space}+");
+        int[] pool = {'a', 'Z', '7', ' ', '\t', '\n', 0xA0, 0x2009, 0x3000, 0x85, 0x1C, '!', '\'', '-', '_', '~', 0x2014, 0x201C,
+                0x00BF, 0x00E9, 0x0130, 0x03A3, 0x1F642, 0x10100, 0x3001, '$', '+', 0x00A7};
+        Rng rng = new Rng(3);
+        for (WordTokenizer.Punctuation p : WordTokenizer.Punctuation.values()) {
+            WordTokenizer t = WordTokenizer.fit(List.of(), WordTokenizer.Config.of(10).withPunctuation(p));
+            for (int k = 0; k < 300; k++) {
+                StringBuilder sb = new StringBuilder();
+                for (int i = rng.nextInt(20); i > 0; i--) sb.appendCodePoint(pool[rng.nextInt(pool.length)]);
+                String s = sb.toString().toLowerCase(java.util.Locale.ROOT);
+                s = switch (p) {
+                    case STRIP -> punct.matcher(s).replaceAll("");
+                    case SPLIT -> punct.matcher(s).replaceAll(" $0 ");
+                    case KEEP -> s;
+                };
+                List<String> expected = java.util.Arrays.stream(white.split(s)).filter(w -> !w.isEmpty()).toList();
+                assertThat(t.standardize(sb.toString())).as("%s on '%s'", p, sb).isEqualTo(expected);
+            }
+        }
     }
 
     @Test
