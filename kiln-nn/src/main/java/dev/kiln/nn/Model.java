@@ -218,18 +218,15 @@ public abstract class Model {
 
     /** A Keras-style table of layers, output shapes and parameter counts. */
     public String summary() {
-        int[] shape = inputShape();
+        List<int[]> shapes = layerOutputShapes();
         StringBuilder sb = new StringBuilder();
         String rule = "-".repeat(66) + "\n";
         sb.append("Model: \"").append(getClass().getSimpleName().toLowerCase(Locale.ROOT)).append("\"\n").append(rule);
         sb.append(String.format(Locale.ROOT, "%-30s %-22s %12s%n", "Layer (type)", "Output Shape", "Param #"));
         sb.append("=".repeat(66)).append('\n');
-        for (Layer l : layers()) {
-            String out = "?";
-            if (shape != null) {
-                shape = l.outputShape(shape);
-                out = Layer.batchShape(shape).replace("batch", "None");
-            }
+        for (int i = 0; i < layers().size(); i++) {
+            Layer l = layers().get(i);
+            String out = shapes == null ? "?" : Layer.batchShape(shapes.get(i)).replace("batch", "None");
             sb.append(String.format(Locale.ROOT, "%-30s %-22s %,12d%n", l.name() + " (" + l.typeName() + ")", out, l.parameterCount() + l.bufferCount()));
         }
         sb.append("=".repeat(66)).append('\n');
@@ -238,6 +235,15 @@ public abstract class Model {
         sb.append(String.format(Locale.ROOT, "Trainable params: %,d%n", parameterCount()));
         sb.append(String.format(Locale.ROOT, "Non-trainable params: %,d%n", bufferCount())).append(rule);
         return sb.toString();
+    }
+
+    /** Each layer's output shape (no batch dimension) in {@link #layers()} order, or null before building. */
+    protected List<int[]> layerOutputShapes() {
+        int[] s = inputShape();
+        if (s == null) return null;
+        List<int[]> out = new ArrayList<>();
+        for (Layer l : layers()) out.add(s = l.outputShape(s));
+        return out;
     }
 
     private static String bytes(long b) {

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.core.Shape;
 import dev.kiln.core.Tensor;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.kiln.nn.Functional;
 import dev.kiln.nn.Model;
+import dev.kiln.nn.layers.Layer;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.layers.LayerConfig;
 import dev.kiln.nn.losses.Loss;
@@ -35,20 +38,26 @@ public final class ModelFile {
     private ModelFile() {}
 
     /** The architecture part of the file. */
-    public record Architecture(String modelClass, int[] inputShape, List<LayerConfig> layers) {}
+    /** {@code nodes} is the layer graph of a {@link Functional} model and absent for Sequential ones. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Architecture(String modelClass, int[] inputShape, List<LayerConfig> layers, List<Functional.NodeSpec> nodes) {}
 
     /** Compile settings stored so a loaded model can evaluate straight away. */
     public record Training(String loss, String optimizer, double learningRate, List<String> metrics) {}
 
     public static void save(Model model, Path file) throws IOException {
-        if (!(model instanceof Sequential)) throw new IllegalArgumentException("only Sequential models can be saved so far");
+        if (!(model instanceof Sequential) && !(model instanceof Functional)) {
+            throw new IllegalArgumentException("only Sequential and Functional models can be saved, not " + model.getClass().getSimpleName());
+        }
         if (!model.isBuilt()) throw new IllegalStateException("cannot save an unbuilt model: build or train it first");
         List<LayerConfig> configs = new ArrayList<>();
         for (var l : model.layers()) configs.add(l.config());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
         meta.put("format_version", Integer.toString(FORMAT_VERSION));
-        meta.put("architecture", JSON.writeValueAsString(new Architecture("Sequential", model.inputShape(), configs)));
+        meta.put("architecture", JSON.writeValueAsString(model instanceof Functional f
+                ? new Architecture("Functional", model.inputShape(), configs, f.graph())
+                : new Architecture("Sequential", model.inputShape(), configs, null)));
         if (model.loss() != null) {
             Optimizer o = model.optimizer();
             meta.put("training", JSON.writeValueAsString(new Training(model.loss().keras(), o.name(), o.learningRate(),
@@ -81,12 +90,26 @@ public final class ModelFile {
                     + FORMAT_VERSION + (version > FORMAT_VERSION ? " (the file was written by a newer Kiln: upgrade Kiln)" : ""));
         }
         Architecture arch = parse(file, meta.get("architecture"), Architecture.class, "architecture");
-        if (!"Sequential".equals(arch.modelClass())) throw new ModelFileException(file + ": unknown model class '" + arch.modelClass() + "'");
+        if (!"Sequential".equals(arch.modelClass()) && !"Functional".equals(arch.modelClass())) {
+            throw new ModelFileException(file + ": unknown model class '" + arch.modelClass() + "'; this Kiln reads Sequential and Functional");
+        }
         if (arch.layers() == null || arch.layers().isEmpty() || arch.inputShape() == null) {
             throw new ModelFileException(file + ": architecture has no layers or no input shape");
         }
-        Sequential model = new Sequential();
-        for (LayerConfig c : arch.layers()) model.add(c.create());
+        Model model;
+        if ("Functional".equals(arch.modelClass())) {
+            List<Layer> layers = new ArrayList<>();
+            for (LayerConfig c : arch.layers()) layers.add(c.create());
+            try {
+                model = Functional.fromGraph(arch.inputShape(), layers, arch.nodes());
+            } catch (IllegalArgumentException e) {
+                throw new ModelFileException(file + ": the Functional graph is invalid: " + e.getMessage());
+            }
+        } else {
+            Sequential sequential = new Sequential();
+            for (LayerConfig c : arch.layers()) sequential.add(c.create());
+            model = sequential;
+        }
         model.build(arch.inputShape());
         Map<String, Tensor> params = new LinkedHashMap<>(model.parameters());
         params.putAll(model.buffers());   // non-trainable state is stored like weights

@@ -35,12 +35,14 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = ZeroPadding2D.Config.class, name = "ZeroPadding2D"),
     @JsonSubTypes.Type(value = SpatialDropout2D.Config.class, name = "SpatialDropout2D"),
     @JsonSubTypes.Type(value = Reshape.Config.class, name = "Reshape"),
+    @JsonSubTypes.Type(value = Add.Config.class, name = "Add"),
+    @JsonSubTypes.Type(value = Concatenate.Config.class, name = "Concatenate"),
 })
 public sealed interface LayerConfig permits Dense.Config, Flatten.Config, Dropout.Config, ActivationLayer.Config,
         Embedding.Config, SimpleRnn.Config, Lstm.Config, Gru.Config, Bidirectional.Config, TimeDistributed.Config,
         LayerNormalization.Config, MultiHeadAttention.Config, PositionalEmbedding.Config, SinusoidalPositionalEncoding.Config,
         TransformerEncoder.Config, GptBlock.Config,
-        Conv2D.Config, MaxPooling2D.Config, AveragePooling2D.Config, GlobalAveragePooling2D.Config, GlobalMaxPooling2D.Config, BatchNormalization.Config, ZeroPadding2D.Config, SpatialDropout2D.Config, Reshape.Config {
+        Conv2D.Config, MaxPooling2D.Config, AveragePooling2D.Config, GlobalAveragePooling2D.Config, GlobalMaxPooling2D.Config, BatchNormalization.Config, ZeroPadding2D.Config, SpatialDropout2D.Config, Reshape.Config, Add.Config, Concatenate.Config {
     /** The layer's name, or null to have the model assign one. */
     String name();
 
