@@ -28,6 +28,12 @@ record PredictRequest(float[][] rows, Integer topK) {
             .build();
 
     static PredictRequest parse(byte[] body, int[] inputShape, int maxInstances) {
+        PredictRequest fast = FastInstances.parse(body, inputShape, maxInstances);
+        return fast != null ? fast : parseWithJackson(body, inputShape, maxInstances);
+    }
+
+    /** The general path: every valid form, and the precise message for every invalid one. */
+    static PredictRequest parseWithJackson(byte[] body, int[] inputShape, int maxInstances) {
         try (JsonParser p = JSON.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw bad("expected a JSON object such as {\"instances\": [[...], ...]}, got " + describe(p.currentToken()));
