@@ -43,7 +43,13 @@ public final class PredictionGrid {
         int tileW = TILE + GAP;
         int tileH = TILE + CAPTION + GAP;
         int header = 56;
-        int width = Math.max(cols * tileW + GAP, 420);
+        int wrong = 0;
+        for (int i = 0; i < n; i++) if (predictions.classes()[i] != data.label(i)) wrong++;
+        String heading = (title == null || title.isBlank() ? "Predictions" : title)
+                + String.format(Locale.ROOT, ": %d images, %d misclassified (red)", n, wrong);
+        Font headingFont = new Font(Font.SANS_SERIF, Font.BOLD, 16);
+        int headingWidth = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB).createGraphics().getFontMetrics(headingFont).stringWidth(heading);
+        int width = Math.max(Math.max(cols * tileW + GAP, 420), headingWidth + 2 * GAP);   // never cut the heading off
         int height = header + rows * tileH + GAP;
         List<String> names = data.classNames();
         float[] x = data.features().toFloatArray();
@@ -54,12 +60,8 @@ public final class PredictionGrid {
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setColor(Color.WHITE);
         g.fillRect(0, 0, width, height);
-        int wrong = 0;
-        for (int i = 0; i < n; i++) if (predictions.classes()[i] != data.label(i)) wrong++;
         g.setColor(Color.BLACK);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-        String heading = (title == null || title.isBlank() ? "Predictions" : title)
-                + String.format(Locale.ROOT, ": %d images, %d misclassified (red)", n, wrong);
+        g.setFont(headingFont);
         g.drawString(heading, GAP, 24);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         g.setColor(Color.DARK_GRAY);
