@@ -105,11 +105,20 @@ public final class PredictionGrid {
         return c >= 0 && c < names.size() ? names.get(c) : Integer.toString(c);
     }
 
+    /** Whether samples of this shape can be drawn: (H, W), (H, W, 1), (H, W, 3) or a square grey vector. */
+    public static boolean isImage(int[] s) {
+        if (s.length == 2) return true;
+        if (s.length == 3) return s[2] == 1 || s[2] == 3;
+        if (s.length != 1) return false;
+        int side = (int) Math.round(Math.sqrt(s[0]));
+        return side * side == s[0] && side > 1;
+    }
+
     /** (H, W, C) of a sample shape that is an image, or an error saying why not. */
     static int[] imageShape(int[] s) {
         if (s.length == 2) return new int[] {s[0], s[1], 1};
         if (s.length == 3 && (s[2] == 1 || s[2] == 3)) return s.clone();
-        if (s.length == 1) {
+        if (s.length == 1 && isImage(s)) {
             int side = (int) Math.round(Math.sqrt(s[0]));
             if (side * side == s[0]) return new int[] {side, side, 1};
         }

@@ -28,7 +28,7 @@ public final class Report {
 
     /**
      * Writes the PNGs into {@code folder}: the curves when {@code history} has epochs, the confusion matrix and
-     * the grid of the first {@code gridSize} samples when {@code test} is given. Returns the files written.
+     * the grid of the first {@code gridSize} samples when {@code test} is given (the grid only when its samples are images). Returns the files written.
      *
      * @param test data shaped for the model, labelled with its classes; null to skip the two test plots
      */
@@ -39,6 +39,7 @@ public final class Report {
         if (test != null && model != null) {
             ConfusionMatrix m = Evaluation.of(model, test);
             written.add(png(ConfusionPlot.render(m, title == null ? null : title + ": confusion matrix"), folder.resolve(CONFUSION)));
+            if (!PredictionGrid.isImage(test.sampleShape())) return written;   // e.g. CSV features: nothing to show as pictures
             Dataset shown = test.slice(0, Math.min(gridSize, test.size()));
             Predictions p = Predictions.of(model, shown.features());
             written.add(png(PredictionGrid.render(shown, p, gridSize, title == null ? null : title + ": test predictions"), folder.resolve(PREDICTIONS)));

@@ -165,7 +165,19 @@ class ReportTest {
             assertThat(img).as(f.toString()).isNotNull();
             assertThat(img.getWidth()).isGreaterThan(300);
         }
-        // Sample 5 is dark but labelled bright... no: sample 5 (index 5) is white and labelled dark: one error in the matrix.
-        assertThat(Files.size(dir.resolve("run/confusion.png"))).isPositive();
+        assertThat(PredictionGrid.isImage(new int[] {9})).isTrue();
+        assertThat(PredictionGrid.isImage(new int[] {4})).isTrue();
+        assertThat(PredictionGrid.isImage(new int[] {5})).isFalse();
+        assertThat(PredictionGrid.isImage(new int[] {3, 3, 2})).isFalse();
+    }
+
+    @Test
+    void dataThatIsNotImagesGetsNoGridButTheOtherPlots() throws IOException {
+        Sequential model = new Sequential(new Dense(2));
+        model.build(5);
+        model.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+        Dataset rows = new Dataset(new float[20], new int[] {5}, new int[] {0, 1, 0, 1}, 2);
+        List<Path> files = Report.write(dir.resolve("csv-run"), "csv", history(false), model, rows, 36);
+        assertThat(files).containsExactly(dir.resolve("csv-run/curves.png"), dir.resolve("csv-run/confusion.png"));
     }
 }
