@@ -360,6 +360,19 @@ def vision_fixtures():
     conv_case("conv2d_depthwise_dilated", 13, 1, 4, 7, 7, 8, 3, 1, 2, 4, (0, 0, 0, 0), False,
               "Conv2D(8, 3, groups 4 = depthwise with multiplier 2, dilation 2), valid.")
 
+    g = torch.Generator().manual_seed(15)
+    x = torch.randn(2, 3, 4, 3, generator=g, requires_grad=True)
+    weight = (torch.randn(3, 5, 3, 3, generator=g) * 0.3).requires_grad_(True)   # torch: (in, out, kh, kw)
+    bias = (torch.randn(5, generator=g) * 0.1).requires_grad_(True)
+    y = F.conv_transpose2d(x, weight, bias, stride=2)
+    dy = torch.randn(y.shape, generator=g)
+    (y * dy).sum().backward()
+    write("conv2d_transpose_valid", "Conv2DTranspose(5, 3, strides 2, valid) = torch F.conv_transpose2d; Keras kernel "
+          "(kh, kw, out, in) = weight.permute(2, 3, 1, 0).",
+          {"filters": 5, "kernel_size": 3, "stride": 2, "padding": "valid"},
+          {"x": _nhwc(x), "kernel": _keras_kernel(weight), "bias": bias, "y": _nhwc(y), "dy": _nhwc(dy),
+           "dx": _nhwc(x.grad), "dkernel": _keras_kernel(weight.grad), "dbias": bias.grad})
+
     g = torch.Generator().manual_seed(14)
     x = torch.randn(2, 3, 7, 7, generator=g, requires_grad=True)
     y = F.max_pool2d(x, 3, stride=2, padding=1)

@@ -8,6 +8,7 @@ import dev.kiln.nn.layers.Activation;
 import dev.kiln.nn.layers.AveragePooling2D;
 import dev.kiln.nn.layers.BatchNormalization;
 import dev.kiln.nn.layers.Conv2D;
+import dev.kiln.nn.layers.Conv2DTranspose;
 import dev.kiln.nn.layers.GlobalAveragePooling2D;
 import dev.kiln.nn.layers.GlobalMaxPooling2D;
 import dev.kiln.nn.layers.MaxPooling2D;
@@ -53,6 +54,8 @@ class LayerAndLossGradientTest {
                 Arguments.of("Conv2D depthwise no bias", new Conv2D(new Conv2D.Config(4, 3, Activation.LINEAR).withGroups(2).withUseBias(false)),
                         new int[] {1, 4, 4, 2}),
                 Arguments.of("Conv2D dilated", new Conv2D(new Conv2D.Config(2, 2, Activation.LINEAR).withDilation(2, 2)), new int[] {1, 5, 5, 2}),
+                Arguments.of("Conv2DTranspose same stride 2 relu", new Conv2DTranspose(new Conv2DTranspose.Config(3, 3, 2, Padding.SAME, Activation.TANH)),
+                        new int[] {2, 3, 2, 2}),
                 Arguments.of("MaxPooling2D", new MaxPooling2D(2), new int[] {2, 4, 5, 3}),
                 Arguments.of("AveragePooling2D same", new AveragePooling2D(new AveragePooling2D.Config(null, new int[] {3}, new int[] {2}, Padding.SAME)),
                         new int[] {1, 5, 4, 2}),

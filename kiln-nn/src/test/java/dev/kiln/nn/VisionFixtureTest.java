@@ -9,6 +9,7 @@ import dev.kiln.nn.layers.AveragePooling2D;
 import dev.kiln.nn.layers.BatchNormalization;
 import dev.kiln.nn.layers.CallContext;
 import dev.kiln.nn.layers.Conv2D;
+import dev.kiln.nn.layers.Conv2DTranspose;
 import dev.kiln.nn.layers.Layer;
 import dev.kiln.nn.layers.MaxPooling2D;
 import dev.kiln.nn.layers.Padding;
@@ -43,6 +44,23 @@ class VisionFixtureTest {
                 f.metaString("relu").equals("true") ? Activation.RELU : Activation.LINEAR)
                 .withStrides(stride, stride).withDilation(dilation, dilation).withGroups((int) f.meta("groups"))
                 .withPadding(Padding.parse(f.metaString("padding"))));
+        build(conv, f);
+        copy(f, "kernel", conv.parameters().get("kernel"));
+        copy(f, "bias", conv.parameters().get("bias"));
+        Tensor x = f.tensor("x").requiresGrad(true);
+        Tensor y = conv.call(x, CallContext.inference());
+        assertClose("y", y, f.data("y"));
+        y.mul(f.tensor("dy")).sum().backward();
+        assertClose("dx", x.grad(), f.data("dx"));
+        assertClose("dkernel", conv.parameters().get("kernel").grad(), f.data("dkernel"));
+        assertClose("dbias", conv.parameters().get("bias").grad(), f.data("dbias"));
+    }
+
+    @Test
+    void conv2dTransposeForwardAndGradientsMatchPyTorch() {
+        Fixture f = Fixture.load("reference/conv2d_transpose_valid.json");
+        Conv2DTranspose conv = new Conv2DTranspose(new Conv2DTranspose.Config((int) f.meta("filters"), (int) f.meta("kernel_size"),
+                (int) f.meta("stride"), Padding.parse(f.metaString("padding")), Activation.LINEAR));
         build(conv, f);
         copy(f, "kernel", conv.parameters().get("kernel"));
         copy(f, "bias", conv.parameters().get("bias"));

@@ -37,12 +37,13 @@ import com.fasterxml.jackson.annotation.JsonTypeInfo;
     @JsonSubTypes.Type(value = Reshape.Config.class, name = "Reshape"),
     @JsonSubTypes.Type(value = Add.Config.class, name = "Add"),
     @JsonSubTypes.Type(value = Concatenate.Config.class, name = "Concatenate"),
+    @JsonSubTypes.Type(value = Conv2DTranspose.Config.class, name = "Conv2DTranspose"),
 })
 public sealed interface LayerConfig permits Dense.Config, Flatten.Config, Dropout.Config, ActivationLayer.Config,
         Embedding.Config, SimpleRnn.Config, Lstm.Config, Gru.Config, Bidirectional.Config, TimeDistributed.Config,
         LayerNormalization.Config, MultiHeadAttention.Config, PositionalEmbedding.Config, SinusoidalPositionalEncoding.Config,
         TransformerEncoder.Config, GptBlock.Config,
-        Conv2D.Config, MaxPooling2D.Config, AveragePooling2D.Config, GlobalAveragePooling2D.Config, GlobalMaxPooling2D.Config, BatchNormalization.Config, ZeroPadding2D.Config, SpatialDropout2D.Config, Reshape.Config, Add.Config, Concatenate.Config {
+        Conv2D.Config, MaxPooling2D.Config, AveragePooling2D.Config, GlobalAveragePooling2D.Config, GlobalMaxPooling2D.Config, BatchNormalization.Config, ZeroPadding2D.Config, SpatialDropout2D.Config, Reshape.Config, Add.Config, Concatenate.Config, Conv2DTranspose.Config {
     /** The layer's name, or null to have the model assign one. */
     String name();
 
