@@ -48,7 +48,16 @@ final class Batcher implements AutoCloseable {
     CompletableFuture<float[][]> submit(float[][] rows) {
         if (closing) return null;
         Job job = new Job(rows, new CompletableFuture<>());
-        return queue.offer(job) ? job.result() : null;
+        if (!queue.offer(job)) return null;
+        // Closing began meanwhile: the worker may already have left. Take the job back unless someone (the
+        // worker, or close()'s final sweep) already took it, in which case it will be answered.
+        if (closing && queue.remove(job)) return null;
+        return job.result();
+    }
+
+    /** Whether {@link #close} has begun (new work is refused). */
+    boolean isClosing() {
+        return closing;
     }
 
     int queueDepth() {

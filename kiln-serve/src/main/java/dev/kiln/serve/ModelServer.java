@@ -254,6 +254,9 @@ public final class ModelServer implements AutoCloseable {
         CompletableFuture<float[][]> future = served.batcher().submit(request.rows());
         if (future == null) {
             res.header(HeaderNames.RETRY_AFTER, "1");
+            if (served.batcher().isClosing()) {
+                throw new ApiException(503, "model '" + name + "' version " + served.version() + " is being unloaded or replaced; retry");
+            }
             throw new ApiException(503, "model '" + name + "' has " + config.queueCapacity() + " requests waiting, the most it queues; retry shortly");
         }
         float[][] outputs;
