@@ -16,13 +16,7 @@ public final class Conv {
 
     /** Keras padding: VALID uses only real pixels; SAME pads with zeros so that out = ceil(in / stride). */
     public enum Padding {
-        VALID, SAME;
-
-        /** Parses Keras's names ("valid", "same"). */
-        public static Padding parse(String s) {
-            for (Padding p : values()) if (p.name().equalsIgnoreCase(s.trim())) return p;
-            throw new IllegalArgumentException("unknown padding '" + s + "'; use valid or same");
-        }
+        VALID, SAME
     }
 
     /** Strides, dilation, padding and groups of a 2-D convolution or pooling window. */
