@@ -55,6 +55,45 @@ final class Inputs {
         throw new CliException(input + ": unknown kind of input; give an image (.png, .jpg), a .csv or .json file of numbers, or <dataset>:test:<index> such as fashion-mnist:test:0");
     }
 
+    /** Whether the argument names an existing file or folder (a text that is not a valid path is not one). */
+    static boolean isExistingPath(String input) {
+        try {
+            return Files.exists(Path.of(input));
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A raw message for a model that carries its tokenizer: encoded, then padded and truncated to the model's
+     * length the way {@code TextDataset.encode} prepares training data (Keras's defaults: padding and
+     * truncation at the start, so an over-long message keeps its last tokens, and a note says so).
+     */
+    static Samples text(String text, String preprocessing, int[] inputShape, PrintStream notes) {
+        if (inputShape.length != 1) {
+            throw new CliException("the model carries a tokenizer but takes inputs of shape " + Shape.str(inputShape)
+                    + " per sample, not a sequence of token ids (timesteps,); predict on a .csv or .json file instead");
+        }
+        if (text.isBlank()) throw new CliException("the message is empty; give some text to classify, e.g. \"WIN a free prize\"");
+        dev.kiln.data.text.Tokenizer tokenizer;
+        try {
+            tokenizer = dev.kiln.data.text.Tokenizers.fromJson(preprocessing);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("the model's saved tokenizer cannot be read: " + e.getMessage());
+        }
+        int[] ids = tokenizer.encode(text);
+        if (ids.length == 0) throw new CliException("the message has no words the tokenizer keeps (only punctuation or spaces?); give some text");
+        int maxLen = inputShape[0];
+        if (ids.length > maxLen) {
+            notes.println("Note: the message has " + ids.length + " tokens; the model reads sequences of " + maxLen + ", so only the last " + maxLen + " are used");
+        }
+        float[] row = dev.kiln.data.text.Sequences.padToFloats(List.of(ids), maxLen, dev.kiln.data.text.Sequences.Padding.PRE,
+                dev.kiln.data.text.Sequences.Truncating.PRE, dev.kiln.data.text.Tokenizer.PAD);
+        String name = text.strip().replaceAll("\\s+", " ");
+        if (name.length() > 60) name = name.substring(0, 57) + "...";
+        return new Samples(new float[][] {row}, List.of("\"" + name + "\""), null, List.of());
+    }
+
     private static Samples datasetSample(Matcher m, int[] inputShape, DataSource source, PrintStream notes) {
         DataSets.Loaded loaded = DataSets.named(m.group(1), source, notes, "taking the sample from the subset");
         Dataset d = m.group(2).equals("test") ? loaded.test() : loaded.train();

@@ -33,7 +33,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
  */
 @Command(name = "kiln", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Kiln: deep learning for the JVM, in pure Java.",
-        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, SummaryCommand.class, ReportCommand.class,
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, SummaryCommand.class, GenerateCommand.class, ReportCommand.class,
                 ServeCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  kiln train examples/fashion-mnist-mlp.yaml",
@@ -96,7 +96,7 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, evaluate, predict, summary, report, serve");
+        throw new ParameterException(spec.commandLine(), "missing command: choose one of train, evaluate, predict, summary, generate, report, serve");
     }
 
     PrintStream out() {

@@ -37,7 +37,8 @@ final class PredictCommand implements Callable<Integer> {
 
     @Parameters(index = "1", paramLabel = "<input>",
             description = "An image (PNG/JPEG; made grey, resized to the model's input, scaled to [0, 1]), a .csv or .json file of numbers "
-                    + "(one sample per row / array), or <dataset>:test:<index> such as fashion-mnist:test:0.")
+                    + "(one sample per row / array), or <dataset>:test:<index> such as fashion-mnist:test:0. For a text model (one saved "
+                    + "with its tokenizer) any argument that is not a file is the message itself.")
     String input;
 
     @Option(names = "--top-k", paramLabel = "K", defaultValue = "3", description = "How many classes to show per sample (default: ${DEFAULT-VALUE}).")
@@ -55,15 +56,21 @@ final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (topK < 1) throw new ParameterException(spec.commandLine(), "--top-k must be at least 1, got " + topK);
-        if (!Inputs.isDatasetRef(input)) Models.requireFile(spec, Path.of(input), "input");
-        Model model = Models.load(spec, modelFile);
+        Model model = null;
+        Inputs.Samples samples = null;
+        if (!Inputs.isDatasetRef(input) && !Inputs.isExistingPath(input) && java.nio.file.Files.isRegularFile(modelFile)) {
+            model = Models.load(spec, modelFile);   // a text model (it carries its tokenizer) takes the argument as the message itself
+            if (model.preprocessing() != null) samples = Inputs.text(input, model.preprocessing(), model.inputShape(), main.out());
+        }
+        if (samples == null && !Inputs.isDatasetRef(input)) Models.requireFile(spec, Path.of(input), "input");
+        if (model == null) model = Models.load(spec, modelFile);
         PrintStream out = main.out();
         DataSource source = main.dataSource();
         if (dataDir != null) source = source.withFolder(dataDir);
         if (download) source = source.allowingDownload();
 
         int[] inputShape = model.inputShape();
-        Inputs.Samples samples = Inputs.read(input, inputShape, invert, source, out);
+        if (samples == null) samples = Inputs.read(input, inputShape, invert, source, out);
         int n = samples.rows().length;
         float[] flat = new float[n * Shape.size(inputShape)];
         for (int i = 0; i < n; i++) System.arraycopy(samples.rows()[i], 0, flat, i * Shape.size(inputShape), Shape.size(inputShape));
