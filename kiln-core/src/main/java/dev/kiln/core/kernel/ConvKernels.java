@@ -3,6 +3,7 @@ package dev.kiln.core.kernel;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -71,6 +72,10 @@ public final class ConvKernels {
                         int iw = ow * g.sw() - g.padLeft() + j * g.dw();
                         if (ih < 0 || ih >= g.height() || iw < 0 || iw >= g.width()) {
                             Arrays.fill(cols, dst, dst + cin, 0f);
+                        } else if (cin < 8) {
+                            // A first layer has 1 or 3 channels: a call to arraycopy per pixel cost more than the copy itself.
+                            int src = xo + ((b * g.height() + ih) * g.width() + iw) * g.channels() + c0;
+                            for (int c = 0; c < cin; c++) cols[dst + c] = x[src + c];
                         } else {
                             System.arraycopy(x, xo + ((b * g.height() + ih) * g.width() + iw) * g.channels() + c0, cols, dst, cin);
                         }
@@ -149,42 +154,45 @@ public final class ConvKernels {
         });
     }
 
-    /** dx += the pooling gradient (see {@link ScalarConv#poolBackward}); split by image, so no races. */
+    /**
+     * dx += the pooling gradient (see {@link ScalarConv#poolBackward}); split by image, so no races. Vectorised across
+     * channels like the forward: for max pooling a lane mask remembers which channels already sent their gradient, so
+     * each goes to the first window position equal to the maximum, as in the scalar twin.
+     */
     public static void poolBackward(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,
                                     float[] dy, int dyo, float[] dx, int dxo) {
-        int ch = g.channels();
+        int ch = g.channels(), vl = S.length();
         int perImage = g.outH() * g.outW();
         Parallel.forRange(g.batch(), 1, (b0, b1) -> {
             for (int r = b0 * perImage; r < b1 * perImage; r++) {
                 int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
                 int ih0 = oh * g.sh() - g.padTop(), iw0 = ow * g.sw() - g.padLeft();
                 int count = 0;
-                if (average) {
-                    for (int i = 0; i < g.kh(); i++) {
-                        int ih = ih0 + i * g.dh();
-                        for (int j = 0; j < g.kw(); j++) {
-                            int iw = iw0 + j * g.dw();
-                            if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) count++;
-                        }
+                for (int i = 0; i < g.kh(); i++) {
+                    int ih = ih0 + i * g.dh();
+                    for (int j = 0; j < g.kw(); j++) {
+                        int iw = iw0 + j * g.dw();
+                        if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) count++;
                     }
                 }
-                for (int c = 0; c < ch; c++) {
-                    int o = r * ch + c;
-                    float d = dy[dyo + o], best = y[yo + o];
-                    boolean done = false;
-                    for (int i = 0; i < g.kh() && !done; i++) {
+                for (int c = 0; c < ch; c += vl) {
+                    VectorMask<Float> lanes = S.indexInRange(c, ch);
+                    FloatVector d = FloatVector.fromArray(S, dy, dyo + r * ch + c, lanes);
+                    if (average) d = d.div(count);
+                    FloatVector best = average ? null : FloatVector.fromArray(S, y, yo + r * ch + c, lanes);
+                    VectorMask<Float> pending = lanes;
+                    for (int i = 0; i < g.kh() && pending.anyTrue(); i++) {
                         int ih = ih0 + i * g.dh();
                         if (ih < 0 || ih >= g.height()) continue;
-                        for (int j = 0; j < g.kw() && !done; j++) {
+                        for (int j = 0; j < g.kw() && pending.anyTrue(); j++) {
                             int iw = iw0 + j * g.dw();
                             if (iw < 0 || iw >= g.width()) continue;
                             int xi = ((b * g.height() + ih) * g.width() + iw) * ch + c;
-                            if (average) {
-                                dx[dxo + xi] += d / count;
-                            } else if (x[xo + xi] == best) {
-                                dx[dxo + xi] += d;
-                                done = true;
-                            }
+                            VectorMask<Float> take = average ? lanes
+                                    : FloatVector.fromArray(S, x, xo + xi, lanes).compare(VectorOperators.EQ, best).and(pending);
+                            FloatVector cur = FloatVector.fromArray(S, dx, dxo + xi, lanes);
+                            cur.add(d, take).intoArray(dx, dxo + xi, lanes);
+                            if (!average) pending = pending.andNot(take);
                         }
                     }
                 }
