@@ -139,7 +139,12 @@ public final class Conv {
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor dY = dOut.contiguous();   // (B, OH, OW, F)
-            if (relu) dY = dY.mul(BinaryOp.apply(dev.kiln.core.kernel.BinaryKind.GT, y, y.scalarLike(0))).contiguous();
+            if (relu) {
+                Tensor dZ = Tensor.zeros(y.dtype, y.shape);   // gradient before the fused ReLU
+                if (y.f != null) ConvKernels.reluBackward(dY.f, dY.offset, y.f, 0, dZ.f, 0, dZ.size());
+                else ScalarConv.reluBackward(Buf.of(dY.d), dY.offset, Buf.of(y.d), 0, Buf.of(dZ.d), 0, dZ.size());
+                dY = dZ;
+            }
             Tensor dX = null, dK = null, dB = null;
             if (wants(0)) {
                 dX = Tensor.zeros(x.dtype, x.shape);

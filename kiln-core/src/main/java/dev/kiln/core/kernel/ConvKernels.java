@@ -124,6 +124,19 @@ public final class ConvKernels {
         });
     }
 
+    /** dZ = dY where y > 0, else 0: the fused ReLU's backward in one pass (twin: {@link ScalarConv#reluBackward}). */
+    public static void reluBackward(float[] dy, int dyo, float[] y, int yo, float[] dz, int dzo, int n) {
+        Parallel.forRange(n, 1 << 14, (i0, i1) -> {
+            FloatVector zero = FloatVector.zero(S);
+            int i = i0;
+            for (int upper = i0 + S.loopBound(i1 - i0); i < upper; i += S.length()) {
+                VectorMask<Float> on = FloatVector.fromArray(S, y, yo + i).compare(VectorOperators.GT, zero);
+                zero.blend(FloatVector.fromArray(S, dy, dyo + i), on).intoArray(dz, dzo + i);
+            }
+            for (; i < i1; i++) dz[dzo + i] = y[yo + i] > 0 ? dy[dyo + i] : 0f;
+        });
+    }
+
     /** Max or average pooling per channel (see {@link ScalarConv#pool}); overwrites y. */
     public static void pool(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo) {
         int ch = g.channels(), vl = S.length();

@@ -68,6 +68,11 @@ public final class ScalarConv {
         }
     }
 
+    /** dZ = dY where y > 0, else 0 (the fused ReLU's backward). */
+    public static void reluBackward(Buf dy, int dyo, Buf y, int yo, Buf dz, int dzo, int n) {
+        for (int i = 0; i < n; i++) dz.set(dzo + i, y.get(yo + i) > 0 ? dy.get(dyo + i) : 0);
+    }
+
     /**
      * Max (or, with {@code average}, mean) pooling per channel; positions outside the input are skipped, so a
      * padded average divides by the number of real inputs, as Keras and PyTorch's count_include_pad=False do.

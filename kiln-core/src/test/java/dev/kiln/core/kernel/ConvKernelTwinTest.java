@@ -106,6 +106,19 @@ class ConvKernelTwinTest {
         assertThat(y).containsExactly(expected);
     }
 
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(ints = {0, 1, 15, 16, 17, 100, 40_000})
+    void reluBackwardMatchesScalarTwin(int n) {
+        Rng rng = new Rng(n);
+        float[] dy = random(rng, n, 2), y = random(rng, n, 1);
+        if (n > 3) y[1 + 2] = 0f;   // the kink: no gradient at exactly zero, like ReLU's backward
+        float[] dz = sentinels(n + 4);
+        ConvKernels.reluBackward(dy, 2, y, 1, dz, 3, n);
+        double[] ref = new double[dz.length];
+        ScalarConv.reluBackward(Buf.of(toDouble(dy)), 2, Buf.of(toDouble(y)), 1, Buf.of(ref), 3, n);
+        assertClose(dz, ref, 3, 3 + n, 0, "dZ");
+    }
+
     static Stream<Arguments> pools() {
         return Stream.of(
                 Arguments.of(poolGeometry(2, 6, 7, 3, 2, 2, 2, 2, 0, 0), true),
