@@ -45,6 +45,10 @@ final class ModelInfo {
             v.put("state", "AVAILABLE");
             v.put("input_shape", p.inputShape());
             v.put("output_shape", p.outputShape());
+            List<String> accepts = new ArrayList<>(List.of("numbers"));
+            if (p.rawInputs().takesText()) accepts.add("text");
+            if (p.rawInputs().takesImages()) accepts.add("b64_image");
+            v.put("accepts", accepts);
             v.put("classifier", p.isClassifier());
             if (p.isClassifier()) v.put("class_names", p.classNames());
             v.put("loss", p.model().loss() == null ? null : p.model().loss().keras());

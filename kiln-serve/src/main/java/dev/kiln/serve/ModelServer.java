@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <pre>
  * POST /v1/models/{name}:predict                    {"instances": [...], "top_k": 3}
+ *                                                   (numbers; "text" with a tokenizer; {"b64": "<PNG/JPEG>"})
  * POST /v1/models/{name}/versions/{v}:predict
  * GET  /v1/models, /v1/models/{name}
  * POST /v1/admin/reload                             (admin scope) scan the models folder now
@@ -250,7 +251,8 @@ public final class ModelServer implements AutoCloseable {
             throw new ApiException(415, "content type '" + type + "' is not supported; send JSON with Content-Type: application/json");
         }
         Predictor predictor = served.predictor();
-        PredictRequest request = PredictRequest.parse(body(req), predictor.inputShape(), config.maxInstances());
+        PredictRequest request = PredictRequest.parse(body(req), predictor.inputShape(), config.maxInstances(), predictor.rawInputs());
+        predictor.rawInputs().checkTokenIds(request.rows());
         CompletableFuture<float[][]> future = served.batcher().submit(request.rows());
         if (future == null) {
             res.header(HeaderNames.RETRY_AFTER, "1");

@@ -15,9 +15,11 @@ import java.util.List;
  * parser straight into float arrays (no tree of boxed numbers: a Fashion-MNIST instance is 784 of them).
  *
  * <p>Each instance is nested arrays in the model's input shape (a (28, 28) input: 28 arrays of 28 numbers),
- * or one flat array of all its numbers. Anything else — malformed JSON, NaN or Infinity (not JSON; Jackson
- * refuses them), numbers outside float range, strings, wrong sizes, unknown fields — is a 400 whose message
- * says which instance and what was expected.
+ * or one flat array of all its numbers; given the model's {@link RawInputs}, it may also be a string (text for
+ * a model that carries its tokenizer) or {@code {"b64": "..."}} (a base64 PNG or JPEG image). Anything else —
+ * malformed JSON, NaN or Infinity (not JSON; Jackson refuses them), numbers outside float range, strings the
+ * model cannot take, wrong sizes, unknown fields — is a 400 whose message says which instance and what was
+ * expected.
  *
  * @param rows each instance flat, row-major in the input shape
  * @param topK the requested number of classes per instance, or null for the server's default
@@ -28,12 +30,24 @@ record PredictRequest(float[][] rows, Integer topK) {
             .build();
 
     static PredictRequest parse(byte[] body, int[] inputShape, int maxInstances) {
+        return parse(body, inputShape, maxInstances, null);
+    }
+
+    /**
+     * With {@code raw} non-null, an instance may also be a string (text for a model that carries its
+     * tokenizer) or {@code {"b64": "..."}} (a base64 PNG or JPEG image), turned into the input by {@code raw}.
+     */
+    static PredictRequest parse(byte[] body, int[] inputShape, int maxInstances, RawInputs raw) {
         PredictRequest fast = FastInstances.parse(body, inputShape, maxInstances);
-        return fast != null ? fast : parseWithJackson(body, inputShape, maxInstances);
+        return fast != null ? fast : parseWithJackson(body, inputShape, maxInstances, raw);
+    }
+
+    static PredictRequest parseWithJackson(byte[] body, int[] inputShape, int maxInstances) {
+        return parseWithJackson(body, inputShape, maxInstances, null);
     }
 
     /** The general path: every valid form, and the precise message for every invalid one. */
-    static PredictRequest parseWithJackson(byte[] body, int[] inputShape, int maxInstances) {
+    static PredictRequest parseWithJackson(byte[] body, int[] inputShape, int maxInstances, RawInputs raw) {
         try (JsonParser p = JSON.createParser(body)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw bad("expected a JSON object such as {\"instances\": [[...], ...]}, got " + describe(p.currentToken()));
@@ -44,7 +58,7 @@ record PredictRequest(float[][] rows, Integer topK) {
                 String field = p.currentName();
                 p.nextToken();
                 switch (field) {
-                    case "instances" -> rows = instances(p, inputShape, maxInstances);
+                    case "instances" -> rows = instances(p, inputShape, maxInstances, raw);
                     case "top_k" -> {
                         if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) throw bad("\"top_k\" must be a whole number such as 3, got " + describe(p.currentToken()));
                         long k = p.getLongValue();
@@ -65,7 +79,7 @@ record PredictRequest(float[][] rows, Integer topK) {
         }
     }
 
-    private static float[][] instances(JsonParser p, int[] shape, int maxInstances) throws IOException {
+    private static float[][] instances(JsonParser p, int[] shape, int maxInstances, RawInputs raw) throws IOException {
         if (p.currentToken() != JsonToken.START_ARRAY) throw bad("\"instances\" must be an array of instances, got " + describe(p.currentToken()));
         int size = Shape.size(shape);
         List<float[]> rows = new ArrayList<>();
@@ -74,6 +88,14 @@ record PredictRequest(float[][] rows, Integer topK) {
                 throw bad("too many instances: at most " + maxInstances + " per request; split the request");
             }
             int index = rows.size();
+            if (raw != null && p.currentToken() == JsonToken.VALUE_STRING) {
+                rows.add(raw.text(p.getText(), index));
+                continue;
+            }
+            if (raw != null && p.currentToken() == JsonToken.START_OBJECT) {
+                rows.add(raw.image(b64(p, index), index));
+                continue;
+            }
             if (p.currentToken() != JsonToken.START_ARRAY) {
                 throw bad("instance " + index + ": expected an array shaped " + Shape.str(shape) + ", got " + describe(p.currentToken()));
             }
@@ -89,6 +111,23 @@ record PredictRequest(float[][] rows, Integer topK) {
         }
         if (rows.isEmpty()) throw bad("\"instances\" is empty; send at least one instance shaped " + Shape.str(shape));
         return rows.toArray(float[][]::new);
+    }
+
+    /** The base64 text of an instance {@code {"b64": "..."}}; the parser stands on its '{'. */
+    private static String b64(JsonParser p, int index) throws IOException {
+        String value = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken t = p.nextToken();
+            if (!field.equals("b64") || value != null) {
+                throw bad("instance " + index + ": an object instance must be {\"b64\": \"<base64 PNG or JPEG>\"}, got " + (value != null ? "a second" : "the field")
+                        + " \"" + (field.length() > 40 ? field.substring(0, 40) + "..." : field) + "\"");
+            }
+            if (t != JsonToken.VALUE_STRING) throw bad("instance " + index + ": \"b64\" must be a string of base64 image bytes, got " + describe(t));
+            value = p.getText();
+        }
+        if (value == null) throw bad("instance " + index + ": an object instance must be {\"b64\": \"<base64 PNG or JPEG>\"}");
+        return value;
     }
 
     /** Reads the numbers of one flat instance; the parser stands on its first element. */

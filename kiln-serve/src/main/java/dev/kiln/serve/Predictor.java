@@ -36,6 +36,7 @@ public final class Predictor {
     private final boolean classifier;
     private final boolean logits;
     private final List<String> classNames;
+    private final RawInputs rawInputs;
 
     /** A score for one class: its id, its label (recorded class name or the id) and its probability. */
     public record ClassScore(int classId, String label, float probability) {}
@@ -68,6 +69,7 @@ public final class Predictor {
             for (int c = 0; c < classes; c++) names.add(Integer.toString(c));
         }
         this.classNames = List.copyOf(names);
+        this.rawInputs = new RawInputs(inputShape, model.preprocessing());
     }
 
     /** Loads a {@code .kiln} file (never executes code from it) and wraps it. */
@@ -99,6 +101,11 @@ public final class Predictor {
 
     public boolean isClassifier() {
         return classifier;
+    }
+
+    /** How raw strings and base64 images become this model's input (the server's predict endpoints). */
+    RawInputs rawInputs() {
+        return rawInputs;
     }
 
     /** Class labels by class id: the recorded class names, else the ids as text. */
