@@ -1,0 +1,100 @@
+package dev.kiln.core.kernel;
+
+/**
+ * The plain twin of {@link RecurrentKernels}: the same LSTM sequence forward and backward, element by element
+ * over {@link Buf}, matrix products as plain loops. It is the float64 implementation (gradient checks) and the
+ * reference the fast kernels are tested against. Same layouts as {@link RecurrentKernels}.
+ */
+public final class ScalarRecurrent {
+    private ScalarRecurrent() {}
+
+    private static double sigmoid(double x) {
+        return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+    }
+
+    public static void lstmForward(int t, int b, int u, Buf proj, int po, Buf r, int ro, Buf h0, int ho, Buf c0, int co,
+                                   float[] keep, Buf out, Buf gates) {
+        int g4 = 4 * u, o2 = 2 * u;
+        for (int s = 0; s < t; s++) {
+            for (int row = 0; row < b; row++) {
+                int z = (s * b + row) * g4, oo = (s * b + row) * o2;
+                Buf hs = s == 0 ? h0 : out, cs = s == 0 ? c0 : out;
+                int hp = s == 0 ? ho + row * u : oo - b * o2, cp = s == 0 ? co + row * u : hp + u;
+                if (keep != null && keep[s * b + row] == 0) {
+                    for (int j = 0; j < u; j++) {
+                        out.set(oo + j, hs.get(hp + j));
+                        out.set(oo + u + j, cs.get(cp + j));
+                    }
+                    continue;
+                }
+                for (int q = 0; q < g4; q++) {
+                    double acc = proj.get(po + z + q);
+                    for (int p = 0; p < u; p++) acc += hs.get(hp + p) * r.get(ro + p * g4 + q);
+                    gates.set(z + q, acc);
+                }
+                for (int j = 0; j < u; j++) {
+                    double i = sigmoid(gates.get(z + j));
+                    double f = sigmoid(gates.get(z + u + j));
+                    double g = Math.tanh(gates.get(z + 2 * u + j));
+                    double o = sigmoid(gates.get(z + 3 * u + j));
+                    double c = f * cs.get(cp + j) + i * g;
+                    gates.set(z + j, i);
+                    gates.set(z + u + j, f);
+                    gates.set(z + 2 * u + j, g);
+                    gates.set(z + 3 * u + j, o);
+                    out.set(oo + u + j, c);
+                    out.set(oo + j, o * Math.tanh(c));
+                }
+            }
+        }
+    }
+
+    public static void lstmBackward(int t, int b, int u, Buf r, int ro, Buf h0, int ho, Buf c0, int co, float[] keep,
+                                    Buf out, Buf gates, Buf dOut, Buf dProj, Buf dR, Buf dh0, Buf dc0) {
+        int g4 = 4 * u, o2 = 2 * u;
+        double[] dh = new double[b * u], dc = new double[b * u];
+        for (int q = 0; q < u * g4; q++) dR.set(q, 0);
+        for (int s = t - 1; s >= 0; s--) {
+            double[] dhPrev = new double[b * u];
+            for (int row = 0; row < b; row++) {
+                int z = (s * b + row) * g4, oo = (s * b + row) * o2, bu = row * u;
+                Buf hs = s == 0 ? h0 : out, cs = s == 0 ? c0 : out;
+                int hp = s == 0 ? ho + bu : oo - b * o2, cp = s == 0 ? co + bu : hp + u;
+                boolean skip = keep != null && keep[s * b + row] == 0;
+                for (int j = 0; j < u; j++) {
+                    double dht = dh[bu + j] + dOut.get(oo + j);
+                    double dct = dc[bu + j] + dOut.get(oo + u + j);
+                    if (skip) {
+                        dhPrev[bu + j] = dht;
+                        dc[bu + j] = dct;
+                        for (int k = 0; k < 4; k++) dProj.set(z + k * u + j, 0);
+                        continue;
+                    }
+                    double i = gates.get(z + j), f = gates.get(z + u + j), g = gates.get(z + 2 * u + j), o = gates.get(z + 3 * u + j);
+                    double tc = Math.tanh(out.get(oo + u + j));
+                    double dcc = dct + dht * o * (1 - tc * tc);
+                    dProj.set(z + j, dcc * g * i * (1 - i));
+                    dProj.set(z + u + j, dcc * cs.get(cp + j) * f * (1 - f));
+                    dProj.set(z + 2 * u + j, dcc * i * (1 - g * g));
+                    dProj.set(z + 3 * u + j, dht * tc * o * (1 - o));
+                    dc[bu + j] = dcc * f;
+                }
+                if (skip) continue;
+                for (int p = 0; p < u; p++) {
+                    double acc = 0;
+                    for (int q = 0; q < g4; q++) {
+                        double dz = dProj.get(z + q);
+                        acc += dz * r.get(ro + p * g4 + q);
+                        dR.set(p * g4 + q, dR.get(p * g4 + q) + hs.get(hp + p) * dz);
+                    }
+                    dhPrev[bu + p] = acc;
+                }
+            }
+            dh = dhPrev;
+        }
+        for (int q = 0; q < b * u; q++) {
+            dh0.set(q, dh[q]);
+            dc0.set(q, dc[q]);
+        }
+    }
+}
