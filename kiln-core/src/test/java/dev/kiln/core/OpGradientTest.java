@@ -139,6 +139,12 @@ class OpGradientTest {
         op("softmax last axis", ANY, x -> x[0].softmax(-1), s(3, 5));
         op("softmax axis 0", ANY, x -> x[0].softmax(0), s(3, 5));
         op("softmax middle axis", ANY, x -> x[0].softmax(1), s(2, 3, 4));
+        // ---- fused losses (Losses): per row, weighted mean (weights not differentiated), rank 3, wide logits
+        op("sparse softmax xent per row", ANY, x -> Losses.sparseSoftmaxCrossEntropy(x[0], new int[] {2, 0, 4}), s(3, 5));
+        op("sparse softmax xent rank 3", ANY, x -> Losses.sparseSoftmaxCrossEntropy(x[0], new int[] {1, 0, 3, 2, 2, 0}), s(2, 3, 4));
+        op("sparse softmax xent mean", Domain.WIDE, x -> Losses.sparseSoftmaxCrossEntropyMean(x[0], new int[] {2, 0, 4, 1}, null), s(4, 5));
+        op("sparse softmax xent weighted mean", ANY, x -> Losses.sparseSoftmaxCrossEntropyMean(x[0], new int[] {2, 0, 4},
+                Tensor.of(new double[] {0.5, 2.0, 1.25}, 3)), s(3, 17));
         op("logSoftmax last axis", ANY, x -> x[0].logSoftmax(-1), s(3, 5));
         op("logSoftmax axis 0", ANY, x -> x[0].logSoftmax(0), s(3, 5));
         op("mse", ANY, x -> x[0].sub(x[1]).square().mean(), s(4, 3), s(4, 3));

