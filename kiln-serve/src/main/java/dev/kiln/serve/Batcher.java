@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The queue is bounded: {@link #submit} returns null when it is full (the server answers 503) or when
  * the batcher is closing. {@link #close} stops taking work, lets the worker finish everything queued, then
- * ends it. Thread-safe; the worker is the queue's only consumer.
+ * ends it. A batch the model refuses with an {@link IllegalArgumentException} is run again request by request,
+ * so one request's bad input fails only that request. Thread-safe; the worker is the queue's only consumer.
  */
 final class Batcher implements AutoCloseable {
     private final Predictor predictor;
@@ -126,8 +127,27 @@ final class Batcher implements AutoCloseable {
                 for (int i = 0; i < mine.length; i++) mine[i] = out[k++];
                 j.result().complete(mine);
             }
+        } catch (IllegalArgumentException e) {
+            // The model refused an input (an Embedding given a token id beyond its vocabulary, say): run the
+            // requests one by one, so only the request that sent it fails and the others are answered.
+            if (batch.size() == 1) {
+                batch.getFirst().result().completeExceptionally(e);
+                return;
+            }
+            for (Job j : batch) runAlone(j);
         } catch (RuntimeException | Error e) {
             for (Job j : batch) j.result().completeExceptionally(e);
+            if (e instanceof Error err && !(e instanceof OutOfMemoryError)) throw err;
+        }
+    }
+
+    private void runAlone(Job j) {
+        try {
+            float[][] out = predictor.predict(j.rows());
+            metrics.batch(model, version, j.rows().length);
+            j.result().complete(out);
+        } catch (RuntimeException | Error e) {
+            j.result().completeExceptionally(e);
             if (e instanceof Error err && !(e instanceof OutOfMemoryError)) throw err;
         }
     }

@@ -275,6 +275,11 @@ public final class ModelServer implements AutoCloseable {
             if (cause instanceof IllegalStateException && cause.getMessage() != null && cause.getMessage().contains("unloaded")) {
                 throw new ApiException(503, "model '" + name + "' version " + served.version() + " was unloaded while the request waited; retry");
             }
+            if (cause instanceof IllegalArgumentException) {
+                // The model refused this request's input (the batcher isolates it from the others' requests).
+                String why = cause.getMessage() == null ? "invalid input" : cause.getMessage();
+                throw new ApiException(400, "the model refused the input: " + (why.length() > 500 ? why.substring(0, 500) + "..." : why));
+            }
             LOG.log(System.Logger.Level.ERROR, "prediction failed for model " + name + " version " + served.version(), cause);
             throw new ApiException(500, "prediction failed inside the model; the server log has the details");
         }

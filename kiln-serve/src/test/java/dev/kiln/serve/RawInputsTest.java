@@ -197,6 +197,27 @@ class RawInputsTest {
                 .isEqualTo(200);
     }
 
+    @Test
+    void aBadTokenIdFailsOnlyItsOwnRequestNotTheBatchItShares() throws Exception {
+        Model embedding = new Sequential(new Embedding(10, 2), new Flatten(), new Dense(2)).seed(5).build(3);   // no tokenizer
+        Metrics metrics = new Metrics();
+        // A long queue delay: the second request joins the first one's batch.
+        try (Batcher b = new Batcher(new Predictor(embedding), "e", 1, 64, Duration.ofSeconds(2), 16, metrics)) {
+            var bad = b.submit(new float[][] {{1, 2, 99}});
+            var good = b.submit(new float[][] {{1, 2, 3}});
+            assertThat(good.get(10, java.util.concurrent.TimeUnit.SECONDS)[0]).containsExactly(new Predictor(embedding).predict(new float[][] {{1, 2, 3}})[0]);
+            assertThat(bad).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withCauseInstanceOf(IllegalArgumentException.class);
+        }
+        // Over HTTP the refused request is a 400 naming the problem, not a 500.
+        TestModels.saveVersion(models, "emb", 1, embedding);
+        server.reload();
+        HttpResponse<String> r = http.post("/v1/models/emb:predict", "{\"instances\": [[1, 2, 99]]}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        assertThat(r.body()).contains("the model refused the input").contains("99");
+        assertThat(http.post("/v1/models/emb:predict", "{\"instances\": [[1, 2, 3]]}").statusCode()).isEqualTo(200);
+    }
+
     private static int inputSize(String model) {
         return switch (model) {
             case "spam" -> MAX_LEN;
