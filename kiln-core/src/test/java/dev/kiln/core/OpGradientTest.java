@@ -139,6 +139,11 @@ class OpGradientTest {
         op("softmax last axis", ANY, x -> x[0].softmax(-1), s(3, 5));
         op("softmax axis 0", ANY, x -> x[0].softmax(0), s(3, 5));
         op("softmax middle axis", ANY, x -> x[0].softmax(1), s(2, 3, 4));
+        // ---- fused linear (Linear): x·W + b with and without ReLU, without bias, a transposed (non-contiguous) input
+        op("linear affine", ANY, x -> Linear.affine(x[0], x[1], x[2]), s(3, 4), s(4, 5), s(5));
+        op("linear affine relu", AWAY, x -> Linear.affineRelu(x[0], x[1], x[2]), s(3, 4), s(4, 17), s(17));
+        op("linear affine no bias", ANY, x -> Linear.affine(x[0], x[1], null), s(2, 3), s(3, 4));
+        op("linear relu transposed input", AWAY, x -> Linear.affineRelu(x[0].transpose(0, 1), x[1], x[2]).square(), s(4, 3), s(4, 5), s(5));
         // ---- fused losses (Losses): per row, weighted mean (weights not differentiated), rank 3, wide logits
         op("sparse softmax xent per row", ANY, x -> Losses.sparseSoftmaxCrossEntropy(x[0], new int[] {2, 0, 4}), s(3, 5));
         op("sparse softmax xent rank 3", ANY, x -> Losses.sparseSoftmaxCrossEntropy(x[0], new int[] {1, 0, 3, 2, 2, 0}), s(2, 3, 4));

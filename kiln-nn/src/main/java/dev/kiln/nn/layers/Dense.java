@@ -1,5 +1,6 @@
 package dev.kiln.nn.layers;
 
+import dev.kiln.core.Linear;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Shape;
 import dev.kiln.core.Tensor;
@@ -90,6 +91,12 @@ public final class Dense extends Layer {
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
+        Activation act = config.activation();
+        if (x.rank() == 2 && (act == Activation.LINEAR || act == Activation.RELU)) {
+            // One fused op: GEMM with the bias (and ReLU) in its epilogue; its backward yields dX, dW, db directly.
+            Tensor bias = config.useBias() ? parameter("bias") : null;
+            return act == Activation.RELU ? Linear.affineRelu(x, parameter("kernel"), bias) : Linear.affine(x, parameter("kernel"), bias);
+        }
         Tensor y = x.matmul(parameter("kernel"));          // (B, in) · (in, units) → (B, units)
         if (config.useBias()) y = y.add(parameter("bias"));
         return config.activation().apply(y);

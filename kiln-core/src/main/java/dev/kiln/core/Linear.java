@@ -1,0 +1,93 @@
+package dev.kiln.core;
+
+import dev.kiln.core.kernel.Buf;
+import dev.kiln.core.kernel.FusedKernels;
+import dev.kiln.core.kernel.Gemm;
+import dev.kiln.core.kernel.ScalarKernels;
+
+/**
+ * A fully connected layer's arithmetic as one op: {@code y = x · W + b}, optionally followed by ReLU, with the bias
+ * and ReLU applied in an epilogue pass over the GEMM output. The composed form (matmul, add, relu) records three
+ * ops and makes four extra passes plus a comparison tensor in backward; this one records one op, and its backward
+ * masks dY and sums the bias gradient in one pass, then runs the two GEMMs for dX and dW into fresh tensors.
+ *
+ * <p>x is (B, in), W is (in, units), b is (units) or null; the result is (B, units).
+ */
+public final class Linear extends Function {
+    private final Tensor x;     // (B, in), contiguous
+    private final Tensor w;     // (in, units), contiguous
+    private final Tensor b;     // (units) or null
+    private final Tensor y;     // (B, units), the output (read for the ReLU mask)
+    private final boolean relu;
+
+    private Linear(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        super(x, w, b);
+        this.x = x;
+        this.w = w;
+        this.b = b;
+        this.y = y;
+        this.relu = relu;
+    }
+
+    /** {@code x · W + b} (b may be null). */
+    public static Tensor affine(Tensor x, Tensor w, Tensor b) {
+        return apply(x, w, b, false);
+    }
+
+    /** {@code relu(x · W + b)} (b may be null). */
+    public static Tensor affineRelu(Tensor x, Tensor w, Tensor b) {
+        return apply(x, w, b, true);
+    }
+
+    private static Tensor apply(Tensor x, Tensor w, Tensor b, boolean relu) {
+        if (x.rank() != 2 || w.rank() != 2 || x.shape[1] != w.shape[0]) {
+            throw new IllegalArgumentException("linear: needs x (batch, in) and W (in, units), got " + Shape.str(x.shape) + " and "
+                    + Shape.str(w.shape) + "; reshape the input to rank 2 or check the kernel's first dimension");
+        }
+        int rows = x.shape[0], in = x.shape[1], units = w.shape[1];
+        if (b != null && (b.rank() != 1 || b.shape[0] != units)) {
+            throw new IllegalArgumentException("linear: bias of shape " + Shape.str(b.shape) + " for " + units + " units; expected (" + units + ")");
+        }
+        if (x.dtype != w.dtype || (b != null && b.dtype != w.dtype)) throw new IllegalArgumentException("linear: dtypes differ");
+        x = x.contiguous();   // tracked copies where needed, so the gradient flows back through them
+        w = w.contiguous();
+        if (b != null) b = b.contiguous();
+        Tensor y = Tensor.zeros(x.dtype, rows, units);   // (B, units)
+        if (x.f != null) {
+            Gemm.gemm(false, false, rows, units, in, x.f, x.offset, in, w.f, w.offset, units, y.f, 0, units, false);
+            FusedKernels.biasRelu(y.f, 0, rows, units, b == null ? null : b.f, b == null ? 0 : b.offset, relu);
+        } else {
+            ScalarKernels.gemm(false, false, rows, units, in, Buf.of(x.d), x.offset, in, Buf.of(w.d), w.offset, units, Buf.of(y.d), 0, units, false);
+            FusedKernels.biasReluScalar(Buf.of(y.d), 0, rows, units, b == null ? null : Buf.of(b.d), b == null ? 0 : b.offset, relu);
+        }
+        return Function.needsGrad(x, w, b) ? Function.record(y, new Linear(x, w, b, y, relu)) : y;
+    }
+
+    @Override
+    protected Tensor[] backward(Tensor dOut) {
+        int rows = x.shape[0], in = x.shape[1], units = w.shape[1];
+        Tensor g = dOut.contiguous();                                         // dY (B, units)
+        Tensor dZ = relu ? Tensor.zeros(g.dtype, rows, units) : g;            // dY masked by y > 0
+        Tensor dB = wants(2) ? Tensor.zeros(g.dtype, units) : null;
+        if (relu || dB != null) {
+            if (g.f != null) {
+                FusedKernels.reluMaskColumnSum(g.f, g.offset, y.f, 0, rows, units, relu, relu ? dZ.f : null, 0, dB == null ? null : dB.f, 0);
+            } else {
+                FusedKernels.reluMaskColumnSumScalar(Buf.of(g.d), g.offset, Buf.of(y.d), 0, rows, units, relu,
+                        relu ? Buf.of(dZ.d) : null, 0, dB == null ? null : Buf.of(dB.d), 0);
+            }
+        }
+        Tensor dX = wants(0) ? Tensor.zeros(g.dtype, rows, in) : null;      // dX = dZ · Wᵀ
+        Tensor dW = wants(1) ? Tensor.zeros(g.dtype, in, units) : null;     // dW = xᵀ · dZ
+        if (g.f != null) {
+            if (dX != null) Gemm.gemm(false, true, rows, in, units, dZ.f, dZ.offset, units, w.f, w.offset, units, dX.f, 0, in, false);
+            if (dW != null) Gemm.gemm(true, false, in, units, rows, x.f, x.offset, in, dZ.f, dZ.offset, units, dW.f, 0, units, false);
+        } else {
+            if (dX != null) ScalarKernels.gemm(false, true, rows, in, units, Buf.of(dZ.d), dZ.offset, units, Buf.of(w.d), w.offset, units,
+                    Buf.of(dX.d), 0, in, false);
+            if (dW != null) ScalarKernels.gemm(true, false, in, units, rows, Buf.of(x.d), x.offset, in, Buf.of(dZ.d), dZ.offset, units,
+                    Buf.of(dW.d), 0, units, false);
+        }
+        return new Tensor[] {dX, dW, dB};
+    }
+}
