@@ -27,7 +27,8 @@ import java.util.Map;
  *       synthetic ids: the layer's fused path vs its composed path (forced by a negligible input dropout of
  *       1e-9, which the fused path does not take; it adds one multiply).</li>
  * </ol>
- * Arguments: {@code [batch] [timesteps] [steps]}, defaults 128 100 20.
+ * Arguments: {@code [batch] [timesteps] [steps] [fused]}, defaults 128 100 20; {@code fused} skips the (slow)
+ * composed runs.
  */
 public final class LstmBench {
     private LstmBench() {}
@@ -43,7 +44,8 @@ public final class LstmBench {
         Tensor proj = Tensor.uniform(rng, -1, 1, t, b, 4 * u).requiresGrad(true);
         Tensor r = Tensor.uniform(rng, -0.1f, 0.1f, u, 4 * u).requiresGrad(true);
         Tensor h0 = Tensor.zeros(b, u), c0 = Tensor.zeros(b, u);
-        opLevel("recurrence, composed", b, steps, () -> composed(proj, r, h0, c0).sum().backward());
+        boolean composedToo = args.length < 4 || !args[3].equals("fused");
+        if (composedToo) opLevel("recurrence, composed", b, steps, () -> composed(proj, r, h0, c0).sum().backward());
         opLevel("recurrence, fused   ", b, steps, () -> Recurrent.lstm(proj, r, h0, c0, null).slice(2, 0, u).sum().backward());
 
         int n = b * (steps + 3);
@@ -52,7 +54,7 @@ public final class LstmBench {
         int[] y = new int[n];
         for (int i = 0; i < n; i++) y[i] = rng.nextInt(2);
         Dataset data = new Dataset(x, new int[] {t}, y, 2);
-        model("model, composed LSTM ", data, b, new Lstm(new Lstm.Config(u).withDropout(1e-9, 0)));
+        if (composedToo) model("model, composed LSTM ", data, b, new Lstm(new Lstm.Config(u).withDropout(1e-9, 0)));
         model("model, fused LSTM    ", data, b, new Lstm(u));
     }
 
