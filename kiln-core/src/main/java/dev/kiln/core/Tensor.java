@@ -242,12 +242,15 @@ public final class Tensor {
         }
         List<Tensor> order = topologicalOrder();
         IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>();
+        // Sums this walk created itself: nothing else holds them, so further contributions are added in place.
+        IdentityHashMap<Tensor, Boolean> ownSums = new IdentityHashMap<>();
         grads.put(this, dThis);
         Grad.noGrad(() -> {
             for (int i = order.size() - 1; i >= 0; i--) {
                 Tensor t = order.get(i);
                 Tensor g = grads.remove(t);
                 if (g == null) continue;
+                ownSums.remove(g);   // handed on from here (backward may pass it to several inputs): never mutate it again
                 if (t.creator == null) {
                     t.accumulateGrad(g);
                     continue;
@@ -263,7 +266,15 @@ public final class Tensor {
                                 + Shape.str(dIn.shape) + " for input of shape " + Shape.str(in.shape));
                     }
                     Tensor prev = grads.get(in);
-                    grads.put(in, prev == null ? dIn : prev.add(dIn));
+                    if (prev == null) {
+                        grads.put(in, dIn);
+                    } else if (ownSums.containsKey(prev)) {
+                        prev.addInPlace(dIn);
+                    } else {
+                        Tensor sum = prev.add(dIn);
+                        ownSums.put(sum, Boolean.TRUE);
+                        grads.put(in, sum);
+                    }
                 }
             }
         });
