@@ -1,7 +1,7 @@
 package dev.kiln.core.kernel;
 
 /**
- * The plain twin of {@link RecurrentKernels}: the same LSTM sequence forward and backward, element by element
+ * The plain twin of {@link RecurrentKernels}: the same LSTM and GRU sequences forward and backward, element by element
  * over {@link Buf}, matrix products as plain loops. It is the float64 implementation (gradient checks) and the
  * reference the fast kernels are tested against. Same layouts as {@link RecurrentKernels}.
  */
@@ -96,5 +96,86 @@ public final class ScalarRecurrent {
             dh0.set(q, dh[q]);
             dc0.set(q, dc[q]);
         }
+    }
+
+    /** The twin of {@link RecurrentKernels#gruForward}. */
+    public static void gruForward(int t, int b, int u, Buf proj, int po, Buf r, int ro, Buf rb, int rbo, Buf h0, int ho,
+                                  float[] keep, Buf out, Buf gates) {
+        int g3 = 3 * u, g4 = 4 * u;
+        double[] hr = new double[g3];
+        for (int s = 0; s < t; s++) {
+            for (int row = 0; row < b; row++) {
+                int p = po + (s * b + row) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u;
+                Buf hs = s == 0 ? h0 : out;
+                int hp = s == 0 ? ho + row * u : oo - b * u;
+                if (keep != null && keep[s * b + row] == 0) {
+                    for (int j = 0; j < u; j++) out.set(oo + j, hs.get(hp + j));
+                    for (int q = 0; q < g4; q++) gates.set(z + q, 0);
+                    continue;
+                }
+                for (int q = 0; q < g3; q++) {
+                    double acc = rb.get(rbo + q);
+                    for (int k = 0; k < u; k++) acc += hs.get(hp + k) * r.get(ro + k * g3 + q);
+                    hr[q] = acc;
+                }
+                for (int j = 0; j < u; j++) {
+                    double zg = sigmoid(proj.get(p + j) + hr[j]);
+                    double rg = sigmoid(proj.get(p + u + j) + hr[u + j]);
+                    double n = Math.tanh(proj.get(p + 2 * u + j) + rg * hr[2 * u + j]);
+                    gates.set(z + j, zg);
+                    gates.set(z + u + j, rg);
+                    gates.set(z + 2 * u + j, n);
+                    gates.set(z + 3 * u + j, hr[2 * u + j]);
+                    out.set(oo + j, n + zg * (hs.get(hp + j) - n));
+                }
+            }
+        }
+    }
+
+    /** The twin of {@link RecurrentKernels#gruBackward}. */
+    public static void gruBackward(int t, int b, int u, Buf r, int ro, Buf h0, int ho, float[] keep, Buf out, Buf gates,
+                                   Buf dOut, Buf dProj, Buf dR, Buf dRb, Buf dh0) {
+        int g3 = 3 * u, g4 = 4 * u;
+        double[] dh = new double[b * u], dHr = new double[g3];
+        for (int q = 0; q < u * g3; q++) dR.set(q, 0);
+        for (int q = 0; q < g3; q++) dRb.set(q, 0);
+        for (int s = t - 1; s >= 0; s--) {
+            double[] dhPrev = new double[b * u];
+            for (int row = 0; row < b; row++) {
+                int p = (s * b + row) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u, bu = row * u;
+                Buf hs = s == 0 ? h0 : out;
+                int hp = s == 0 ? ho + bu : oo - b * u;
+                if (keep != null && keep[s * b + row] == 0) {
+                    for (int j = 0; j < u; j++) dhPrev[bu + j] = dh[bu + j] + dOut.get(oo + j);
+                    for (int q = 0; q < g3; q++) dProj.set(p + q, 0);
+                    continue;
+                }
+                for (int j = 0; j < u; j++) {
+                    double dht = dh[bu + j] + dOut.get(oo + j);
+                    double zg = gates.get(z + j), rg = gates.get(z + u + j), n = gates.get(z + 2 * u + j), hrh = gates.get(z + 3 * u + j);
+                    double dan = dht * (1 - zg) * (1 - n * n);
+                    double daz = dht * (hs.get(hp + j) - n) * zg * (1 - zg);
+                    double dar = dan * hrh * rg * (1 - rg);
+                    dProj.set(p + j, daz);
+                    dProj.set(p + u + j, dar);
+                    dProj.set(p + 2 * u + j, dan);
+                    dHr[j] = daz;
+                    dHr[u + j] = dar;
+                    dHr[2 * u + j] = dan * rg;
+                    dhPrev[bu + j] = dht * zg;
+                }
+                for (int k = 0; k < u; k++) {
+                    double acc = 0;
+                    for (int q = 0; q < g3; q++) {
+                        acc += dHr[q] * r.get(ro + k * g3 + q);
+                        dR.set(k * g3 + q, dR.get(k * g3 + q) + hs.get(hp + k) * dHr[q]);
+                    }
+                    dhPrev[bu + k] += acc;
+                }
+                for (int q = 0; q < g3; q++) dRb.set(q, dRb.get(q) + dHr[q]);
+            }
+            dh = dhPrev;
+        }
+        for (int q = 0; q < b * u; q++) dh0.set(q, dh[q]);
     }
 }

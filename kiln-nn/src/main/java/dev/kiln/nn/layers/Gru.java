@@ -1,6 +1,7 @@
 package dev.kiln.nn.layers;
 
 import dev.kiln.core.Rng;
+import dev.kiln.core.Shape;
 import dev.kiln.core.Tensor;
 import java.util.List;
 
@@ -123,6 +124,10 @@ public final class Gru extends Layer implements Recurrent {
         Tensor bias = parameter("bias");
         Tensor inputBias = bias.slice(0, 0, 1).reshape(3 * u);
         Tensor recurrentBias = bias.slice(0, 1, 2).reshape(3 * u);
+        if (!(ctx.training() && (config.dropout() > 0 || config.recurrentDropout() > 0))) {
+            return fused(x, mask, inputBias, recurrentBias, Recurrent.initialStates(this, initialStates, 1, x, u)[0]);
+        }
+        // Training with dropout: the per-step composition (Recurrent.run draws and applies the dropout masks).
         Recurrent.Cell cell = (xt, s, recDrop) -> {
             Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
             Tensor hr = h.matmul(recurrent).add(recurrentBias);            // (B, 3U)
@@ -135,6 +140,31 @@ public final class Gru extends Layer implements Recurrent {
         Tensor[] states = Recurrent.initialStates(this, initialStates, 1, x, u);
         return Recurrent.run(this, x, mask, parameter("kernel"), inputBias, states, cell, config.returnSequences(),
                 config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+    }
+
+    /**
+     * The whole sequence as one fused op ({@link dev.kiln.core.Recurrent#gru}): one GEMM for the input
+     * projections of all steps, then the recurrence and its backward in kernels. Same results as
+     * {@link Recurrent#run} without dropout.
+     */
+    private Result fused(Tensor x, Tensor mask, Tensor inputBias, Tensor recurrentBias, Tensor h0) {
+        int b = x.shape(0), t = x.shape(1), f = x.shape(2), u = config.units();
+        if (mask != null && !Shape.equal(mask.shape(), new int[] {b, t})) {
+            throw new IllegalArgumentException("layer '" + name() + "' got a mask of shape " + Shape.str(mask.shape()) + " for input "
+                    + Shape.str(x.shape()) + "; the mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}));
+        }
+        Tensor proj = x.permute(1, 0, 2).reshape(t * b, f).matmul(parameter("kernel")).add(inputBias).reshape(t, b, 3 * u);   // (T, B, 3U)
+        Tensor m = mask == null ? null : mask.to(x.dtype());
+        if (config.goBackwards()) {   // read from the end; outputs stay in reading order, as in Recurrent.run
+            int[] reversed = new int[t];
+            for (int s = 0; s < t; s++) reversed[s] = t - 1 - s;
+            proj = proj.indexSelect(0, reversed);
+            if (m != null) m = m.indexSelect(1, reversed);
+        }
+        Tensor seq = dev.kiln.core.Recurrent.gru(proj, parameter("recurrent_kernel"), recurrentBias, h0, m);   // (T, B, U)
+        Tensor h = seq.slice(0, t - 1, t).reshape(b, u);
+        Tensor output = config.returnSequences() ? seq.permute(1, 0, 2).contiguous() : h;   // (B, T, U) or (B, U)
+        return new Result(output, List.of(h));
     }
 
     @Override
