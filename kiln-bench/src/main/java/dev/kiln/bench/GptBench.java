@@ -1,0 +1,93 @@
+package dev.kiln.bench;
+
+import static dev.kiln.bench.BenchSupport.doubleFlag;
+import static dev.kiln.bench.BenchSupport.info;
+import static dev.kiln.bench.BenchSupport.intFlag;
+import static dev.kiln.bench.BenchSupport.result;
+
+import dev.kiln.core.Rng;
+import dev.kiln.core.Tensor;
+import dev.kiln.data.text.CharTokenizer;
+import dev.kiln.data.text.Corpus;
+import dev.kiln.nn.Sequential;
+import dev.kiln.nn.optimizers.Adam;
+import dev.kiln.nn.optimizers.Optimizer;
+import dev.kiln.nn.text.Gpt;
+import dev.kiln.nn.text.GptConfig;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The character-level GPT (issue 5, {@code examples/CharGpt.java}) for {@code bench/compare gpt}: 4 layers,
+ * 4 heads, d_model 128, context 128, no dropout, AdamW(1e-3, weight decay 0.01) clipped to global norm 1,
+ * batch 32 random windows of the shipped corpus (Pride and Prejudice, chapters 1-30). {@code --warmup} steps
+ * untimed, then up to {@code --steps} timed (capped at {@code --max-seconds}); prints training tokens/s and
+ * the loss at the first step and after the last (the mean of the last 10 steps' losses too, less noisy). Its
+ * twin is {@code bench/torch_gpt.py}; the same number of steps on both sides gives comparable losses.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx512m \
+ *     -cp 'kiln-bench/target/kiln-bench-0.1.0-SNAPSHOT.jar:kiln-bench/target/lib/*' \
+ *     dev.kiln.bench.GptBench [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40]
+ * </pre>
+ */
+public final class GptBench {
+    private GptBench() {}
+
+    static final String USAGE = """
+            usage: GptBench [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40] [--seed 42]
+              --warmup/--steps  untimed, then timed training steps; --max-seconds caps the timed window (the INFO
+                                line then says capped=true and the loss is after fewer steps)""";
+
+    public static void main(String[] args) {
+        Map<String, String> f = BenchSupport.flags(args, USAGE, Set.of("--batch", "--warmup", "--steps", "--max-seconds", "--seed"), Set.of());
+        int batch = intFlag(f, "--batch", 32), warmup = intFlag(f, "--warmup", 5), steps = intFlag(f, "--steps", 60);
+        double maxSeconds = doubleFlag(f, "--max-seconds", 40);
+        long seed = intFlag(f, "--seed", 42);
+        BenchSupport.jvmInfo();
+
+        String text = Corpus.load();
+        CharTokenizer tokenizer = CharTokenizer.fit(text);
+        int[] ids = tokenizer.encode(text);
+        GptConfig config = GptConfig.small(tokenizer.vocabularySize());
+        int t = config.contextLength();
+        info("data=corpus " + Corpus.PRIDE_AND_PREJUDICE + " tokens=" + ids.length + " vocab=" + tokenizer.vocabularySize()
+                + " layers=" + config.numLayers() + " heads=" + config.numHeads() + " d_model=" + config.dModel() + " context=" + t);
+        Sequential model = Gpt.build(config, seed);
+        Optimizer adamW = Adam.adamW(1e-3, 0.01).clipGlobalNorm(1.0);
+        Rng rng = new Rng(seed);
+
+        float first = Float.NaN, last = Float.NaN;
+        for (int s = 0; s < warmup; s++) {
+            float loss = step(model, adamW, ids, rng, t, batch);
+            if (s == 0) first = loss;
+        }
+        long capNanos = (long) (maxSeconds * 1e9);
+        int timed = 0;
+        double[] recent = new double[10];
+        long t0 = System.nanoTime(), now = t0;
+        while (timed < steps && now - t0 <= capNanos) {
+            last = step(model, adamW, ids, rng, t, batch);
+            if (warmup == 0 && timed == 0) first = last;
+            recent[timed % recent.length] = last;
+            timed++;
+            now = System.nanoTime();
+        }
+        double seconds = (now - t0) / 1e9;
+        double mean = 0;
+        int k = Math.min(timed, recent.length);
+        for (int i = 0; i < k; i++) mean += recent[i];
+        mean /= Math.max(1, k);
+        result("gpt_train_b" + batch, "tokens_per_s", (double) timed * batch * t / seconds);
+        result("gpt_train_b" + batch, "ms_per_step", seconds * 1e3 / timed);
+        info(String.format(Locale.ROOT, "gpt_train_b%d warmup_steps=%d timed_steps=%d total_steps=%d timed_s=%.2f capped=%b loss_first=%.4f loss_last=%.4f loss_last10_mean=%.4f",
+                batch, warmup, timed, warmup + timed, seconds, timed < steps, first, last, mean));
+        BenchSupport.peakRss();
+    }
+
+    private static float step(Sequential model, Optimizer opt, int[] ids, Rng rng, int t, int batch) {
+        Tensor[] xy = Gpt.windows(ids, Gpt.randomStarts(rng, ids.length, t, batch), t);
+        return Gpt.trainStep(model, opt, xy[0], xy[1], rng);
+    }
+}
