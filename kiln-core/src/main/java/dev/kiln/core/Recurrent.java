@@ -35,18 +35,10 @@ public final class Recurrent {
         }
         int t = proj.shape[0], b = proj.shape[1], u = proj.shape[2] / 4;
         if (t < 1) throw new IllegalArgumentException("lstm: the sequence must have at least one step, got " + Shape.str(proj.shape));
-        expect("recurrentKernel", recurrentKernel, proj.dtype, u, 4 * u);
-        expect("h0", h0, proj.dtype, b, u);
-        expect("c0", c0, proj.dtype, b, u);
-        float[] keep = null;
-        if (mask != null) {
-            if (!Shape.equal(mask.shape, new int[] {b, t})) {
-                throw new IllegalArgumentException("lstm: mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}) + ", got " + Shape.str(mask.shape));
-            }
-            double[] m = mask.toDoubleArray();   // (B, T) → keep (T, B)
-            keep = new float[t * b];
-            for (int row = 0; row < b; row++) for (int s = 0; s < t; s++) keep[s * b + row] = m[row * t + s] != 0 ? 1 : 0;
-        }
+        expect("lstm", "recurrentKernel", recurrentKernel, proj.dtype, u, 4 * u);
+        expect("lstm", "h0", h0, proj.dtype, b, u);
+        expect("lstm", "c0", c0, proj.dtype, b, u);
+        float[] keep = keep("lstm", mask, b, t);
         Tensor p = dense(proj), r = dense(recurrentKernel), h = dense(h0), c = dense(c0);
         Tensor out = Tensor.zeros(proj.dtype, t, b, 2 * u);
         Tensor gates = Tensor.zeros(proj.dtype, t, b, 4 * u);
@@ -58,13 +50,6 @@ public final class Recurrent {
         }
         return Function.needsGrad(proj, recurrentKernel, h0, c0)
                 ? Function.record(out, new Lstm(proj, recurrentKernel, h0, c0, r, h, c, keep, out, gates)) : out;
-    }
-
-    private static void expect(String what, Tensor x, DType dtype, int... shape) {
-        if (!Shape.equal(x.shape, shape)) {
-            throw new IllegalArgumentException("lstm: " + what + " must be " + Shape.str(shape) + " for proj's (timesteps, batch, 4·units), got " + Shape.str(x.shape));
-        }
-        if (x.dtype != dtype) throw new IllegalArgumentException("lstm: " + what + " is " + x.dtype + " but proj is " + dtype);
     }
 
     /** The tensor's own storage when it is contiguous, else a contiguous copy (untracked). */
