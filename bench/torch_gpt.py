@@ -33,6 +33,7 @@ def parse_args():
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--max-seconds", type=float, default=40.0)
+    p.add_argument("--loss-step", type=int, default=20, help="also report the mean loss of steps N-4..N (warm-up steps count)")
     p.add_argument("--corpus", default=CORPUS)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--seed", type=int, default=42)
@@ -117,8 +118,10 @@ def main():
         return loss.item()
 
     first = last = float("nan")
+    losses = []
     for s in range(args.warmup):
         loss = step()
+        losses.append(loss)
         if s == 0:
             first = loss
     recent = []
@@ -126,6 +129,7 @@ def main():
     t0 = now = time.perf_counter()
     while timed < args.steps and now - t0 <= args.max_seconds:
         last = step()
+        losses.append(last)
         if args.warmup == 0 and timed == 0:
             first = last
         recent = (recent + [last])[-10:]
@@ -137,6 +141,11 @@ def main():
     result(name, "ms_per_step", seconds * 1e3 / timed)
     info(f"{name} warmup_steps={args.warmup} timed_steps={timed} total_steps={args.warmup + timed} timed_s={seconds:.2f} "
          f"capped={timed < args.steps} loss_first={first:.4f} loss_last={last:.4f} loss_last10_mean={sum(recent) / len(recent):.4f}")
+    k = args.loss_step
+    if len(losses) >= k >= 5:
+        info(f"{name} loss_at_step{k}={sum(losses[k - 5:k]) / 5:.4f} (mean of steps {k - 4}-{k})")
+    else:
+        info(f"{name} loss_at_step{k}=n/a (only {len(losses)} steps ran)")
     result("process", "peak_rss_mb", rss_mb())
 
 

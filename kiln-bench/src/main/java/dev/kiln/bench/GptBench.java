@@ -36,15 +36,17 @@ public final class GptBench {
     private GptBench() {}
 
     static final String USAGE = """
-            usage: GptBench [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40] [--seed 42]
+            usage: GptBench [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40] [--loss-step 20] [--seed 42]
               --warmup/--steps  untimed, then timed training steps; --max-seconds caps the timed window (the INFO
-                                line then says capped=true and the loss is after fewer steps)""";
+                                line then says capped=true and the loss is after fewer steps)
+              --loss-step       also report the mean loss of steps N-4..N (warm-up steps count), comparable across runs""";
 
     public static void main(String[] args) {
-        Map<String, String> f = BenchSupport.flags(args, USAGE, Set.of("--batch", "--warmup", "--steps", "--max-seconds", "--seed"), Set.of());
+        Map<String, String> f = BenchSupport.flags(args, USAGE, Set.of("--batch", "--warmup", "--steps", "--max-seconds", "--loss-step", "--seed"), Set.of());
         int batch = intFlag(f, "--batch", 32), warmup = intFlag(f, "--warmup", 5), steps = intFlag(f, "--steps", 60);
         double maxSeconds = doubleFlag(f, "--max-seconds", 40);
         long seed = intFlag(f, "--seed", 42);
+        int lossStep = intFlag(f, "--loss-step", 20);
         BenchSupport.jvmInfo();
 
         String text = Corpus.load();
@@ -59,8 +61,10 @@ public final class GptBench {
         Rng rng = new Rng(seed);
 
         float first = Float.NaN, last = Float.NaN;
+        java.util.List<Float> losses = new java.util.ArrayList<>();
         for (int s = 0; s < warmup; s++) {
             float loss = step(model, adamW, ids, rng, t, batch);
+            losses.add(loss);
             if (s == 0) first = loss;
         }
         long capNanos = (long) (maxSeconds * 1e9);
@@ -69,6 +73,7 @@ public final class GptBench {
         long t0 = System.nanoTime(), now = t0;
         while (timed < steps && now - t0 <= capNanos) {
             last = step(model, adamW, ids, rng, t, batch);
+            losses.add(last);
             if (warmup == 0 && timed == 0) first = last;
             recent[timed % recent.length] = last;
             timed++;
@@ -83,6 +88,13 @@ public final class GptBench {
         result("gpt_train_b" + batch, "ms_per_step", seconds * 1e3 / timed);
         info(String.format(Locale.ROOT, "gpt_train_b%d warmup_steps=%d timed_steps=%d total_steps=%d timed_s=%.2f capped=%b loss_first=%.4f loss_last=%.4f loss_last10_mean=%.4f",
                 batch, warmup, timed, warmup + timed, seconds, timed < steps, first, last, mean));
+        if (losses.size() >= lossStep && lossStep >= 5) {
+            double at = 0;
+            for (int i = lossStep - 5; i < lossStep; i++) at += losses.get(i);
+            info(String.format(Locale.ROOT, "gpt_train_b%d loss_at_step%d=%.4f (mean of steps %d-%d)", batch, lossStep, at / 5, lossStep - 4, lossStep));
+        } else {
+            info("gpt_train_b" + batch + " loss_at_step" + lossStep + "=n/a (only " + losses.size() + " steps ran)");
+        }
         BenchSupport.peakRss();
     }
 
