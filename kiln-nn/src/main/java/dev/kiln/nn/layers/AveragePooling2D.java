@@ -54,20 +54,12 @@ public final class AveragePooling2D extends Layer {
 
     @Override
     protected void validateInput(int[] inputShape) {
-        Conv2D.requireImage(this, inputShape);
-        try {
-            outputShape(inputShape);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("layer '" + name() + "' (AveragePooling2D) on input " + batchShape(inputShape) + ": " + e.getMessage(), e);
-        }
+        PoolingWindow.validate(this, config.poolSize(), config.strides(), config.padding(), inputShape);
     }
 
     @Override
     public int[] outputShape(int[] inputShape) {
-        int[] p = config.poolSize(), s = config.strides();
-        var g = Conv.geometry(new int[] {1, inputShape[0], inputShape[1], inputShape[2]}, p[0], p[1], inputShape[2],
-                new Conv.Spec(s[0], s[1], 1, 1, config.padding().core(), 1));
-        return new int[] {g.outH(), g.outW(), inputShape[2]};
+        return PoolingWindow.outputShape(config.poolSize(), config.strides(), config.padding(), inputShape);
     }
 
     @Override
