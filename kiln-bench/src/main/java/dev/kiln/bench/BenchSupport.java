@@ -14,8 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What the {@code bench/compare} mains beyond the MLP share ({@link CnnBench}, {@link LstmClassifierBench},
- * {@link GptBench}): the RESULT/INFO lines the script greps, a small flag parser, the Fashion-MNIST loader
+ * What the {@code bench/compare} mains share ({@link MlpTrainingBench}, {@link CnnBench},
+ * {@link LstmClassifierBench}, {@link GptBench}): the RESULT/INFO lines the script greps, a small flag parser, the Fashion-MNIST loader
  * with its fallback to the shipped subset, a step timer for {@code fit}, and heap/GC counters.
  */
 final class BenchSupport {
@@ -35,8 +35,20 @@ final class BenchSupport {
     }
 
     static void peakRss() {
-        long hwm = MlpTrainingBench.statusKb("VmHWM");
+        long hwm = statusKb("VmHWM");
         if (hwm >= 0) result("process", "peak_rss_mb", hwm / 1024.0);
+    }
+
+    /** A field of {@code /proc/self/status} in kB (e.g. VmHWM, the peak resident set), or -1 off Linux. */
+    static long statusKb(String field) {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(field + ":")) return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
     }
 
     /** "--flag value" pairs into a map (flags without a value map to "true"); unknown flags are the caller's to reject. */
@@ -91,7 +103,7 @@ final class BenchSupport {
             }
         }
         info(String.format(Locale.ROOT, "data=fashion-mnist %s train=%d load_s=%.2f rss_after_load_mb=%.1f",
-                which, tt.train().size(), (System.nanoTime() - t0) / 1e9, MlpTrainingBench.statusKb("VmRSS") / 1024.0));
+                which, tt.train().size(), (System.nanoTime() - t0) / 1e9, statusKb("VmRSS") / 1024.0));
         return tt.train();
     }
 
@@ -111,12 +123,13 @@ final class BenchSupport {
         long samples;
         long nanos;
         long allocBytes;
+        long mainAllocBytes;   // the training thread alone, without the kernel pool's threads
         long gcCount;
         long gcMillis;
         double loss;
         double accuracy;
         private boolean timing;
-        private long trainStart, t0, alloc0, gcCount0, gcMillis0;
+        private long trainStart, t0, alloc0, mainAlloc0, gcCount0, gcMillis0;
 
         StepTimer(int warmup, int timed, int batch, double capSeconds) {
             this.warmup = warmup;
@@ -144,6 +157,7 @@ final class BenchSupport {
             if (timedSteps == timed || now - t0 > capNanos) {
                 nanos = now - t0;
                 allocBytes = Memory.totalAllocated() - alloc0;
+                mainAllocBytes = Memory.threadAllocated() - mainAlloc0;
                 gcCount = Memory.gcCount() - gcCount0;
                 gcMillis = Memory.gcMillis() - gcMillis0;
                 loss = logs.getOrDefault("loss", Double.NaN);
@@ -158,6 +172,7 @@ final class BenchSupport {
             timing = true;
             gcCount0 = Memory.gcCount();
             gcMillis0 = Memory.gcMillis();
+            mainAlloc0 = Memory.threadAllocated();
             alloc0 = Memory.totalAllocated();
             t0 = System.nanoTime();
         }
@@ -169,6 +184,7 @@ final class BenchSupport {
             result(name, "samples_per_s", samples / seconds);
             result(name, "ms_per_step", seconds * 1e3 / timedSteps);
             result(name, "alloc_bytes_per_step", (double) allocBytes / timedSteps);
+            result(name, "main_thread_alloc_bytes_per_step", (double) mainAllocBytes / timedSteps);
             info(String.format(Locale.ROOT, "%s warmup_steps=%d timed_steps=%d timed_s=%.2f capped=%b gc_count=%d gc_ms=%d loss=%.4f accuracy=%.4f",
                     name, warmupSteps, timedSteps, seconds, capped, gcCount, gcMillis, loss, accuracy));
         }
@@ -180,6 +196,10 @@ final class BenchSupport {
 
         static long totalAllocated() {
             return THREADS.getTotalThreadAllocatedBytes();
+        }
+
+        static long threadAllocated() {
+            return THREADS.getCurrentThreadAllocatedBytes();
         }
 
         static long gcCount() {

@@ -1,32 +1,21 @@
 package dev.kiln.bench;
 
+import static dev.kiln.bench.BenchSupport.result;
+
 import dev.kiln.core.Tensor;
-import dev.kiln.core.kernel.Parallel;
-import dev.kiln.data.DataSource;
 import dev.kiln.data.Dataset;
-import dev.kiln.data.DatasetNotFoundException;
-import dev.kiln.data.FashionMnist;
-import dev.kiln.data.TrainTest;
 import dev.kiln.nn.FitOptions;
 import dev.kiln.nn.Model;
 import dev.kiln.nn.Sequential;
-import dev.kiln.nn.callbacks.Callback;
-import dev.kiln.nn.callbacks.TrainingState;
 import dev.kiln.nn.layers.Activation;
 import dev.kiln.nn.layers.Dense;
 import dev.kiln.nn.layers.Flatten;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.optimizers.Adam;
-import java.io.IOException;
-import java.lang.management.GarbageCollectorMXBean;
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 
 /**
  * Throughput of the Keras tutorial MLP (Flatten → Dense(128, relu) → Dense(10), Adam 1e-3, sparse categorical
@@ -125,39 +114,13 @@ public final class MlpTrainingBench {
             System.exit(2);
             return;
         }
-        info("jdk=" + Runtime.version() + " kiln.threads=" + Parallel.THREADS + " cpus=" + Runtime.getRuntime().availableProcessors()
-                + " max_heap_mb=" + Runtime.getRuntime().maxMemory() / (1 << 20));
-        Dataset train = loadTrain(opt);
+        BenchSupport.jvmInfo();
+        Dataset train = BenchSupport.fashionMnistTrain(opt.data(), opt.subset());
 
         Model last = null;
         for (int batch : opt.batches()) last = train(train, batch, opt);
         infer(last, train, opt);
-        long hwm = statusKb("VmHWM");
-        if (hwm >= 0) result("process", "peak_rss_mb", hwm / 1024.0);
-    }
-
-    // ---------------------------------------------------------------- data
-
-    private static Dataset loadTrain(Options opt) {
-        long t0 = System.nanoTime();
-        TrainTest tt;
-        String which;
-        if (opt.subset()) {
-            tt = FashionMnist.subset();
-            which = "subset (shipped in kiln-data, asked for with --subset)";
-        } else {
-            try {
-                DataSource src = opt.data() != null ? DataSource.folder(opt.data()) : DataSource.defaults();
-                tt = FashionMnist.load(src);
-                which = "full (" + FashionMnist.locate(src).getFirst().getParent() + ")";
-            } catch (DatasetNotFoundException e) {
-                tt = FashionMnist.subset();
-                which = "subset (shipped in kiln-data; the full set was not found: apt-get install dataset-fashion-mnist)";
-            }
-        }
-        info(String.format(Locale.ROOT, "data=fashion-mnist %s train=%d load_s=%.2f rss_after_load_mb=%.1f",
-                which, tt.train().size(), (System.nanoTime() - t0) / 1e9, statusKb("VmRSS") / 1024.0));
-        return tt.train();
+        BenchSupport.peakRss();
     }
 
     // ---------------------------------------------------------------- training
@@ -173,93 +136,11 @@ public final class MlpTrainingBench {
         int stepsPerEpoch = data.numBatches(batch);
         int timed = opt.epoch() ? stepsPerEpoch : opt.steps();
         int epochs = (opt.warmup() + timed) / stepsPerEpoch + 2;   // fit stops itself once the timed steps are done
-        StepTimer timer = new StepTimer(opt.warmup(), timed, batch, opt.maxSeconds());
+        BenchSupport.StepTimer timer = new BenchSupport.StepTimer(opt.warmup(), timed, batch, opt.maxSeconds());
         FitOptions fit = new FitOptions(epochs, batch).withShuffle(true).withSeed(opt.seed()).withVerbose(false);
         model.fit(data, fit, timer);
-        if (!timer.done) throw new IllegalStateException("the timed window did not complete: fit ran " + timer.timedSteps + " of " + timed + " timed steps");
-
-        String name = "mlp_train_b" + batch;
-        int steps = timer.timedSteps;
-        double seconds = timer.nanos / 1e9;
-        result(name, "samples_per_s", timer.samples / seconds);
-        result(name, "ms_per_step", seconds * 1e3 / steps);
-        result(name, "alloc_bytes_per_step", (double) timer.allocBytes / steps);
-        result(name, "main_thread_alloc_bytes_per_step", (double) timer.mainAllocBytes / steps);
-        info(String.format(Locale.ROOT, "%s warmup_steps=%d timed_steps=%d timed_s=%.2f capped=%b gc_count=%d gc_ms=%d loss=%.4f accuracy=%.4f",
-                name, timer.warmupSteps, steps, seconds, timer.capped, timer.gcCount, timer.gcMillis, timer.loss, timer.accuracy));
+        timer.report("mlp_train_b" + batch);
         return model;
-    }
-
-    /**
-     * Timestamps {@code fit}: starts the clock after {@code warmup} steps, stops it (and the fit) after
-     * {@code timed} more. A time cap ends the warm-up, and separately the timed window, early, so one
-     * pathologically slow configuration cannot stall a comparison. Runs on the training thread.
-     */
-    private static final class StepTimer implements Callback {
-        private final int warmup;
-        private final int timed;
-        private final int batch;
-        private final long capNanos;
-        boolean done;
-        boolean capped;
-        int warmupSteps;
-        int timedSteps;
-        long samples;
-        long nanos;
-        long allocBytes;
-        long mainAllocBytes;
-        long gcCount;
-        long gcMillis;
-        double loss;
-        double accuracy;
-        private boolean timing;
-        private long trainStart, t0, alloc0, mainAlloc0, gcCount0, gcMillis0;
-
-        StepTimer(int warmup, int timed, int batch, double capSeconds) {
-            this.warmup = warmup;
-            this.timed = timed;
-            this.batch = batch;
-            this.capNanos = (long) (capSeconds * 1e9);
-        }
-
-        @Override
-        public void onTrainBegin(TrainingState state) {
-            trainStart = System.nanoTime();
-            if (warmup == 0) start();
-        }
-
-        @Override
-        public void onBatchEnd(int batchIndex, Map<String, Double> logs, TrainingState state) {
-            long now = System.nanoTime();
-            if (!timing) {
-                warmupSteps++;
-                if (warmupSteps >= warmup || now - trainStart > capNanos) start();
-                return;
-            }
-            timedSteps++;
-            samples += Math.min(batch, state.samples() - batchIndex * batch);   // the last batch of an epoch may be short
-            if (timedSteps == timed || now - t0 > capNanos) {
-                nanos = now - t0;
-                allocBytes = Memory.totalAllocated() - alloc0;
-                mainAllocBytes = Memory.threadAllocated() - mainAlloc0;
-                gcCount = Memory.gcCount() - gcCount0;
-                gcMillis = Memory.gcMillis() - gcMillis0;
-                loss = logs.getOrDefault("loss", Double.NaN);
-                accuracy = logs.getOrDefault("accuracy", Double.NaN);
-                capped = timedSteps < timed;
-                done = true;
-                state.requestStop("benchmark window done");
-            }
-        }
-
-        private void start() {
-            timing = true;
-            gcCount0 = Memory.gcCount();
-            gcMillis0 = Memory.gcMillis();
-            mainAlloc0 = Memory.threadAllocated();
-            alloc0 = Memory.totalAllocated();
-            t0 = System.nanoTime();
-        }
     }
 
     // ---------------------------------------------------------------- inference
@@ -289,7 +170,7 @@ public final class MlpTrainingBench {
         long deadline = System.nanoTime() + (long) (opt.inferSeconds() * 0.3e9);
         for (int i = 0; System.nanoTime() < deadline; i++) model.predict(xs.get(i % batches));   // warm-up
         long samples = 0;
-        long alloc0 = Memory.totalAllocated();
+        long alloc0 = BenchSupport.Memory.totalAllocated();
         long t0 = System.nanoTime();
         long end = t0 + (long) (opt.inferSeconds() * 1e9);
         int calls = 0;
@@ -300,54 +181,6 @@ public final class MlpTrainingBench {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         result("mlp_infer_b256", "samples_per_s", samples / seconds);
-        result("mlp_infer_b256", "alloc_bytes_per_call", (double) (Memory.totalAllocated() - alloc0) / calls);
-    }
-
-    // ---------------------------------------------------------------- reporting
-
-    private static void result(String benchmark, String key, double value) {
-        System.out.println(String.format(Locale.ROOT, "RESULT kiln %s %s=%.1f", benchmark, key, value));
-    }
-
-    private static void info(String text) {
-        System.out.println("INFO kiln " + text);
-    }
-
-    /** A field of {@code /proc/self/status} in kB (e.g. VmHWM, the peak resident set), or -1 off Linux. */
-    static long statusKb(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) return Long.parseLong(line.substring(field.length() + 1).trim().split("\\s+")[0]);
-            }
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-        return -1;
-    }
-
-    /** Heap allocation and GC counters from the platform MXBeans. */
-    private static final class Memory {
-        private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
-        /** Bytes allocated on the heap by every thread since the JVM started (kernel pool threads included). */
-        static long totalAllocated() {
-            return THREADS.getTotalThreadAllocatedBytes();
-        }
-
-        static long threadAllocated() {
-            return THREADS.getCurrentThreadAllocatedBytes();
-        }
-
-        static long gcCount() {
-            long c = 0;
-            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) c += Math.max(0, gc.getCollectionCount());
-            return c;
-        }
-
-        static long gcMillis() {
-            long c = 0;
-            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) c += Math.max(0, gc.getCollectionTime());
-            return c;
-        }
+        result("mlp_infer_b256", "alloc_bytes_per_call", (double) (BenchSupport.Memory.totalAllocated() - alloc0) / calls);
     }
 }
