@@ -10,6 +10,10 @@ import dev.kiln.data.FashionMnist;
 import dev.kiln.data.Idx;
 import dev.kiln.data.Mnist;
 import dev.kiln.data.TrainTest;
+import dev.kiln.data.text.SpamAssassin;
+import dev.kiln.data.text.TextDataset;
+import dev.kiln.data.text.Tokenizer;
+import dev.kiln.data.text.WordTokenizer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -26,7 +30,8 @@ import java.util.stream.Stream;
  * Turns what a user names on the command line or in a config ({@code fashion-mnist}, a CSV file, a folder
  * of IDX files) into datasets, and fits a dataset to a model's input shape and classes. When the full
  * Fashion-MNIST is not installed it falls back to the subset shipped in the kiln-data jar, and says so:
- * a quiet fallback would make a user believe their accuracy came from the real test set.
+ * a quiet fallback would make a user believe their accuracy came from the real test set. Text data
+ * ({@code spam-assassin}) comes back tokenized, with its tokenizer.
  */
 final class DataSets {
     /** The names {@code evaluate} and {@code predict} accept besides paths. */
@@ -39,11 +44,20 @@ final class DataSets {
      *
      * @param test        the test part, or null when the data has none (a CSV without {@code test_path})
      * @param description one line for summaries, e.g. "Fashion-MNIST (60,000 train / 10,000 test)"
+     * @param tokenizer   for text data, the tokenizer fitted on the training texts (the model keeps it); else null
      */
-    record Loaded(Dataset train, Dataset test, String name, String description) {}
+    record Loaded(Dataset train, Dataset test, String name, String description, Tokenizer tokenizer) {
+        Loaded(Dataset train, Dataset test, String name, String description) {
+            this(train, test, name, description, null);
+        }
+    }
 
-    /** The data of a training config; {@code notes} gets the fallback notice. */
-    static Loaded load(TrainConfig.DataSpec spec, DataSource source, PrintStream notes) throws IOException {
+    /**
+     * The data of a training config; {@code notes} gets the fallback notice. Text data is split with
+     * {@code seed} and tokenized as {@code text} says.
+     */
+    static Loaded load(TrainConfig.DataSpec spec, TrainConfig.TextSpec text, long seed, DataSource source, PrintStream notes) throws IOException {
+        if (spec.isText()) return spamAssassin(spec, text, seed, source);
         Loaded loaded = switch (spec.name()) {
             case "csv" -> {
                 Dataset train = csv(Path.of(spec.path()), spec.labelColumn());
@@ -61,6 +75,39 @@ final class DataSets {
             loaded = new Loaded(part, loaded.test(), loaded.name(), loaded.description() + ", first " + String.format(Locale.ROOT, "%,d", spec.limit()) + " training samples");
         }
         return loaded;
+    }
+
+    /**
+     * The SpamAssassin e-mails, split stratified by {@code seed}, the training part cut to {@code limit}, then
+     * tokenized with a word tokenizer fitted on that training part alone. A {@code path} in the config is the
+     * only place looked at, so a mistyped folder is reported rather than quietly replaced by another copy.
+     */
+    static Loaded spamAssassin(TrainConfig.DataSpec spec, TrainConfig.TextSpec text, long seed, DataSource source) {
+        Path folder;
+        try {
+            folder = spec.path() != null ? SpamAssassin.locate(Path.of(spec.path()), null, null)
+                    : SpamAssassin.locate(null, source.kilnData(), Path.of("").toAbsolutePath());
+        } catch (DatasetNotFoundException e) {
+            throw new CliException(e.getMessage(), e);
+        }
+        TextDataset all = SpamAssassin.read(folder);
+        if (spec.stripHeaders()) all = all.mapTexts(SpamAssassin::body);
+        TextDataset.Split split = all.split(spec.testFraction(), seed);
+        TextDataset train = split.train();
+        String limited = "";
+        if (spec.limit() != null && spec.limit() < train.size()) {
+            int[] first = new int[spec.limit()];
+            for (int i = 0; i < first.length; i++) first[i] = i;
+            train = train.subset(first);   // the split is in seeded random order, so the first N keep both classes
+            limited = String.format(Locale.ROOT, ", first %,d training messages", spec.limit());
+        }
+        WordTokenizer tokenizer = WordTokenizer.fit(train.texts(), text.tokenizerConfig());
+        int length = text.sequenceLength();
+        Dataset x = train.encode(tokenizer, length, text.paddingMode(), text.truncatingMode());
+        Dataset y = split.test().encode(tokenizer, length, text.paddingMode(), text.truncatingMode());
+        String description = String.format(Locale.ROOT, "SpamAssassin e-mails%s (%,d train / %,d test%s; %,d-word vocabulary, %d tokens each)",
+                spec.stripHeaders() ? ", bodies only" : "", train.size(), y.size(), limited, tokenizer.vocabularySize(), length);
+        return new Loaded(x, y, "spam-assassin", description, tokenizer);
     }
 
     /** {@code fashion-mnist}, {@code fashion-mnist-subset} or {@code mnist}; {@code fallbackWhat} completes the notice. */

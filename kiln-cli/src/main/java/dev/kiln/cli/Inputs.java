@@ -66,10 +66,11 @@ final class Inputs {
 
     /**
      * A raw message for a model that carries its tokenizer: encoded, then padded and truncated to the model's
-     * length the way {@code TextDataset.encode} prepares training data (Keras's defaults: padding and
-     * truncation at the start, so an over-long message keeps its last tokens, and a note says so).
+     * length the way {@code TextDataset.encode} prepared its training data (Keras's defaults, padding and
+     * truncation at the start, unless {@code postPadding} / {@code postTruncating}; a note says when an
+     * over-long message is cut).
      */
-    static Samples text(String text, String preprocessing, int[] inputShape, PrintStream notes) {
+    static Samples text(String text, String preprocessing, int[] inputShape, boolean postPadding, boolean postTruncating, PrintStream notes) {
         if (inputShape.length != 1) {
             throw new CliException("the model carries a tokenizer but takes inputs of shape " + Shape.str(inputShape)
                     + " per sample, not a sequence of token ids (timesteps,); predict on a .csv or .json file instead");
@@ -85,10 +86,12 @@ final class Inputs {
         if (ids.length == 0) throw new CliException("the message has no words the tokenizer keeps (only punctuation or spaces?); give some text");
         int maxLen = inputShape[0];
         if (ids.length > maxLen) {
-            notes.println("Note: the message has " + ids.length + " tokens; the model reads sequences of " + maxLen + ", so only the last " + maxLen + " are used");
+            notes.println("Note: the message has " + ids.length + " tokens; the model reads sequences of " + maxLen + ", so only the "
+                    + (postTruncating ? "first " : "last ") + maxLen + " are used");
         }
-        float[] row = dev.kiln.data.text.Sequences.padToFloats(List.of(ids), maxLen, dev.kiln.data.text.Sequences.Padding.PRE,
-                dev.kiln.data.text.Sequences.Truncating.PRE, dev.kiln.data.text.Tokenizer.PAD);
+        float[] row = dev.kiln.data.text.Sequences.padToFloats(List.of(ids), maxLen,
+                postPadding ? dev.kiln.data.text.Sequences.Padding.POST : dev.kiln.data.text.Sequences.Padding.PRE,
+                postTruncating ? dev.kiln.data.text.Sequences.Truncating.POST : dev.kiln.data.text.Sequences.Truncating.PRE, dev.kiln.data.text.Tokenizer.PAD);
         String name = text.strip().replaceAll("\\s+", " ");
         if (name.length() > 60) name = name.substring(0, 57) + "...";
         return new Samples(new float[][] {row}, List.of("\"" + name + "\""), null, List.of());

@@ -21,6 +21,9 @@ import picocli.CommandLine.ParameterException;
 final class Models {
     static final String CLASS_NAMES = "class_names";
     static final String DATASET = "dataset";
+    /** How a text model's token ids were padded and truncated in training (pre or post), so predict does the same. */
+    static final String TEXT_PADDING = "text_padding";
+    static final String TEXT_TRUNCATING = "text_truncating";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Models() {}
@@ -71,6 +74,23 @@ final class Models {
             }
         }
         model.provenance(p);
+    }
+
+    /**
+     * Stores the tokenizer (so {@code predict} takes raw text) and how sequences were padded and truncated;
+     * after {@code fit}, like {@link #recordData}.
+     */
+    static void recordTokenizer(Model model, dev.kiln.data.text.Tokenizer tokenizer, TrainConfig.TextSpec text) {
+        model.preprocessing(tokenizer.toJson());
+        Map<String, String> p = new LinkedHashMap<>(model.provenance());
+        p.put(TEXT_PADDING, text.padding());
+        p.put(TEXT_TRUNCATING, text.truncating());
+        model.provenance(p);
+    }
+
+    /** A text model's padding or truncating side from its provenance; pre (Keras's default) when not recorded. */
+    static String textSide(Model model, String key) {
+        return "post".equals(model.provenance().get(key)) ? "post" : "pre";
     }
 
     /**

@@ -60,7 +60,8 @@ final class PredictCommand implements Callable<Integer> {
         Inputs.Samples samples = null;
         if (!Inputs.isDatasetRef(input) && !Inputs.isExistingPath(input) && java.nio.file.Files.isRegularFile(modelFile)) {
             model = Models.load(spec, modelFile);   // a text model (it carries its tokenizer) takes the argument as the message itself
-            if (model.preprocessing() != null) samples = Inputs.text(input, model.preprocessing(), model.inputShape(), main.out());
+            if (model.preprocessing() != null) samples = Inputs.text(input, model.preprocessing(), model.inputShape(),
+                    Models.textSide(model, Models.TEXT_PADDING).equals("post"), Models.textSide(model, Models.TEXT_TRUNCATING).equals("post"), main.out());
         }
         if (samples == null && !Inputs.isDatasetRef(input)) Models.requireFile(spec, Path.of(input), "input");
         if (model == null) model = Models.load(spec, modelFile);

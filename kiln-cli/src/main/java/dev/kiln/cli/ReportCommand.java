@@ -95,7 +95,7 @@ final class ReportCommand implements Callable<Integer> {
         Path config = run.resolve("config.yaml");
         if (Files.isRegularFile(config)) {
             TrainConfig cfg = ConfigReader.read(config);
-            return DataSets.load(cfg.data(), source, out);
+            return DataSets.load(cfg.data(), cfg.text(), cfg.fit().seed(), source, out);
         }
         String name = model.provenance().get(Models.DATASET);
         if (name != null && DataSets.NAMES.contains(name)) return DataSets.named(name, source, out, "evaluating on the 1,000-image test subset");

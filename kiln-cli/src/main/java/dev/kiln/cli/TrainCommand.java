@@ -9,6 +9,7 @@ import dev.kiln.nn.Sequential;
 import dev.kiln.nn.callbacks.Callback;
 import dev.kiln.nn.callbacks.ProgressBar;
 import dev.kiln.nn.io.AtomicFiles;
+import dev.kiln.nn.layers.Embedding;
 import dev.kiln.nn.layers.LayerConfig;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.metrics.Evaluation;
@@ -72,12 +73,13 @@ final class TrainCommand implements Callable<Integer> {
         DataSource source = main.dataSource();
         if (dataDir != null) source = source.withFolder(dataDir);
         if (download) source = source.allowingDownload();
-        DataSets.Loaded data = DataSets.load(cfg.data(), source, out);
+        DataSets.Loaded data = DataSets.load(cfg.data(), cfg.text(), fit.seed(), source, out);
         int[] inputShape = cfg.model().inputShape() != null ? cfg.model().inputShapeArray() : data.train().sampleShape();
         Dataset train = DataSets.reshape(data.train(), inputShape, data.description());
         Dataset test = data.test() == null ? null : DataSets.reshape(data.test(), inputShape, data.description() + " (test)");
 
         Model model = build(cfg.model().layers(), inputShape, fit.seed());
+        if (data.tokenizer() != null) checkVocabulary(cfg.model().layers(), data.tokenizer().vocabularySize());
         Loss loss = cfg.compile().lossFunction();
         checkClasses(model, loss, train);
         long trainSamples = fit.validationSplit() > 0 ? Math.round(train.size() * (1 - fit.validationSplit())) : train.size();
@@ -127,6 +129,7 @@ final class TrainCommand implements Callable<Integer> {
         }
 
         Models.recordData(model, data.name(), train.classNames());
+        if (data.tokenizer() != null) Models.recordTokenizer(model, data.tokenizer(), cfg.text());
         model.save(outDir.resolve("model.kiln"));
         AtomicFiles.writeString(outDir.resolve("history.csv"), history.toCsv());
         AtomicFiles.writeString(outDir.resolve("history.json"), history.toJson() + "\n");
@@ -134,7 +137,8 @@ final class TrainCommand implements Callable<Integer> {
         AtomicFiles.writeString(outDir.resolve("config.yaml"), (epochs == null ? "" : "# trained with --epochs " + epochs + "\n") + Files.readString(config));
         out.println("Wrote model.kiln, history.csv, history.json, summary.txt and config.yaml to " + outDir);
         String dataRef = data.name().equals("csv") || data.name().equals("idx") ? (cfg.data().testPath() != null ? cfg.data().testPath() : cfg.data().path()) : data.name();
-        out.println("Next: kiln evaluate " + outDir.resolve("model.kiln") + " " + dataRef);
+        if (data.tokenizer() != null) out.println("Next: kiln predict " + outDir.resolve("model.kiln") + " \"WIN a FREE prize, click now\"");
+        else out.println("Next: kiln evaluate " + outDir.resolve("model.kiln") + " " + dataRef);
         return 0;
     }
 
@@ -147,6 +151,19 @@ final class TrainCommand implements Callable<Integer> {
             throw new CliException(config + ": model: " + e.getMessage(), e);
         }
         return model;
+    }
+
+    /**
+     * Token ids run up to the vocabulary size; an Embedding with fewer rows would fail on the first batch
+     * with an index error, so name both numbers before training.
+     */
+    private void checkVocabulary(List<LayerConfig> layers, int vocabulary) {
+        for (LayerConfig c : layers) {
+            if (c instanceof Embedding.Config e && e.inputDim() < vocabulary) {
+                throw new CliException(config + ": the Embedding has input_dim " + e.inputDim() + " but the tokenizer's vocabulary has "
+                        + vocabulary + " ids (text.max_tokens caps it); set input_dim to at least " + vocabulary + " or lower text.max_tokens");
+            }
+        }
     }
 
     /** A last layer narrower than the labels fails on the first batch; say so before loading anything else. */

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.kiln.data.text.Sequences;
+import dev.kiln.data.text.WordTokenizer;
 import dev.kiln.nn.callbacks.Callback;
 import dev.kiln.nn.callbacks.CsvLogger;
 import dev.kiln.nn.callbacks.EarlyStopping;
@@ -31,9 +33,14 @@ import java.util.Locale;
  *
  * @param output the run folder (model, history, summary), or null for {@code runs/<config file name>}
  */
-record TrainConfig(DataSpec data, ModelSpec model, CompileSpec compile, FitSpec fit, List<CallbackSpec> callbacks, String output) {
+record TrainConfig(DataSpec data, TextSpec text, ModelSpec model, CompileSpec compile, FitSpec fit, List<CallbackSpec> callbacks, String output) {
     TrainConfig {
         if (data == null) throw new IllegalArgumentException("the config needs a 'data' section, e.g. data: {name: fashion-mnist}");
+        if (text != null && !data.isText()) {
+            throw new IllegalArgumentException("the 'text' section (tokenizer settings) is for text data (" + String.join(", ", DataSpec.TEXT_NAMES)
+                    + "), not " + data.name() + "; remove it");
+        }
+        if (text == null && data.isText()) text = TextSpec.DEFAULTS;
         if (model == null) throw new IllegalArgumentException("the config needs a 'model' section with 'layers', e.g. model: {layers: [{type: Flatten}, {type: Dense, units: 10}]}");
         if (compile == null) throw new IllegalArgumentException("the config needs a 'compile' section with at least 'loss', e.g. compile: {loss: sparse_categorical_crossentropy_from_logits}");
         if (fit == null) fit = new FitSpec(null, null, null, null, null);
@@ -41,24 +48,30 @@ record TrainConfig(DataSpec data, ModelSpec model, CompileSpec compile, FitSpec 
     }
 
     TrainConfig withModel(ModelSpec m) {
-        return new TrainConfig(data, m, compile, fit, callbacks, output);
+        return new TrainConfig(data, text, m, compile, fit, callbacks, output);
     }
 
     TrainConfig withFit(FitSpec f) {
-        return new TrainConfig(data, model, compile, f, callbacks, output);
+        return new TrainConfig(data, text, model, compile, f, callbacks, output);
     }
 
     /**
      * Where the examples come from.
      *
-     * @param name        fashion-mnist, fashion-mnist-subset, mnist, idx (a folder in {@code path}) or csv
-     * @param path        the CSV file or IDX folder
-     * @param testPath    a CSV file of test samples (csv only); without it there is no test set
-     * @param labelColumn the CSV column holding class ids, by header name or 0-based index (default "label")
-     * @param limit       use only the first {@code limit} training samples (for quick runs), or null for all
+     * @param name         fashion-mnist, fashion-mnist-subset, mnist, idx (a folder in {@code path}), csv, or
+     *                     spam-assassin (labelled e-mails, tokenized as {@link TextSpec} says)
+     * @param path         the CSV file or IDX folder; for spam-assassin, the npm package folder (or its data folder)
+     *                     instead of the usual places
+     * @param testPath     a CSV file of test samples (csv only); without it there is no test set
+     * @param labelColumn  the CSV column holding class ids, by header name or 0-based index (default "label")
+     * @param limit        use only the first {@code limit} training samples (for quick runs), or null for all
+     * @param testFraction spam-assassin: the share of each class held out as the test split (default 0.2)
+     * @param stripHeaders spam-assassin: learn from message bodies only, without the mail headers (default false)
      */
-    record DataSpec(String name, String path, String testPath, String labelColumn, Integer limit) {
-        static final List<String> NAMES = List.of("fashion-mnist", "fashion-mnist-subset", "mnist", "idx", "csv");
+    record DataSpec(String name, String path, String testPath, String labelColumn, Integer limit, Double testFraction, Boolean stripHeaders) {
+        static final List<String> NAMES = List.of("fashion-mnist", "fashion-mnist-subset", "mnist", "idx", "csv", "spam-assassin");
+        /** The datasets of texts, which a tokenizer turns into token ids. */
+        static final List<String> TEXT_NAMES = List.of("spam-assassin");
 
         DataSpec {
             if (name == null || name.isBlank()) throw new IllegalArgumentException("data needs a 'name': one of " + String.join(", ", NAMES));
@@ -69,6 +82,66 @@ record TrainConfig(DataSpec data, ModelSpec model, CompileSpec compile, FitSpec 
             }
             if (testPath != null && !name.equals("csv")) throw new IllegalArgumentException("'test_path' is for csv data only; " + name + " has its own test split");
             if (limit != null && limit < 1) throw new IllegalArgumentException("data limit must be >= 1 samples, got " + limit);
+            boolean text = TEXT_NAMES.contains(name);
+            if (testFraction != null && !text) throw new IllegalArgumentException("'test_fraction' is for text data (" + String.join(", ", TEXT_NAMES) + ") only; " + name + " has its own test split");
+            if (stripHeaders != null && !name.equals("spam-assassin")) throw new IllegalArgumentException("'strip_headers' is for spam-assassin data only");
+            if (text && testFraction == null) testFraction = 0.2;
+            if (testFraction != null && !(testFraction > 0 && testFraction < 1)) throw new IllegalArgumentException("test_fraction must be in (0, 1), got " + testFraction);
+            if (text && stripHeaders == null) stripHeaders = false;
+        }
+
+        boolean isText() {
+            return TEXT_NAMES.contains(name);
+        }
+    }
+
+    /**
+     * How texts become model inputs: a word tokenizer fitted on the training split only (so no test word leaks
+     * into the vocabulary), then ids padded or truncated to one length. The fitted tokenizer is saved in the
+     * model file, so {@code kiln predict model.kiln "some message"} prepares a raw message the same way.
+     *
+     * @param maxTokens      the vocabulary cap, padding (id 0) and out-of-vocabulary (id 1) included, as Keras's
+     *                       {@code TextVectorization(max_tokens=...)}; the Embedding's input_dim must be at least this
+     * @param sequenceLength token ids per sample: the model's input shape
+     * @param padding        where short sequences get zeros: pre (Keras's pad_sequences default) or post
+     * @param truncating     which end of long sequences is cut: pre (keep the last tokens, the default) or post
+     * @param lowercase      lower-case before splitting (default true)
+     * @param punctuation    strip (default), split (each mark its own token) or keep (attached to words)
+     */
+    record TextSpec(Integer maxTokens, Integer sequenceLength, String padding, String truncating, Boolean lowercase, String punctuation) {
+        static final List<String> ENDS = List.of("pre", "post");
+        static final List<String> PUNCTUATION = List.of("strip", "split", "keep");
+        static final TextSpec DEFAULTS = new TextSpec(null, null, null, null, null, null);   // after the lists its constructor reads
+
+        TextSpec {
+            if (maxTokens == null) maxTokens = 10_000;
+            if (sequenceLength == null) sequenceLength = 200;
+            padding = choice("padding", padding, ENDS);
+            truncating = choice("truncating", truncating, ENDS);
+            if (lowercase == null) lowercase = true;
+            punctuation = choice("punctuation", punctuation, PUNCTUATION);
+            if (maxTokens < 2) throw new IllegalArgumentException("max_tokens must be >= 2 (padding and the out-of-vocabulary id), got " + maxTokens);
+            if (sequenceLength < 1) throw new IllegalArgumentException("sequence_length must be >= 1 token, got " + sequenceLength);
+        }
+
+        private static String choice(String key, String value, List<String> valid) {
+            if (value == null) return valid.getFirst();
+            String v = value.trim().toLowerCase(Locale.ROOT);
+            if (!valid.contains(v)) throw new IllegalArgumentException(key + " must be one of " + String.join(", ", valid) + ", got '" + value + "'");
+            return v;
+        }
+
+        WordTokenizer.Config tokenizerConfig() {
+            return WordTokenizer.Config.of(maxTokens).withLowercase(lowercase)
+                    .withPunctuation(WordTokenizer.Punctuation.valueOf(punctuation.toUpperCase(Locale.ROOT)));
+        }
+
+        Sequences.Padding paddingMode() {
+            return Sequences.Padding.valueOf(padding.toUpperCase(Locale.ROOT));
+        }
+
+        Sequences.Truncating truncatingMode() {
+            return Sequences.Truncating.valueOf(truncating.toUpperCase(Locale.ROOT));
         }
     }
 
