@@ -3,12 +3,13 @@ package dev.kiln.core;
 import dev.kiln.core.kernel.Buf;
 import dev.kiln.core.kernel.ConvGeometry;
 import dev.kiln.core.kernel.ConvKernels;
+import dev.kiln.core.kernel.PoolKernels;
 import dev.kiln.core.kernel.ScalarConv;
 
 /**
  * Convolution, pooling and zero padding over channels-last tensors (batch, height, width, channels), as Keras
  * lays them out. Kernels are (kh, kw, channels / groups, filters). Each op is a small {@link Function} with its
- * forward ({@code apply}) and backward side by side; the arithmetic lives in {@link ConvKernels} (float32) and
+ * forward ({@code apply}) and backward side by side; the arithmetic lives in {@link ConvKernels} and {@link PoolKernels} (float32) and
  * {@link ScalarConv} (float64, and the float32 kernels' twin).
  */
 public final class Conv {
@@ -123,11 +124,7 @@ public final class Conv {
             Tensor bc = bias == null ? null : bias.detach().contiguous();
             Tensor y = Tensor.zeros(x.dtype, g.batch(), g.outH(), g.outW(), filters);
             if (x.f != null) {
-                ConvKernels.forward(g, xc.f, xc.offset, kc.f, kc.offset, y.f, 0);
-                if (bc != null || relu) {
-                    float[] b = bc == null ? new float[filters] : bc.f;
-                    ConvKernels.addBias(y.f, 0, g.rows(), filters, b, bc == null ? 0 : bc.offset, relu);
-                }
+                ConvKernels.forward(g, xc.f, xc.offset, kc.f, kc.offset, bc == null ? null : bc.f, bc == null ? 0 : bc.offset, relu, y.f, 0);
             } else {
                 ScalarConv.forward(g, Buf.of(xc.d), xc.offset, Buf.of(kc.d), kc.offset, bc == null ? null : Buf.of(bc.d), bc == null ? 0 : bc.offset,
                         Buf.of(y.d), 0);
@@ -139,22 +136,36 @@ public final class Conv {
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor dY = dOut.contiguous();   // (B, OH, OW, F)
+            Tensor dX = null, dK = null, dB = null;
+            if (x.f != null) {
+                // float32: the fused ReLU's mask (y > 0) is applied chunk by chunk inside both kernels, and the bias
+                // gradient is summed inside the weight gradient's pass, so no full-size dZ is ever allocated.
+                float[] mask = relu ? y.f : null;
+                if (wants(0)) {
+                    dX = Tensor.zeros(x.dtype, x.shape);
+                    ConvKernels.backwardInput(g, dY.f, dY.offset, mask, 0, kernel.f, kernel.offset, dX.f, 0);
+                }
+                boolean wantB = hasBias && wants(2);
+                if (wants(1) || wantB) {
+                    dK = Tensor.zeros(kernel.dtype, kernel.shape);
+                    if (wantB) dB = Tensor.zeros(y.dtype, g.filters());
+                    ConvKernels.backwardWeight(g, x.f, x.offset, dY.f, dY.offset, mask, 0, dK.f, 0, wantB ? dB.f : null, 0);
+                    if (!wants(1)) dK = null;
+                }
+                return new Tensor[] {dX, dK, dB};
+            }
             if (relu) {
                 Tensor dZ = Tensor.zeros(y.dtype, y.shape);   // gradient before the fused ReLU
-                if (y.f != null) ConvKernels.reluBackward(dY.f, dY.offset, y.f, 0, dZ.f, 0, dZ.size());
-                else ScalarConv.reluBackward(Buf.of(dY.d), dY.offset, Buf.of(y.d), 0, Buf.of(dZ.d), 0, dZ.size());
+                ScalarConv.reluBackward(Buf.of(dY.d), dY.offset, Buf.of(y.d), 0, Buf.of(dZ.d), 0, dZ.size());
                 dY = dZ;
             }
-            Tensor dX = null, dK = null, dB = null;
             if (wants(0)) {
                 dX = Tensor.zeros(x.dtype, x.shape);
-                if (x.f != null) ConvKernels.backwardInput(g, dY.f, dY.offset, kernel.f, kernel.offset, dX.f, 0);
-                else ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, Buf.of(dX.d), 0, null, 0);
+                ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, Buf.of(dX.d), 0, null, 0);
             }
             if (wants(1)) {
                 dK = Tensor.zeros(kernel.dtype, kernel.shape);
-                if (x.f != null) ConvKernels.backwardWeight(g, x.f, x.offset, dY.f, dY.offset, dK.f, 0);
-                else ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, null, 0, Buf.of(dK.d), 0);
+                ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, null, 0, Buf.of(dK.d), 0);
             }
             if (hasBias && wants(2)) dB = dY.sum(new int[] {0, 1, 2}, false);
             return new Tensor[] {dX, dK, dB};
@@ -276,7 +287,7 @@ public final class Conv {
                     g0.padTop(), g0.padLeft(), g0.outH(), g0.outW());
             Tensor xc = x.detach().contiguous();
             Tensor y = Tensor.zeros(x.dtype, g.batch(), g.outH(), g.outW(), c);
-            if (x.f != null) ConvKernels.pool(g, average, xc.f, xc.offset, y.f, 0);
+            if (x.f != null) PoolKernels.pool(g, average, xc.f, xc.offset, y.f, 0);
             else ScalarConv.pool(g, average, Buf.of(xc.d), xc.offset, Buf.of(y.d), 0);
             return Function.needsGrad(x) ? Function.record(y, new Pool2d(x, xc, y, g, average)) : y;
         }
@@ -285,7 +296,7 @@ public final class Conv {
         protected Tensor[] backward(Tensor dOut) {
             Tensor dY = dOut.contiguous();
             Tensor dX = Tensor.zeros(x.dtype, x.shape);
-            if (x.f != null) ConvKernels.poolBackward(g, average, x.f, x.offset, y.f, 0, dY.f, dY.offset, dX.f, 0);
+            if (x.f != null) PoolKernels.poolBackward(g, average, x.f, x.offset, y.f, 0, dY.f, dY.offset, dX.f, 0);
             else ScalarConv.poolBackward(g, average, Buf.of(x.d), x.offset, Buf.of(y.d), 0, Buf.of(dY.d), dY.offset, Buf.of(dX.d), 0);
             return new Tensor[] {dX};
         }

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float32 convolution and pooling over channels-last data. Twin: {@link ScalarConv} (same arguments).
+ * Float32 convolution over channels-last data. Twin: {@link ScalarConv} (same arguments).
  *
  * <p>Convolution is im2col + {@link Gemm} (Chellapilla et al. 2006): each output pixel's receptive field is
  * copied into one row of a (rows × kh·kw·cin) matrix, so the convolution becomes one GEMM with the kernel,
@@ -16,200 +16,289 @@ import jdk.incubator.vector.VectorSpecies;
  * back (col2im); the weight gradient is colsᵀ·dY. Groups (depthwise when groups == channels) run one GEMM per
  * group on column slices of the same matrices, so nothing is repacked.
  *
- * <p>Pooling vectorises across channels: one vector holds the same window position of VL channels.
- * Threads: im2col/col2im and pooling split over output rows or images with {@link Parallel}; the GEMMs
- * split themselves. Results do not depend on the thread count.
+ * <p>Threads: the rows are cut into chunks (whole images for the input gradient, whose scatter must not race) and
+ * the chunks are split across {@link Parallel}; each chunk's im2col, GEMM ({@link Gemm#gemmSerial}) and epilogue
+ * run on one thread, in scratch that lives with the thread, not with any tensor. Results do not depend on the
+ * thread count. Pooling lives in {@link PoolKernels}.
  */
 public final class ConvKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /**
+     * Floats of one chunk's im2col slice (192 KiB): the rows are cut into chunks small enough that a chunk's patches
+     * stay in L2 between being copied and being read by its GEMM, and the full (rows × patch) matrix, 9 MB for the
+     * tutorial CNN's second layer at batch 64, is never built.
+     */
+    static final int CHUNK_FLOATS = 48 * 1024;
+    /** Most rows in a chunk, for short patches (a 3×3 window over one channel): bounds the chunk's output slice. */
+    static final int CHUNK_MAX_ROWS = 1024;
+    /** Below this many multiply-adds a convolution runs on the caller's thread: a single image should not pay a hand-off. */
+    static final long PARALLEL_WORK = 1L << 21;
+    /**
+     * The weight gradient is summed in this many partials (fixed, not one per thread) that are added in order, so
+     * the result does not depend on the thread count.
+     */
+    static final int SEGMENTS = 8;
+
+    /**
+     * Per-thread scratch, grow-only, owned by no tensor: slot 0 im2col / dCols of a chunk, 1 a chunk's masked dY,
+     * 2 the packed Wᵀ and 3 the weight-gradient partials (both filled for the caller's thread, read by workers while
+     * the caller waits). A kernel never calls a kernel that uses the same slot, so no slot is used twice at once.
+     */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][0]);
 
     private ConvKernels() {}
 
-    /** y = conv(x, w), overwriting y (bias and activation are separate epilogues: {@link #addBias}). */
+    static float[] scratch(int slot, int n) {
+        float[][] s = SCRATCH.get();
+        if (s[slot].length < n) s[slot] = new float[n];
+        return s[slot];
+    }
+
+    /** Rows in one chunk for a patch of {@code k} floats: a multiple of the GEMM's row tile. */
+    static int chunkRows(int k) {
+        int r = Math.min(CHUNK_MAX_ROWS, CHUNK_FLOATS / Math.max(1, k));
+        return Math.max(Gemm.MR, r / Gemm.MR * Gemm.MR);
+    }
+
+    /** y = conv(x, w), overwriting y (see {@link #forward(ConvGeometry, float[], int, float[], int, float[], int, boolean, float[], int)}). */
     public static void forward(ConvGeometry g, float[] x, int xo, float[] w, int wo, float[] y, int yo) {
-        int k = g.patch(), m = g.rows(), cout = g.outPerGroup();
-        float[] cols = new float[m * k];
-        for (int grp = 0; grp < g.groups(); grp++) {
-            im2col(g, grp, x, xo, cols);
-            Gemm.gemm(false, false, m, cout, k, cols, 0, k, w, wo + grp * cout, g.filters(), y, yo + grp * cout, g.filters(), false);
+        forward(g, x, xo, w, wo, null, 0, false, y, yo);
+    }
+
+    /**
+     * y = conv(x, w) (+ bias when non-null) (then max(·, 0) with {@code relu}), overwriting y. Chunk by chunk of
+     * output rows: im2col of the chunk, its GEMM with the kernel, then the bias/ReLU epilogue while the chunk's
+     * output is still in cache. Chunks are split across the pool; every output is summed in the GEMM's K order, so
+     * the result does not depend on the chunking or the thread count.
+     */
+    public static void forward(ConvGeometry g, float[] x, int xo, float[] w, int wo, float[] bias, int bo, boolean relu, float[] y, int yo) {
+        int k = g.patch(), m = g.rows(), cout = g.outPerGroup(), f = g.filters();
+        long work = (long) m * k * f;
+        int rows = chunkRows(k);
+        if (work >= PARALLEL_WORK && (m + rows - 1) / rows < Parallel.THREADS) {
+            // A big product in few chunks (one image through a wide layer): cut finer so every core has a share.
+            int share = (m + Parallel.THREADS - 1) / Parallel.THREADS;
+            rows = Math.max(Gemm.MR, (share + Gemm.MR - 1) / Gemm.MR * Gemm.MR);
         }
+        final int chunkRows = rows, chunks = (m + rows - 1) / rows;
+        Parallel.forRange(chunks, work < PARALLEL_WORK ? chunks : 1, (c0, c1) -> {
+            float[] cols = scratch(0, chunkRows * k);
+            for (int c = c0; c < c1; c++) {
+                int r0 = c * chunkRows, r1 = Math.min(m, r0 + chunkRows);
+                for (int grp = 0; grp < g.groups(); grp++) {
+                    im2col(g, grp, x, xo, r0, r1, cols);
+                    Gemm.gemmSerial(false, r1 - r0, cout, k, cols, 0, k, w, wo + grp * cout, f, y, yo + r0 * f + grp * cout, f, false);
+                }
+                if (bias != null) biasRows(y, yo + r0 * f, r1 - r0, f, bias, bo, relu);
+                else if (relu) reluRows(y, yo + r0 * f, (r1 - r0) * f);
+            }
+        });
     }
 
     /** dX = ∂/∂x of Σ dY·conv(x, w), overwriting dx. */
     public static void backwardInput(ConvGeometry g, float[] dy, int dyo, float[] w, int wo, float[] dx, int dxo) {
-        int k = g.patch(), m = g.rows(), cout = g.outPerGroup();
-        float[] dCols = new float[m * k];
-        Arrays.fill(dx, dxo, dxo + g.inputSize(), 0f);
+        backwardInput(g, dy, dyo, null, 0, w, wo, dx, dxo);
+    }
+
+    /**
+     * dX = ∂/∂x of Σ dZ·conv(x, w), overwriting dx, where dZ = dY, or with {@code reluY} non-null dZ = dY where
+     * reluY &gt; 0 (the backward of a fused ReLU whose output is reluY), masked chunk by chunk so no full dZ exists.
+     * Per chunk of whole images (so the scatter of different chunks never meets): dCols = dZ·Wᵀ, then col2im.
+     */
+    public static void backwardInput(ConvGeometry g, float[] dy, int dyo, float[] reluY, int ryo, float[] w, int wo, float[] dx, int dxo) {
+        int k = g.patch(), cout = g.outPerGroup(), f = g.filters(), per = g.outH() * g.outW(), batch = g.batch();
+        int imageSize = g.height() * g.width() * g.channels();
+        // Wᵀ per group, packed once (cout × k, row-major) so each chunk's GEMM reads its B contiguously, in place.
+        float[] wt = scratch(2, g.groups() * cout * k);
         for (int grp = 0; grp < g.groups(); grp++) {
-            // dCols (m × k) = dY_g (m × cout) · W_gᵀ, W_g stored (k × cout) with row stride filters
-            Gemm.gemm(false, true, m, k, cout, dy, dyo + grp * cout, g.filters(), w, wo + grp * cout, g.filters(), dCols, 0, k, false);
-            col2im(g, grp, dCols, dx, dxo);
+            for (int p = 0; p < k; p++) {
+                int src = wo + p * f + grp * cout, dst = grp * cout * k + p;
+                for (int j = 0; j < cout; j++) wt[dst + j * k] = w[src + j];
+            }
         }
+        long work = (long) g.rows() * k * f;
+        int imgs = Math.max(1, chunkRows(k) / per);
+        if (work >= PARALLEL_WORK && (batch + imgs - 1) / imgs < Parallel.THREADS) imgs = Math.max(1, (batch + Parallel.THREADS - 1) / Parallel.THREADS);
+        final int chunkImgs = imgs, chunks = (batch + imgs - 1) / imgs;
+        Parallel.forRange(chunks, work < PARALLEL_WORK ? chunks : 1, (c0, c1) -> {
+            float[] dCols = scratch(0, chunkImgs * per * k);
+            float[] dz = reluY == null ? null : scratch(1, chunkImgs * per * f);
+            for (int c = c0; c < c1; c++) {
+                int b0 = c * chunkImgs, b1 = Math.min(batch, b0 + chunkImgs), r0 = b0 * per, r1 = b1 * per;
+                Arrays.fill(dx, dxo + b0 * imageSize, dxo + b1 * imageSize, 0f);
+                float[] a = dy;
+                int ao = dyo + r0 * f;
+                if (reluY != null) {
+                    maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
+                    a = dz;
+                    ao = 0;
+                }
+                for (int grp = 0; grp < g.groups(); grp++) {
+                    // dCols (rows × k) = dZ_g (rows × cout) · W_gᵀ (cout × k)
+                    Gemm.gemmSerial(false, r1 - r0, k, cout, a, ao + grp * cout, f, wt, grp * cout * k, k, dCols, 0, k, false);
+                    col2im(g, grp, dCols, r0, r1, dx, dxo);
+                }
+            }
+        });
     }
 
     /** dW = ∂/∂w of Σ dY·conv(x, w), overwriting dw. */
     public static void backwardWeight(ConvGeometry g, float[] x, int xo, float[] dy, int dyo, float[] dw, int dwo) {
-        int k = g.patch(), m = g.rows(), cout = g.outPerGroup();
-        float[] cols = new float[m * k];
-        for (int grp = 0; grp < g.groups(); grp++) {
-            im2col(g, grp, x, xo, cols);
-            // dW_g (k × cout) = colsᵀ (k × m) · dY_g (m × cout)
-            Gemm.gemm(true, false, k, cout, m, cols, 0, k, dy, dyo + grp * cout, g.filters(), dw, dwo + grp * cout, g.filters(), false);
+        backwardWeight(g, x, xo, dy, dyo, null, 0, dw, dwo, null, 0);
+    }
+
+    /**
+     * dW = ∂/∂w of Σ dZ·conv(x, w) overwriting dw, and with {@code db} non-null db = Σ over rows of dZ (the bias
+     * gradient) overwriting db; dZ as in {@link #backwardInput(ConvGeometry, float[], int, float[], int, float[], int, float[], int)}.
+     * Chunk by chunk of rows: im2col of the chunk, dW_part += colsᵀ·dZ; the chunks are grouped into
+     * {@link #SEGMENTS} fixed partials, split across the pool, then added in order.
+     */
+    public static void backwardWeight(ConvGeometry g, float[] x, int xo, float[] dy, int dyo, float[] reluY, int ryo,
+                                      float[] dw, int dwo, float[] db, int dbo) {
+        int k = g.patch(), cout = g.outPerGroup(), f = g.filters(), m = g.rows(), ks = g.kernelSize();
+        long work = (long) m * k * f;
+        int rows = chunkRows(k);
+        final int chunkRows = rows, chunks = (m + rows - 1) / rows, segs = Math.min(SEGMENTS, chunks), part = ks + f;
+        float[] partials = scratch(3, segs * part);
+        Parallel.forRange(segs, work < PARALLEL_WORK ? segs : 1, (s0, s1) -> {
+            float[] cols = scratch(0, chunkRows * k);
+            float[] dz = reluY == null ? null : scratch(1, chunkRows * f);
+            for (int s = s0; s < s1; s++) {
+                int po = s * part, cA = (int) ((long) s * chunks / segs), cB = (int) ((long) (s + 1) * chunks / segs);
+                Arrays.fill(partials, po + ks, po + part, 0f);
+                for (int c = cA; c < cB; c++) {
+                    int r0 = c * chunkRows, r1 = Math.min(m, r0 + chunkRows);
+                    float[] a = dy;
+                    int ao = dyo + r0 * f;
+                    if (reluY != null) {
+                        maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
+                        a = dz;
+                        ao = 0;
+                    }
+                    if (db != null) addColumnSums(a, ao, r1 - r0, f, partials, po + ks);
+                    for (int grp = 0; grp < g.groups(); grp++) {
+                        im2col(g, grp, x, xo, r0, r1, cols);
+                        // dW_g (k × cout) (+)= colsᵀ (k × rows) · dZ_g (rows × cout)
+                        Gemm.gemmSerial(true, k, cout, r1 - r0, cols, 0, k, a, ao + grp * cout, f, partials, po + grp * cout, f, c > cA);
+                    }
+                }
+            }
+        });
+        System.arraycopy(partials, 0, dw, dwo, ks);
+        for (int s = 1; s < segs; s++) Elementwise.addInPlace(dw, dwo, partials, s * part, ks);
+        if (db != null) {
+            System.arraycopy(partials, ks, db, dbo, f);
+            for (int s = 1; s < segs; s++) Elementwise.addInPlace(db, dbo, partials, s * part + ks, f);
         }
     }
 
-    /** Copies group {@code grp}'s receptive fields into cols (rows × patch); outside the input is zero. */
-    static void im2col(ConvGeometry g, int grp, float[] x, int xo, float[] cols) {
+    /** Copies group {@code grp}'s receptive fields of output rows [r0, r1) into cols ((r1 − r0) × patch); outside the input is zero. */
+    static void im2col(ConvGeometry g, int grp, float[] x, int xo, int r0, int r1, float[] cols) {
         int cin = g.inPerGroup(), k = g.patch(), c0 = grp * cin;
         int perImage = g.outH() * g.outW();
-        Parallel.forRange(g.rows(), 64, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
-                int dst = r * k;
-                for (int i = 0; i < g.kh(); i++) {
-                    int ih = oh * g.sh() - g.padTop() + i * g.dh();
-                    for (int j = 0; j < g.kw(); j++, dst += cin) {
-                        int iw = ow * g.sw() - g.padLeft() + j * g.dw();
-                        if (ih < 0 || ih >= g.height() || iw < 0 || iw >= g.width()) {
-                            Arrays.fill(cols, dst, dst + cin, 0f);
-                        } else if (cin < 8) {
-                            // A first layer has 1 or 3 channels: a call to arraycopy per pixel cost more than the copy itself.
-                            int src = xo + ((b * g.height() + ih) * g.width() + iw) * g.channels() + c0;
-                            for (int c = 0; c < cin; c++) cols[dst + c] = x[src + c];
-                        } else {
-                            System.arraycopy(x, xo + ((b * g.height() + ih) * g.width() + iw) * g.channels() + c0, cols, dst, cin);
-                        }
+        for (int r = r0; r < r1; r++) {
+            int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
+            int dst = (r - r0) * k;
+            for (int i = 0; i < g.kh(); i++) {
+                int ih = oh * g.sh() - g.padTop() + i * g.dh();
+                for (int j = 0; j < g.kw(); j++, dst += cin) {
+                    int iw = ow * g.sw() - g.padLeft() + j * g.dw();
+                    if (ih < 0 || ih >= g.height() || iw < 0 || iw >= g.width()) {
+                        Arrays.fill(cols, dst, dst + cin, 0f);
+                    } else if (cin < 8) {
+                        // A first layer has 1 or 3 channels: a call to arraycopy per pixel cost more than the copy itself.
+                        int src = xo + ((b * g.height() + ih) * g.width() + iw) * g.channels() + c0;
+                        for (int c = 0; c < cin; c++) cols[dst + c] = x[src + c];
+                    } else {
+                        System.arraycopy(x, xo + ((b * g.height() + ih) * g.width() + iw) * g.channels() + c0, cols, dst, cin);
                     }
                 }
             }
-        });
+        }
     }
 
-    /** dx += the scatter of dCols back onto the input positions they were copied from. Split by image: no races. */
-    static void col2im(ConvGeometry g, int grp, float[] dCols, float[] dx, int dxo) {
+    /** dx += the scatter of dCols (rows [r0, r1) of the output, from dCols' row 0) back onto the input positions they were copied from. */
+    static void col2im(ConvGeometry g, int grp, float[] dCols, int r0, int r1, float[] dx, int dxo) {
         int cin = g.inPerGroup(), k = g.patch(), c0 = grp * cin;
         int perImage = g.outH() * g.outW();
-        Parallel.forRange(g.batch(), 1, (b0, b1) -> {
-            for (int r = b0 * perImage; r < b1 * perImage; r++) {
-                int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
-                int src = r * k;
-                for (int i = 0; i < g.kh(); i++) {
-                    int ih = oh * g.sh() - g.padTop() + i * g.dh();
-                    for (int j = 0; j < g.kw(); j++, src += cin) {
-                        int iw = ow * g.sw() - g.padLeft() + j * g.dw();
-                        if (ih < 0 || ih >= g.height() || iw < 0 || iw >= g.width()) continue;
-                        Elementwise.addInPlace(dx, dxo + ((b * g.height() + ih) * g.width() + iw) * g.channels() + c0, dCols, src, cin);
+        for (int r = r0; r < r1; r++) {
+            int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
+            int src = (r - r0) * k;
+            for (int i = 0; i < g.kh(); i++) {
+                int ih = oh * g.sh() - g.padTop() + i * g.dh();
+                for (int j = 0; j < g.kw(); j++, src += cin) {
+                    int iw = ow * g.sw() - g.padLeft() + j * g.dw();
+                    if (ih < 0 || ih >= g.height() || iw < 0 || iw >= g.width()) continue;
+                    int d = dxo + ((b * g.height() + ih) * g.width() + iw) * g.channels() + c0;
+                    if (cin < 8) {
+                        for (int c = 0; c < cin; c++) dx[d + c] += dCols[src + c];
+                    } else {
+                        Elementwise.addInPlace(dx, d, dCols, src, cin);
                     }
                 }
             }
-        });
+        }
     }
 
     /** y[r, f] += bias[f] for every row r of a (rows × filters) output; with {@code relu}, then y = max(y, 0). */
     public static void addBias(float[] y, int yo, int rows, int filters, float[] bias, int bo, boolean relu) {
-        Parallel.forRange(rows, 256, (r0, r1) -> {
-            FloatVector zero = FloatVector.zero(S);
-            for (int r = r0; r < r1; r++) {
-                int p = yo + r * filters;
-                int f = 0;
-                for (int upper = S.loopBound(filters); f < upper; f += S.length()) {
-                    FloatVector v = FloatVector.fromArray(S, y, p + f).add(FloatVector.fromArray(S, bias, bo + f));
-                    (relu ? v.max(zero) : v).intoArray(y, p + f);
-                }
-                for (; f < filters; f++) {
-                    float v = y[p + f] + bias[bo + f];
-                    y[p + f] = relu ? Math.max(v, 0f) : v;
-                }
-            }
-        });
+        Parallel.forRange(rows, 256, (r0, r1) -> biasRows(y, yo + r0 * filters, r1 - r0, filters, bias, bo, relu));
     }
 
-    /** dZ = dY where y > 0, else 0: the fused ReLU's backward in one pass (twin: {@link ScalarConv#reluBackward}). */
+    /** The bias (and ReLU) epilogue over {@code rows} rows from yo, on the caller's thread. */
+    static void biasRows(float[] y, int yo, int rows, int filters, float[] bias, int bo, boolean relu) {
+        FloatVector zero = FloatVector.zero(S);
+        int upper = S.loopBound(filters);
+        for (int r = 0; r < rows; r++) {
+            int p = yo + r * filters;
+            int f = 0;
+            for (; f < upper; f += S.length()) {
+                FloatVector v = FloatVector.fromArray(S, y, p + f).add(FloatVector.fromArray(S, bias, bo + f));
+                (relu ? v.max(zero) : v).intoArray(y, p + f);
+            }
+            for (; f < filters; f++) {
+                float v = y[p + f] + bias[bo + f];
+                y[p + f] = relu ? Math.max(v, 0f) : v;
+            }
+        }
+    }
+
+    /** y = max(y, 0) over n contiguous elements, on the caller's thread. */
+    static void reluRows(float[] y, int yo, int n) {
+        FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) FloatVector.fromArray(S, y, yo + i).max(zero).intoArray(y, yo + i);
+        for (; i < n; i++) y[yo + i] = Math.max(y[yo + i], 0f);
+    }
+
+    /** dZ = dY where y &gt; 0, else 0: the fused ReLU's backward in one pass (twin: {@link ScalarConv#reluBackward}). */
     public static void reluBackward(float[] dy, int dyo, float[] y, int yo, float[] dz, int dzo, int n) {
-        Parallel.forRange(n, 1 << 14, (i0, i1) -> {
-            FloatVector zero = FloatVector.zero(S);
-            int i = i0;
-            for (int upper = i0 + S.loopBound(i1 - i0); i < upper; i += S.length()) {
-                VectorMask<Float> on = FloatVector.fromArray(S, y, yo + i).compare(VectorOperators.GT, zero);
-                zero.blend(FloatVector.fromArray(S, dy, dyo + i), on).intoArray(dz, dzo + i);
-            }
-            for (; i < i1; i++) dz[dzo + i] = y[yo + i] > 0 ? dy[dyo + i] : 0f;
-        });
+        Parallel.forRange(n, 1 << 14, (i0, i1) -> maskRows(dy, dyo + i0, y, yo + i0, dz, dzo + i0, i1 - i0));
     }
 
-    /** Max or average pooling per channel (see {@link ScalarConv#pool}); overwrites y. */
-    public static void pool(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo) {
-        int ch = g.channels(), vl = S.length();
-        int perImage = g.outH() * g.outW();
-        Parallel.forRange(g.rows(), 64, (r0, r1) -> {
-            for (int r = r0; r < r1; r++) {
-                int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
-                int out = yo + r * ch;
-                for (int c = 0; c < ch; c += vl) {
-                    VectorMask<Float> m = S.indexInRange(c, ch);
-                    FloatVector acc = average ? FloatVector.zero(S) : FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-                    int count = 0;
-                    for (int i = 0; i < g.kh(); i++) {
-                        int ih = oh * g.sh() - g.padTop() + i * g.dh();
-                        if (ih < 0 || ih >= g.height()) continue;
-                        for (int j = 0; j < g.kw(); j++) {
-                            int iw = ow * g.sw() - g.padLeft() + j * g.dw();
-                            if (iw < 0 || iw >= g.width()) continue;
-                            FloatVector v = FloatVector.fromArray(S, x, xo + ((b * g.height() + ih) * g.width() + iw) * ch + c, m);
-                            acc = average ? acc.add(v) : acc.max(v);
-                            count++;
-                        }
-                    }
-                    if (average) acc = acc.div(Math.max(1, count));
-                    acc.intoArray(y, out + c, m);
-                }
-            }
-        });
+    /** {@link #reluBackward} over n elements on the caller's thread. */
+    static void maskRows(float[] dy, int dyo, float[] y, int yo, float[] dz, int dzo, int n) {
+        FloatVector zero = FloatVector.zero(S);
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            VectorMask<Float> on = FloatVector.fromArray(S, y, yo + i).compare(VectorOperators.GT, zero);
+            zero.blend(FloatVector.fromArray(S, dy, dyo + i), on).intoArray(dz, dzo + i);
+        }
+        for (; i < n; i++) dz[dzo + i] = y[yo + i] > 0 ? dy[dyo + i] : 0f;
     }
 
-    /**
-     * dx += the pooling gradient (see {@link ScalarConv#poolBackward}); split by image, so no races. Vectorised across
-     * channels like the forward: for max pooling a lane mask remembers which channels already sent their gradient, so
-     * each goes to the first window position equal to the maximum, as in the scalar twin.
-     */
-    public static void poolBackward(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,
-                                    float[] dy, int dyo, float[] dx, int dxo) {
-        int ch = g.channels(), vl = S.length();
-        int perImage = g.outH() * g.outW();
-        Parallel.forRange(g.batch(), 1, (b0, b1) -> {
-            for (int r = b0 * perImage; r < b1 * perImage; r++) {
-                int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
-                int ih0 = oh * g.sh() - g.padTop(), iw0 = ow * g.sw() - g.padLeft();
-                int count = 0;
-                for (int i = 0; i < g.kh(); i++) {
-                    int ih = ih0 + i * g.dh();
-                    for (int j = 0; j < g.kw(); j++) {
-                        int iw = iw0 + j * g.dw();
-                        if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) count++;
-                    }
-                }
-                for (int c = 0; c < ch; c += vl) {
-                    VectorMask<Float> lanes = S.indexInRange(c, ch);
-                    FloatVector d = FloatVector.fromArray(S, dy, dyo + r * ch + c, lanes);
-                    if (average) d = d.div(count);
-                    FloatVector best = average ? null : FloatVector.fromArray(S, y, yo + r * ch + c, lanes);
-                    VectorMask<Float> pending = lanes;
-                    for (int i = 0; i < g.kh() && pending.anyTrue(); i++) {
-                        int ih = ih0 + i * g.dh();
-                        if (ih < 0 || ih >= g.height()) continue;
-                        for (int j = 0; j < g.kw() && pending.anyTrue(); j++) {
-                            int iw = iw0 + j * g.dw();
-                            if (iw < 0 || iw >= g.width()) continue;
-                            int xi = ((b * g.height() + ih) * g.width() + iw) * ch + c;
-                            VectorMask<Float> take = average ? lanes
-                                    : FloatVector.fromArray(S, x, xo + xi, lanes).compare(VectorOperators.EQ, best).and(pending);
-                            FloatVector cur = FloatVector.fromArray(S, dx, dxo + xi, lanes);
-                            cur.add(d, take).intoArray(dx, dxo + xi, lanes);
-                            if (!average) pending = pending.andNot(take);
-                        }
-                    }
-                }
-            }
-        });
+    /** out[j] += Σ_r a[r, j] over a (rows × f) block: one vector of column sums held across the rows. */
+    static void addColumnSums(float[] a, int ao, int rows, int f, float[] out, int oo) {
+        int j = 0;
+        for (int upper = S.loopBound(f); j < upper; j += S.length()) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int r = 0, p = ao + j; r < rows; r++, p += f) acc = acc.add(FloatVector.fromArray(S, a, p));
+            acc.add(FloatVector.fromArray(S, out, oo + j)).intoArray(out, oo + j);
+        }
+        for (; j < f; j++) {
+            float s = 0;
+            for (int r = 0, p = ao + j; r < rows; r++, p += f) s += a[p];
+            out[oo + j] += s;
+        }
     }
 }

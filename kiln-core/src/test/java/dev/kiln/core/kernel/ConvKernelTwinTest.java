@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Twin contract: {@link ConvKernels} (im2col + Gemm, Vector API pooling) against the direct loops of
+ * Twin contract: {@link ConvKernels} (chunked im2col + Gemm, fused bias/ReLU) and {@link PoolKernels} against the direct loops of
  * {@link ScalarConv} on odd sizes, strides, dilations, asymmetric padding, groups and unaligned offsets.
  * Sentinels around every output catch writes outside its range.
  */
@@ -27,7 +27,12 @@ class ConvKernelTwinTest {
                 Arguments.of(geometry(1, 10, 9, 3, 3, 3, 4, 1, 1, 1, 2, 3, 2, 3)),     // dilation (2, 3), padded
                 Arguments.of(geometry(2, 6, 7, 6, 3, 3, 6, 6, 1, 1, 1, 1, 1, 1)),      // depthwise
                 Arguments.of(geometry(2, 5, 5, 8, 2, 2, 12, 4, 1, 2, 1, 1, 0, 0)),     // 4 groups
-                Arguments.of(geometry(1, 1, 1, 33, 1, 1, 20, 1, 1, 1, 1, 1, 0, 0)));   // 1x1 over wider-than-a-vector channels
+                Arguments.of(geometry(1, 1, 1, 33, 1, 1, 20, 1, 1, 1, 1, 1, 0, 0)),    // 1x1 over wider-than-a-vector channels
+                Arguments.of(geometry(3, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, 1, 0, 0)),   // 2 row chunks (1024 + 1004), too small to split
+                Arguments.of(geometry(20, 28, 28, 1, 3, 3, 8, 1, 1, 1, 1, 1, 0, 0)),   // 14 chunks in 8 weight-gradient segments
+                Arguments.of(geometry(5, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, 1, 0, 0)),  // the second layer: chunks split across threads
+                Arguments.of(geometry(1, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, 1, 0, 0)),  // one image, big enough to split its rows
+                Arguments.of(geometry(3, 9, 9, 40, 3, 3, 24, 2, 1, 1, 1, 1, 1, 1)));   // 2 groups over several chunks
     }
 
     static ConvGeometry geometry(int b, int h, int w, int c, int kh, int kw, int f, int groups, int sh, int sw, int dh, int dw, int pt, int pl) {
@@ -95,6 +100,54 @@ class ConvKernelTwinTest {
 
     @ParameterizedTest
     @MethodSource("geometries")
+    void fusedForwardAndMaskedBackwardsMatchScalarComposition(ConvGeometry g) {
+        Rng rng = new Rng(g.hashCode() + 1);
+        float[] x = random(rng, g.inputSize(), 1), w = random(rng, g.kernelSize(), 2), dy = random(rng, g.outputSize(), 3);
+        float[] bias = random(rng, g.filters(), 1);
+
+        // forward with the bias + ReLU epilogue against scalar conv + bias, then max(·, 0)
+        float[] y = sentinels(g.outputSize() + 4);
+        ConvKernels.forward(g, x, 1, w, 2, bias, 1, true, y, 2);
+        double[] yRef = new double[y.length];
+        ScalarConv.forward(g, Buf.of(toDouble(x)), 1, Buf.of(toDouble(w)), 2, Buf.of(toDouble(bias)), 1, Buf.of(yRef), 2);
+        for (int i = 2; i < 2 + g.outputSize(); i++) yRef[i] = Math.max(0, yRef[i]);
+        assertClose(y, yRef, 2, 2 + g.outputSize(), 1e-4, "forward + bias + relu");
+        float[] yNoBias = sentinels(g.outputSize() + 2);
+        ConvKernels.forward(g, x, 1, w, 2, null, 0, true, yNoBias, 0);
+        double[] yNoBiasRef = new double[yNoBias.length];
+        ScalarConv.forward(g, Buf.of(toDouble(x)), 1, Buf.of(toDouble(w)), 2, null, 0, Buf.of(yNoBiasRef), 0);
+        for (int i = 0; i < g.outputSize(); i++) yNoBiasRef[i] = Math.max(0, yNoBiasRef[i]);
+        assertClose(yNoBias, yNoBiasRef, 0, g.outputSize(), 1e-4, "forward + relu");
+
+        // backwards with the ReLU mask taken from y, against scalar reluBackward then the plain backward
+        double[] dz = new double[g.outputSize()];
+        ScalarConv.reluBackward(Buf.of(toDouble(dy)), 3, Buf.of(toDouble(y)), 2, Buf.of(dz), 0, g.outputSize());
+        float[] dx = sentinels(g.inputSize() + 3);
+        ConvKernels.backwardInput(g, dy, 3, y, 2, w, 2, dx, 1);
+        double[] dxRef = new double[dx.length];
+        ScalarConv.backward(g, null, 0, Buf.of(toDouble(w)), 2, Buf.of(dz), 0, Buf.of(dxRef), 1, null, 0);
+        assertClose(dx, dxRef, 1, 1 + g.inputSize(), 1e-4, "masked dX");
+
+        float[] dw = sentinels(g.kernelSize() + 2), db = sentinels(g.filters() + 3);
+        ConvKernels.backwardWeight(g, x, 1, dy, 3, y, 2, dw, 1, db, 2);
+        double[] dwRef = new double[dw.length], dbRef = new double[db.length];
+        ScalarConv.backward(g, Buf.of(toDouble(x)), 1, Buf.of(toDouble(w)), 2, Buf.of(dz), 0, null, 0, Buf.of(dwRef), 1);
+        for (int i = 0; i < g.outputSize(); i++) dbRef[2 + i % g.filters()] += dz[i];
+        assertClose(dw, dwRef, 1, 1 + g.kernelSize(), 1e-4, "masked dW");
+        assertClose(db, dbRef, 2, 2 + g.filters(), 1e-4, "masked db");
+
+        // bias gradient without a mask
+        float[] dw2 = new float[g.kernelSize()], db2 = new float[g.filters()];
+        ConvKernels.backwardWeight(g, x, 1, dy, 3, null, 0, dw2, 0, db2, 0);
+        for (int f = 0; f < g.filters(); f++) {
+            double s = 0;
+            for (int r = 0; r < g.rows(); r++) s += dy[3 + r * g.filters() + f];
+            assertThat((double) db2[f]).as("db %d", f).isCloseTo(s, org.assertj.core.data.Offset.offset(1e-4 * (1 + Math.abs(s))));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("geometries")
     void fusedBiasReluMatchesBiasThenRelu(ConvGeometry g) {
         Rng rng = new Rng(11);
         float[] y = random(rng, g.outputSize(), 1), bias = random(rng, g.filters(), 0);
@@ -126,7 +179,13 @@ class ConvKernelTwinTest {
                 Arguments.of(poolGeometry(1, 7, 5, 35, 3, 3, 2, 2, 1, 1), true),   // same-style padding, channels past a vector
                 Arguments.of(poolGeometry(1, 7, 5, 35, 3, 3, 2, 2, 1, 1), false),
                 Arguments.of(poolGeometry(3, 5, 5, 16, 2, 3, 1, 1, 0, 1), true),
-                Arguments.of(poolGeometry(3, 5, 5, 16, 2, 3, 1, 1, 0, 1), false));
+                Arguments.of(poolGeometry(3, 5, 5, 16, 2, 3, 1, 1, 0, 1), false),
+                // every window inside and channels a multiple of the vector: the unmasked path
+                Arguments.of(poolGeometry(3, 11, 11, 64, 2, 2, 2, 2, 0, 0), true),   // the tutorial's second pool (11 → 5 drops a row)
+                Arguments.of(poolGeometry(3, 11, 11, 64, 2, 2, 2, 2, 0, 0), false),
+                Arguments.of(poolGeometry(70, 26, 26, 32, 2, 2, 2, 2, 0, 0), false), // big enough to split across threads
+                Arguments.of(poolGeometry(2, 7, 6, 16, 3, 3, 1, 1, 0, 0), true),     // overlapping windows
+                Arguments.of(poolGeometry(2, 7, 6, 16, 3, 3, 1, 1, 0, 0), false));
     }
 
     static ConvGeometry poolGeometry(int b, int h, int w, int c, int kh, int kw, int sh, int sw, int pt, int pl) {
@@ -141,14 +200,15 @@ class ConvKernelTwinTest {
         int xo = 2, yo = 3;
         float[] x = random(rng, g.inputSize(), xo), dy = random(rng, g.outputSize(), 1);
         x[xo + 1] = x[xo + g.channels() + 1];   // a tie: both twins must send the gradient to the first position
+        x[xo + 2] = x[xo + 2 + g.channels() * g.width()] = 2f;   // a tie across window rows
         float[] y = sentinels(g.outputSize() + yo + 1);
-        ConvKernels.pool(g, average, x, xo, y, yo);
+        PoolKernels.pool(g, average, x, xo, y, yo);
         double[] yRef = new double[y.length];
         ScalarConv.pool(g, average, Buf.of(toDouble(x)), xo, Buf.of(yRef), yo);
         assertClose(y, yRef, yo, yo + g.outputSize(), 1e-6, "pool");
 
         float[] dx = new float[g.inputSize() + 2];
-        ConvKernels.poolBackward(g, average, x, xo, y, yo, dy, 1, dx, 1);
+        PoolKernels.poolBackward(g, average, x, xo, y, yo, dy, 1, dx, 1);
         double[] dxRef = new double[dx.length];
         ScalarConv.poolBackward(g, average, Buf.of(toDouble(x)), xo, Buf.of(yRef), yo, Buf.of(toDouble(dy)), 1, Buf.of(dxRef), 1);
         for (int i = 0; i < dx.length; i++) assertThat((double) dx[i]).as("dX element %d", i).isCloseTo(dxRef[i], org.assertj.core.data.Offset.offset(1e-5));

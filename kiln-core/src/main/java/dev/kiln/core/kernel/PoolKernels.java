@@ -1,0 +1,179 @@
+package dev.kiln.core.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Float32 max and average pooling over channels-last data. Twin: {@link ScalarConv#pool} and
+ * {@link ScalarConv#poolBackward} (same arguments).
+ *
+ * <p>Vectorised across channels: one vector holds the same window position of VL channels. When every window lies
+ * inside the input (valid padding, or same padding that adds nothing) and the channel count is a multiple of the
+ * vector, the loops run without masks or bounds checks; anything else takes the general, masked path. Max pooling's
+ * gradient goes to the first window position equal to the maximum, as in PyTorch: a lane mask remembers which
+ * channels have already sent theirs.
+ *
+ * <p>Threads: the forward splits over output image rows, the backward over images (windows of one image may overlap,
+ * those of two never do), and a small input (one image) stays on the caller's thread: a hand-off costs more than it
+ * saves. Results do not depend on the thread count.
+ */
+public final class PoolKernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+    /** Below this many element reads a pooling runs on the caller's thread. */
+    static final long PARALLEL_WORK = 1L << 16;
+
+    private PoolKernels() {}
+
+    /** True when every window of every output position lies inside the input. */
+    static boolean inside(ConvGeometry g) {
+        return g.padTop() == 0 && g.padLeft() == 0
+                && (g.outH() - 1) * g.sh() + (g.kh() - 1) * g.dh() < g.height()
+                && (g.outW() - 1) * g.sw() + (g.kw() - 1) * g.dw() < g.width();
+    }
+
+    /** Max or average pooling per channel (see {@link ScalarConv#pool}); overwrites y. */
+    public static void pool(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo) {
+        int lines = g.batch() * g.outH();
+        long work = (long) g.rows() * g.channels() * g.kh() * g.kw();
+        boolean fast = inside(g) && g.channels() % VL == 0;
+        Parallel.forRange(lines, work < PARALLEL_WORK ? lines : 4, (q0, q1) -> {
+            for (int q = q0; q < q1; q++) {
+                if (fast) poolLineInside(g, average, x, xo, y, yo, q / g.outH(), q % g.outH());
+                else poolLine(g, average, x, xo, y, yo, q / g.outH(), q % g.outH());
+            }
+        });
+    }
+
+    /** One output row (image b, row oh) when all windows are inside and channels fill whole vectors. */
+    private static void poolLineInside(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo, int b, int oh) {
+        int ch = g.channels(), rowStep = g.dh() * g.width() * ch, colStep = g.dw() * ch;
+        float count = g.kh() * g.kw();
+        for (int ow = 0; ow < g.outW(); ow++) {
+            int base = xo + ((b * g.height() + oh * g.sh()) * g.width() + ow * g.sw()) * ch;
+            int out = yo + ((b * g.outH() + oh) * g.outW() + ow) * ch;
+            for (int c = 0; c < ch; c += VL) {
+                FloatVector acc = null;
+                for (int i = 0, ri = base + c; i < g.kh(); i++, ri += rowStep) {
+                    for (int j = 0, p = ri; j < g.kw(); j++, p += colStep) {
+                        FloatVector v = FloatVector.fromArray(S, x, p);
+                        acc = acc == null ? v : average ? acc.add(v) : acc.max(v);
+                    }
+                }
+                (average ? acc.div(count) : acc).intoArray(y, out + c);
+            }
+        }
+    }
+
+    /** One output row, general case: padded windows skip the positions outside the input; channels masked. */
+    private static void poolLine(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo, int b, int oh) {
+        int ch = g.channels();
+        for (int ow = 0; ow < g.outW(); ow++) {
+            int out = yo + ((b * g.outH() + oh) * g.outW() + ow) * ch;
+            for (int c = 0; c < ch; c += VL) {
+                VectorMask<Float> m = S.indexInRange(c, ch);
+                FloatVector acc = average ? FloatVector.zero(S) : FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+                int count = 0;
+                for (int i = 0; i < g.kh(); i++) {
+                    int ih = oh * g.sh() - g.padTop() + i * g.dh();
+                    if (ih < 0 || ih >= g.height()) continue;
+                    for (int j = 0; j < g.kw(); j++) {
+                        int iw = ow * g.sw() - g.padLeft() + j * g.dw();
+                        if (iw < 0 || iw >= g.width()) continue;
+                        FloatVector v = FloatVector.fromArray(S, x, xo + ((b * g.height() + ih) * g.width() + iw) * ch + c, m);
+                        acc = average ? acc.add(v) : acc.max(v);
+                        count++;
+                    }
+                }
+                if (average) acc = acc.div(Math.max(1, count));
+                acc.intoArray(y, out + c, m);
+            }
+        }
+    }
+
+    /** dx += the pooling gradient (see {@link ScalarConv#poolBackward}); y is the forward's output. */
+    public static void poolBackward(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,
+                                    float[] dy, int dyo, float[] dx, int dxo) {
+        long work = (long) g.rows() * g.channels() * g.kh() * g.kw();
+        boolean fast = inside(g) && g.channels() % VL == 0;
+        Parallel.forRange(g.batch(), work < PARALLEL_WORK ? g.batch() : 1, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                for (int oh = 0; oh < g.outH(); oh++) {
+                    if (fast) backwardLineInside(g, average, x, xo, y, yo, dy, dyo, dx, dxo, b, oh);
+                    else backwardLine(g, average, x, xo, y, yo, dy, dyo, dx, dxo, b, oh);
+                }
+            }
+        });
+    }
+
+    private static void backwardLineInside(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,
+                                           float[] dy, int dyo, float[] dx, int dxo, int b, int oh) {
+        int ch = g.channels(), rowStep = g.dh() * g.width() * ch, colStep = g.dw() * ch;
+        float count = g.kh() * g.kw();
+        for (int ow = 0; ow < g.outW(); ow++) {
+            int base = ((b * g.height() + oh * g.sh()) * g.width() + ow * g.sw()) * ch;
+            int r = ((b * g.outH() + oh) * g.outW() + ow) * ch;
+            for (int c = 0; c < ch; c += VL) {
+                FloatVector d = FloatVector.fromArray(S, dy, dyo + r + c);
+                if (average) {
+                    d = d.div(count);
+                    for (int i = 0, ri = base + c; i < g.kh(); i++, ri += rowStep) {
+                        for (int j = 0, p = ri; j < g.kw(); j++, p += colStep) {
+                            FloatVector.fromArray(S, dx, dxo + p).add(d).intoArray(dx, dxo + p);
+                        }
+                    }
+                    continue;
+                }
+                FloatVector best = FloatVector.fromArray(S, y, yo + r + c);
+                VectorMask<Float> pending = S.maskAll(true);
+                for (int i = 0, ri = base + c; i < g.kh(); i++, ri += rowStep) {
+                    for (int j = 0, p = ri; j < g.kw(); j++, p += colStep) {
+                        VectorMask<Float> take = FloatVector.fromArray(S, x, xo + p).compare(VectorOperators.EQ, best).and(pending);
+                        FloatVector.fromArray(S, dx, dxo + p).add(d, take).intoArray(dx, dxo + p);
+                        pending = pending.andNot(take);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void backwardLine(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,
+                                     float[] dy, int dyo, float[] dx, int dxo, int b, int oh) {
+        int ch = g.channels();
+        for (int ow = 0; ow < g.outW(); ow++) {
+            int r = (b * g.outH() + oh) * g.outW() + ow;
+            int ih0 = oh * g.sh() - g.padTop(), iw0 = ow * g.sw() - g.padLeft();
+            int count = 0;
+            for (int i = 0; i < g.kh(); i++) {
+                int ih = ih0 + i * g.dh();
+                for (int j = 0; j < g.kw(); j++) {
+                    int iw = iw0 + j * g.dw();
+                    if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) count++;
+                }
+            }
+            for (int c = 0; c < ch; c += VL) {
+                VectorMask<Float> lanes = S.indexInRange(c, ch);
+                FloatVector d = FloatVector.fromArray(S, dy, dyo + r * ch + c, lanes);
+                if (average) d = d.div(count);
+                FloatVector best = average ? null : FloatVector.fromArray(S, y, yo + r * ch + c, lanes);
+                VectorMask<Float> pending = lanes;
+                for (int i = 0; i < g.kh() && pending.anyTrue(); i++) {
+                    int ih = ih0 + i * g.dh();
+                    if (ih < 0 || ih >= g.height()) continue;
+                    for (int j = 0; j < g.kw() && pending.anyTrue(); j++) {
+                        int iw = iw0 + j * g.dw();
+                        if (iw < 0 || iw >= g.width()) continue;
+                        int xi = ((b * g.height() + ih) * g.width() + iw) * ch + c;
+                        VectorMask<Float> take = average ? lanes
+                                : FloatVector.fromArray(S, x, xo + xi, lanes).compare(VectorOperators.EQ, best).and(pending);
+                        FloatVector cur = FloatVector.fromArray(S, dx, dxo + xi, lanes);
+                        cur.add(d, take).intoArray(dx, dxo + xi, lanes);
+                        if (!average) pending = pending.andNot(take);
+                    }
+                }
+            }
+        }
+    }
+}
