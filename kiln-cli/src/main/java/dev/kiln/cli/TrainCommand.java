@@ -77,6 +77,13 @@ final class TrainCommand implements Callable<Integer> {
         int[] inputShape = cfg.model().inputShape() != null ? cfg.model().inputShapeArray() : data.train().sampleShape();
         Dataset train = DataSets.reshape(data.train(), inputShape, data.description());
         Dataset test = data.test() == null ? null : DataSets.reshape(data.test(), inputShape, data.description() + " (test)");
+        if (cfg.augment() != null) {
+            if (inputShape.length != 2 && inputShape.length != 3) {
+                throw new CliException(config + ": augment changes images of shape (height, width) or (height, width, channels), but the model's input is "
+                        + dev.kiln.core.Shape.str(inputShape) + "; set model.input_shape, e.g. [28, 28] or [28, 28, 1]");
+            }
+            train = train.augmented(cfg.augment().create());   // only the training split: validation and test see the stored images
+        }
 
         Model model = build(cfg.model().layers(), inputShape, fit.seed());
         if (data.tokenizer() != null) checkVocabulary(cfg.model().layers(), data.tokenizer().vocabularySize());
@@ -108,7 +115,8 @@ final class TrainCommand implements Callable<Integer> {
         callbacks.add(new ProgressBar(out));
 
         out.println(model.summary());
-        out.printf(Locale.ROOT, "Training on %s: %,d samples%s, %d epoch%s, batch size %d%n", data.description(), train.size(),
+        out.printf(Locale.ROOT, "Training on %s: %,d samples%s%s, %d epoch%s, batch size %d%n", data.description(), train.size(),
+                cfg.augment() == null ? "" : " augmented (" + cfg.augment().describe() + ")",
                 validation != null ? String.format(Locale.ROOT, ", validating on the %,d test samples", validation.size())
                         : fit.validationSplit() > 0 ? String.format(Locale.ROOT, " (%.0f%% held out for validation)", fit.validationSplit() * 100) : "",
                 fit.epochs(), fit.epochs() == 1 ? "" : "s", fit.batchSize());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import dev.kiln.data.image.ImageAugmentation;
 import dev.kiln.data.text.Sequences;
 import dev.kiln.data.text.WordTokenizer;
 import dev.kiln.nn.callbacks.Callback;
@@ -33,7 +34,7 @@ import java.util.Locale;
  *
  * @param output the run folder (model, history, summary), or null for {@code runs/<config file name>}
  */
-record TrainConfig(DataSpec data, TextSpec text, ModelSpec model, CompileSpec compile, FitSpec fit, List<CallbackSpec> callbacks, String output) {
+record TrainConfig(DataSpec data, TextSpec text, AugmentSpec augment, ModelSpec model, CompileSpec compile, FitSpec fit, List<CallbackSpec> callbacks, String output) {
     TrainConfig {
         if (data == null) throw new IllegalArgumentException("the config needs a 'data' section, e.g. data: {name: fashion-mnist}");
         if (text != null && !data.isText()) {
@@ -41,6 +42,7 @@ record TrainConfig(DataSpec data, TextSpec text, ModelSpec model, CompileSpec co
                     + "), not " + data.name() + "; remove it");
         }
         if (text == null && data.isText()) text = TextSpec.DEFAULTS;
+        if (augment != null && data.isText()) throw new IllegalArgumentException("'augment' changes images; " + data.name() + " is text data, so remove it");
         if (model == null) throw new IllegalArgumentException("the config needs a 'model' section with 'layers', e.g. model: {layers: [{type: Flatten}, {type: Dense, units: 10}]}");
         if (compile == null) throw new IllegalArgumentException("the config needs a 'compile' section with at least 'loss', e.g. compile: {loss: sparse_categorical_crossentropy_from_logits}");
         if (fit == null) fit = new FitSpec(null, null, null, null, null);
@@ -48,11 +50,11 @@ record TrainConfig(DataSpec data, TextSpec text, ModelSpec model, CompileSpec co
     }
 
     TrainConfig withModel(ModelSpec m) {
-        return new TrainConfig(data, text, m, compile, fit, callbacks, output);
+        return new TrainConfig(data, text, augment, m, compile, fit, callbacks, output);
     }
 
     TrainConfig withFit(FitSpec f) {
-        return new TrainConfig(data, text, model, compile, f, callbacks, output);
+        return new TrainConfig(data, text, augment, model, compile, f, callbacks, output);
     }
 
     /**
@@ -142,6 +144,57 @@ record TrainConfig(DataSpec data, TextSpec text, ModelSpec model, CompileSpec co
 
         Sequences.Truncating truncatingMode() {
             return Sequences.Truncating.valueOf(truncating.toUpperCase(Locale.ROOT));
+        }
+    }
+
+    /**
+     * Random image changes applied to every training batch, never to validation or test data (those passes
+     * see the stored images, as Keras's augmentation layers act only in training). The fit seed fixes every
+     * draw, so an augmented run repeats exactly. Keys are {@link ImageAugmentation}'s; all default to off.
+     *
+     * @param horizontalFlip     mirror left-right with probability 1/2
+     * @param cropPadding        pad with this many zero pixels and crop back at a random offset (a shift of up to ±this)
+     * @param maxRotationDegrees rotate by an angle uniform in ±this
+     * @param maxTranslation     shift by up to this fraction of the height and width
+     * @param maxBrightness      add a value uniform in ±this to every pixel
+     * @param maxContrast        scale each channel about its mean by a factor in [1 - this, 1 + this]
+     */
+    record AugmentSpec(Boolean horizontalFlip, Integer cropPadding, Double maxRotationDegrees, Double maxTranslation,
+                       Double maxBrightness, Double maxContrast) {
+        AugmentSpec {
+            if (horizontalFlip == null) horizontalFlip = false;
+            if (cropPadding == null) cropPadding = 0;
+            if (maxRotationDegrees == null) maxRotationDegrees = 0.0;
+            if (maxTranslation == null) maxTranslation = 0.0;
+            if (maxBrightness == null) maxBrightness = 0.0;
+            if (maxContrast == null) maxContrast = 0.0;
+            // The same ranges ImageAugmentation enforces, checked here so the message names the YAML key and line.
+            if (cropPadding < 0) throw new IllegalArgumentException("crop_padding must be >= 0 pixels, got " + cropPadding);
+            if (!(maxRotationDegrees >= 0 && maxRotationDegrees <= 180)) throw new IllegalArgumentException("max_rotation_degrees must be in [0, 180], got " + maxRotationDegrees);
+            if (!(maxTranslation >= 0 && maxTranslation < 1)) throw new IllegalArgumentException("max_translation is a fraction of the image size in [0, 1), got " + maxTranslation);
+            if (!(maxBrightness >= 0 && maxBrightness < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("max_brightness must be finite and >= 0, got " + maxBrightness);
+            if (!(maxContrast >= 0 && maxContrast < 1)) throw new IllegalArgumentException("max_contrast must be in [0, 1) so the factor stays positive, got " + maxContrast);
+        }
+
+        ImageAugmentation create() {
+            return new ImageAugmentation(horizontalFlip, cropPadding, maxRotationDegrees, maxTranslation, maxBrightness, maxContrast);
+        }
+
+        /** What is switched on, for the training line: "horizontal flips, crop padding 2, rotation ±10°". */
+        String describe() {
+            List<String> on = new ArrayList<>();
+            if (horizontalFlip) on.add("horizontal flips");
+            if (cropPadding > 0) on.add("crop padding " + cropPadding);
+            if (maxRotationDegrees > 0) on.add("rotation ±" + num(maxRotationDegrees) + "°");
+            if (maxTranslation > 0) on.add("translation ±" + num(maxTranslation));
+            if (maxBrightness > 0) on.add("brightness ±" + num(maxBrightness));
+            if (maxContrast > 0) on.add("contrast ±" + num(maxContrast));
+            return on.isEmpty() ? "nothing switched on" : String.join(", ", on);
+        }
+
+        /** 10 rather than 10.0, 0.1 rather than 0.100: the number as written in the file. */
+        private static String num(double v) {
+            return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
         }
     }
 

@@ -53,7 +53,8 @@ class ExamplesTest {
     void theReferenceConfigDocumentsEveryKey() throws IOException {
         String doc = Files.readAllLines(EXAMPLES.resolve("fashion-mnist-mlp.yaml")).stream()
                 .takeWhile(l -> l.startsWith("#") || l.isBlank()).reduce("", (a, b) -> a + b + "\n");
-        List<Class<?>> records = List.of(TrainConfig.class, TrainConfig.DataSpec.class, TrainConfig.TextSpec.class, TrainConfig.ModelSpec.class,
+        List<Class<?>> records = List.of(TrainConfig.class, TrainConfig.DataSpec.class, TrainConfig.TextSpec.class, TrainConfig.AugmentSpec.class,
+                TrainConfig.ModelSpec.class,
                 TrainConfig.CompileSpec.class, TrainConfig.OptimizerSpec.class, TrainConfig.ScheduleSpec.class, TrainConfig.FitSpec.class,
                 TrainConfig.EarlyStoppingSpec.class, TrainConfig.CsvLoggerSpec.class, TrainConfig.ModelCheckpointSpec.class,
                 TrainConfig.ReduceLrOnPlateauSpec.class, Dense.Config.class, Dropout.Config.class, ActivationLayer.Config.class);

@@ -90,7 +90,7 @@ class FailuresTest {
         Files.writeString(config, WorkflowTest.MLP.replace("fit:", "fitt:"));
         r = Cli.run("train", config.toString(), "--output", dir.resolve("run").toString());
         assertThat(r.code()).isEqualTo(1);
-        assertThat(r.err()).contains(":12: unknown key 'fitt'; valid keys here: data, text, model, compile, fit, callbacks, output");
+        assertThat(r.err()).contains(":12: unknown key 'fitt'; valid keys here: data, text, augment, model, compile, fit, callbacks, output");
 
         Files.writeString(config, WorkflowTest.MLP.replace("units: 10}", "units: 3}"));
         r = Cli.run("train", config.toString(), "--output", dir.resolve("run").toString());
