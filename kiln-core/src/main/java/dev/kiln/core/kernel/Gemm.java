@@ -22,6 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Both cores: the larger of the two tile grids (rows of C, or columns of C for wide, short products such as
  * 32×784·784×128's backward) is split across {@link Parallel}; every C element is summed in the same K order
  * whatever the split, so results are identical for any thread count.
+ *
+ * <p>Backend: {@code -Dkiln.blas=auto|java|openblas}, read once when this class loads. {@code auto} (the default)
+ * sends large products to the system's OpenBLAS ({@link OpenBlas}) when it is installed and keeps the rest on the
+ * Java kernel; {@code java} never touches native code; {@code openblas} sends every product to OpenBLAS and makes
+ * each call fail with the reason when it is missing. An OpenBLAS product runs on the caller's thread as one call
+ * (OpenBLAS splits it over its own threads, sized to {@link Parallel#THREADS}), never also split here.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -38,9 +44,104 @@ public final class Gemm {
 
     private Gemm() {}
 
+    // ---------------------------------------------------------------- backend choice (kiln.blas)
+
+    /**
+     * OpenBLAS takes a product in {@code auto} mode from this many multiply-adds (m·n·k) up; below it the Java
+     * kernel is as fast or faster (no call overhead, no OpenBLAS thread wake-up) — measured with GemmBench,
+     * see BENCHMARKS.md's GEMM section.
+     */
+    static final long BLAS_MIN_WORK = 1L << 24;
+
+    private static final Choice CHOICE = choose(System.getProperty("kiln.blas", "auto"),
+            Gemm.class.getModule().isNativeAccessEnabled(), OpenBlas::system, OpenBlas::systemSearch);
+
+    /**
+     * The chosen backend: {@code blas} null means the Java kernel; {@code always} sends every product OpenBLAS
+     * accepts to it ({@code kiln.blas=openblas}), otherwise only those of {@link #BLAS_MIN_WORK} or more;
+     * {@code error} non-null means {@code kiln.blas=openblas} could not be honoured and every call says why.
+     */
+    record Choice(OpenBlas blas, boolean always, String description, String error) {
+        boolean takes(boolean ta, boolean tb, int m, int n, int k, int lda, int ldb, int ldc) {
+            // Inside a pool worker (a kernel that already split its work) OpenBLAS's threads would compete with
+            // Kiln's: the Java kernel then runs inline on that worker instead.
+            return k > 0 && (always || (long) m * n * k >= BLAS_MIN_WORK)
+                    && !java.util.concurrent.ForkJoinTask.inForkJoinPool()
+                    && OpenBlas.accepts(ta, tb, m, n, k, lda, ldb, ldc);
+        }
+    }
+
+    /**
+     * {@code kiln.blas}: auto (OpenBLAS if found, else Java), java, or openblas (an error on every call if missing).
+     * Auto does not touch native code unless the JVM enabled native access for Kiln
+     * ({@code --enable-native-access=ALL-UNNAMED}, which the launcher, the tests and the bench scripts pass), so a
+     * plain {@code java -cp ...} run neither loads OpenBLAS nor prints the JDK's restricted-method warning.
+     */
+    static Choice choose(String mode, boolean nativeAccess, java.util.function.Supplier<java.util.Optional<OpenBlas>> find,
+                         java.util.function.Supplier<String> search) {
+        switch (mode.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "java":
+                return new Choice(null, false, "java", null);
+            case "auto": {
+                if (!nativeAccess) {
+                    return new Choice(null, false, "java (kiln.blas=auto, OpenBLAS not tried: native access is not enabled;"
+                            + " run java with --enable-native-access=ALL-UNNAMED)", null);
+                }
+                OpenBlas blas = find.get().orElse(null);
+                return blas == null
+                        ? new Choice(null, false, "java (kiln.blas=auto, no OpenBLAS: " + search.get() + ")", null)
+                        : new Choice(blas, false, "openblas for products of " + BLAS_MIN_WORK + "+ multiply-adds, java below ("
+                                + blas + ")", null);
+            }
+            case "openblas": {
+                OpenBlas blas = find.get().orElse(null);
+                return blas == null
+                        ? new Choice(null, false, "none", "kiln.blas=openblas, but no usable libopenblas was found: " + search.get()
+                                + ". To fix: " + OpenBlas.INSTALL_HINT + "; or run with -Dkiln.blas=auto (or java) to use the"
+                                + " Java kernel")
+                        : new Choice(blas, true, "openblas (" + blas + ")", null);
+            }
+            default:
+                return new Choice(null, false, "none", "kiln.blas='" + mode + "' is not one of auto, java, openblas");
+        }
+    }
+
+    /**
+     * The backend in a word for INFO lines: "java", or "openblas" (in auto mode small products still run in Java,
+     * see {@link #backendDetail()}).
+     *
+     * @throws IllegalStateException when {@code kiln.blas} names a missing library or an unknown mode
+     */
+    public static String backend() {
+        if (CHOICE.error != null) throw new IllegalStateException(CHOICE.error);
+        return CHOICE.blas == null ? "java" : "openblas";
+    }
+
+    /** The backend choice in a sentence: which products go where, and which library (or why none was used). */
+    public static String backendDetail() {
+        return CHOICE.error != null ? CHOICE.error : CHOICE.description;
+    }
+
+    /**
+     * C = op(A)·op(B) (+ C when {@code accumulate}): on OpenBLAS where {@link #backend()} chose it for this shape,
+     * else on the Java kernel ({@link #gemmJava}). Arguments as in {@link ScalarKernels#gemm}.
+     */
     public static void gemm(boolean ta, boolean tb, int m, int n, int k,
                             float[] a, int ao, int lda, float[] b, int bo, int ldb,
                             float[] c, int co, int ldc, boolean accumulate) {
+        if (CHOICE.blas != null && CHOICE.takes(ta, tb, m, n, k, lda, ldb, ldc)) {
+            CHOICE.blas.sgemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+        } else if (CHOICE.error != null) {
+            throw new IllegalStateException(CHOICE.error);
+        } else {
+            gemmJava(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+        }
+    }
+
+    /** The pure-Java kernel whatever {@code kiln.blas} says: the benchmark's and the OpenBLAS twin test's baseline. */
+    public static void gemmJava(boolean ta, boolean tb, int m, int n, int k,
+                                float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                                float[] c, int co, int ldc, boolean accumulate) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
