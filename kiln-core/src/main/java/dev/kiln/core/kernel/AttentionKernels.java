@@ -1,0 +1,158 @@
+package dev.kiln.core.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fused scaled dot-product attention, forward and backward, float32. Twin: {@link ScalarAttention}, which also
+ * documents the layout and the masking rules. Per (batch, head) the products are {@link Gemm} calls that read the
+ * heads in place in the (B, T, H·dk) projections (leading dimension H·dk), so no permuted copy of Q, K, V, the
+ * output or their gradients is ever made; (batch, head) pairs are split across {@link Parallel}.
+ *
+ * <p>Queries go in row blocks of {@link #BLOCK}. Under a causal mask without padding, block [i0, i1) needs keys
+ * below {@code past + i1} only, so QKᵀ, P·V and the backward's four products skip the upper triangle's blocks
+ * (about half the work at T = 128). The softmax uses {@link TransformerKernels#exp}, reproducible in the
+ * interpreter and in C2, and writes exact zeros for masked keys.
+ */
+public final class AttentionKernels {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+    /** Query rows per block; small enough that each block's GEMMs stay below Gemm's threshold for threading. */
+    static final int BLOCK = 32;
+
+    private AttentionKernels() {}
+
+    /** Forward: weights p (B, H, Tq, Tk) and output (B, Tq, H·dk). See {@link ScalarAttention#forward}. */
+    public static void forward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo,
+                               float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] p, int po, float[] out, int oo) {
+        int hd = h * dk, past = tk - tq;
+        boolean limit = causal && keep == null;
+        Parallel.forRange(b * h, minChunk(tq, tk, dk), (t0, t1) -> {
+            float[] kt = new float[dk * tk];
+            for (int t = t0; t < t1; t++) {
+                int bb = t / h, hh = t % h;
+                int qb = qo + bb * tq * hd + hh * dk, kb = ko + bb * tk * hd + hh * dk, vb = vo + bb * tk * hd + hh * dk;
+                int ob = oo + bb * tq * hd + hh * dk, pb = po + t * tq * tk, mb = mo + bb * tk;
+                transpose(k, kb, hd, tk, dk, kt);
+                for (int i0 = 0; i0 < tq; i0 += BLOCK) {
+                    int i1 = Math.min(tq, i0 + BLOCK), cols = limit ? Math.min(tk, past + i1) : tk;
+                    Gemm.gemm(false, false, i1 - i0, cols, dk, q, qb + i0 * hd, hd, kt, 0, tk, p, pb + i0 * tk, tk, false);
+                    for (int i = i0; i < i1; i++) softmaxRow(p, pb + i * tk, tk, causal ? Math.min(tk, past + i + 1) : tk, scale, keep, mb);
+                    Gemm.gemm(false, false, i1 - i0, dk, cols, p, pb + i0 * tk, tk, v, vb, hd, out, ob + i0 * hd, hd, false);
+                }
+            }
+        });
+    }
+
+    /**
+     * Backward: dq (B, Tq, H·dk), dk and dv (B, Tk, H·dk), overwritten, from the forward's weights p and dOut
+     * (B, Tq, H·dk). See {@link ScalarAttention#backward}.
+     */
+    public static void backward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo,
+                                float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] p, int po, float[] dOut, int go,
+                                float[] dq, int dqo, float[] dkArr, int dko, float[] dv, int dvo) {
+        int hd = h * dk, past = tk - tq;
+        boolean limit = causal && keep == null;
+        Parallel.forRange(b * h, minChunk(tq, tk, dk), (t0, t1) -> {
+            float[] vt = new float[dk * tk];
+            float[] ds = new float[tq * tk];   // dP, then dS, of one head
+            for (int t = t0; t < t1; t++) {
+                int bb = t / h, hh = t % h;
+                int col = hh * dk, qb = bb * tq * hd + col, kb = bb * tk * hd + col;
+                int pb = po + t * tq * tk, mb = mo + bb * tk;
+                transpose(v, vo + kb, hd, tk, dk, vt);
+                for (int i0 = 0; i0 < tq; i0 += BLOCK) {
+                    int i1 = Math.min(tq, i0 + BLOCK), cols = limit ? Math.min(tk, past + i1) : tk;
+                    Gemm.gemm(false, false, i1 - i0, cols, dk, dOut, go + qb + i0 * hd, hd, vt, 0, tk, ds, i0 * tk, tk, false);
+                    for (int i = i0; i < i1; i++) {
+                        int lim = causal ? Math.min(tk, past + i + 1) : tk;
+                        boolean dead = keep != null && ScalarAttention.fullyMasked(keep, mb, lim);
+                        softmaxBackwardRow(p, pb + i * tk, ds, i * tk, tk, cols, scale, dead);
+                    }
+                    Gemm.gemm(false, false, i1 - i0, dk, cols, ds, i0 * tk, tk, k, ko + kb, hd, dq, dqo + qb + i0 * hd, hd, false);
+                }
+                for (int j0 = 0; j0 < tk; j0 += BLOCK) {
+                    int j1 = Math.min(tk, j0 + BLOCK), r0 = limit ? Math.min(tq, Math.max(0, j0 - past)) : 0;
+                    // dK = dSᵀ·Q and dV = Pᵀ·dO over the query rows that can see keys [j0, j1)
+                    Gemm.gemm(true, false, j1 - j0, dk, tq - r0, ds, r0 * tk + j0, tk, q, qo + qb + r0 * hd, hd, dkArr, dko + kb + j0 * hd, hd, false);
+                    Gemm.gemm(true, false, j1 - j0, dk, tq - r0, p, pb + r0 * tk + j0, tk, dOut, go + qb + r0 * hd, hd, dv, dvo + kb + j0 * hd, hd, false);
+                }
+            }
+        });
+    }
+
+    /** Enough (batch, head) pairs per task that a hand-off pays (decoding one token is tiny work). */
+    private static int minChunk(int tq, int tk, int dk) {
+        return (int) Math.max(1, (1L << 16) / Math.max(1L, (long) tq * tk * dk));
+    }
+
+    /** dst (dk × tk, row-major) = the (tk × dk) head starting at src[so] with row stride ld, transposed. */
+    private static void transpose(float[] src, int so, int ld, int tk, int dk, float[] dst) {
+        for (int j = 0; j < tk; j++) {
+            int s = so + j * ld;
+            for (int d = 0; d < dk; d++) dst[d * tk + j] = src[s + d];
+        }
+    }
+
+    /**
+     * One row of raw scores Q·Kᵀ at p[r, r + tk) becomes softmax(scale·scores) over the allowed keys (j &lt; lim and
+     * keep[mb + j] ≠ 0), with exact zeros elsewhere; a row with no allowed key becomes uniform 1/tk.
+     */
+    static void softmaxRow(float[] p, int r, int tk, int lim, float scale, float[] keep, int mb) {
+        int upper = S.loopBound(lim), j = 0;
+        FloatVector ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), mx = ninf;
+        for (; j < upper; j += VL) {
+            FloatVector s = FloatVector.fromArray(S, p, r + j).mul(scale);
+            if (keep != null) s = s.blend(ninf, FloatVector.fromArray(S, keep, mb + j).compare(VectorOperators.EQ, 0f));
+            s.intoArray(p, r + j);
+            mx = mx.max(s);
+        }
+        float max = upper > 0 ? mx.reduceLanes(VectorOperators.MAX) : Float.NEGATIVE_INFINITY;
+        for (; j < lim; j++) {
+            float s = keep != null && keep[mb + j] == 0 ? Float.NEGATIVE_INFINITY : p[r + j] * scale;
+            p[r + j] = s;
+            max = Math.max(max, s);
+        }
+        if (max == Float.NEGATIVE_INFINITY) {   // nothing to attend to: uniform, as an all-masked additive mask gives in float
+            java.util.Arrays.fill(p, r, r + tk, 1f / tk);
+            return;
+        }
+        FloatVector acc = FloatVector.zero(S);
+        for (j = 0; j < upper; j += VL) {
+            FloatVector e = TransformerKernels.exp(FloatVector.fromArray(S, p, r + j).sub(max));
+            if (keep != null) e = e.mul(FloatVector.fromArray(S, keep, mb + j));   // keep is 0/1: masked keys exactly 0
+            e.intoArray(p, r + j);
+            acc = acc.add(e);
+        }
+        float sum = Elementwise.sumLanes(acc);
+        for (; j < lim; j++) {
+            float e = keep != null && keep[mb + j] == 0 ? 0f : TransformerKernels.exp(p[r + j] - max);
+            p[r + j] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (j = 0; j < upper; j += VL) FloatVector.fromArray(S, p, r + j).mul(inv).intoArray(p, r + j);
+        for (; j < lim; j++) p[r + j] *= inv;
+        java.util.Arrays.fill(p, r + lim, r + tk, 0f);
+    }
+
+    /** dS = scale·P ⊙ (dP − Σ P⊙dP) in place of dP over [0, cols), zeros on [cols, tk); all zeros for a dead (all-masked) row. */
+    static void softmaxBackwardRow(float[] p, int pr, float[] ds, int dr, int tk, int cols, float scale, boolean dead) {
+        if (dead) {
+            java.util.Arrays.fill(ds, dr, dr + tk, 0f);
+            return;
+        }
+        int upper = S.loopBound(cols), j = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (; j < upper; j += VL) acc = FloatVector.fromArray(S, p, pr + j).fma(FloatVector.fromArray(S, ds, dr + j), acc);
+        float dot = Elementwise.sumLanes(acc);
+        for (; j < cols; j++) dot += p[pr + j] * ds[dr + j];
+        for (j = 0; j < upper; j += VL) {
+            FloatVector pv = FloatVector.fromArray(S, p, pr + j).mul(scale);
+            FloatVector.fromArray(S, ds, dr + j).sub(dot).mul(pv).intoArray(ds, dr + j);
+        }
+        for (; j < cols; j++) ds[dr + j] = (ds[dr + j] - dot) * (p[pr + j] * scale);
+        java.util.Arrays.fill(ds, dr + cols, dr + tk, 0f);
+    }
+}

@@ -1,0 +1,192 @@
+package dev.kiln.core.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Fast float32 kernels of a transformer block's element-wise parts: GELU (tanh approximation) and layer
+ * normalisation, forward and backward, plus the vector exponential they and {@link AttentionKernels} share.
+ * Twin: {@link ScalarTransformer}; matrices are row-major and contiguous, {@code rows × cols} from an offset.
+ *
+ * <p>Why a polynomial exp: the Vector API's EXP/TANH lanes (SVML when compiled) differ in the last bit from
+ * their interpreted fallback, which made runs depend on when C2 compiled a loop; a scalar {@link Math#tanh}
+ * per element cost a sixth of a GPT training step. {@link #exp} is built only from IEEE add, multiply, fma,
+ * min/max and integer bit operations, which the interpreter and C2 evaluate identically, so it is both fast
+ * and reproducible. Its stated accuracy (tested against {@link Math#exp}): relative error below 4e-7 on
+ * [-87, 88]; arguments below -87.33 give about 1.2e-38 instead of a subnormal or 0 (callers that need an exact
+ * zero, such as masked attention weights, write it themselves).
+ */
+public final class TransformerKernels {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int VL = S.length();
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;             // ln 2 split so k·LN2_HI is exact for |k| ≤ 2^9
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f;                 // 1.5·2^23: adding it rounds to an integer
+    private static final float EXP_MIN = -87.33654f;              // 2^-126: the smallest normal scale
+    private static final float EXP_MAX = 88.0f;                   // keeps k ≤ 127
+    /** √(2/π) and the cubic coefficient of GPT-2's GELU. */
+    static final float GELU_C = 0.7978845608028654f;
+    static final float GELU_A = 0.044715f;
+
+    private TransformerKernels() {}
+
+    /** e^x per lane: x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial (error &lt; 2e-7 relative), times 2^k. */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector shifted = x.mul(LOG2E).add(ROUND);               // the integer k sits in the low mantissa bits
+        FloatVector k = shifted.sub(ROUND);
+        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(1f / 720, 1f / 120);
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        p = p.fma(r, FloatVector.broadcast(S, 1f));
+        // 2^k from its bits: (k + 127) << 23, k read back from the rounding sum's low bits.
+        var bits = shifted.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND) - 127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats());
+    }
+
+    /** e^x for one float, the same arithmetic as {@link #exp(FloatVector)} (for tails and tests). */
+    public static float exp(float x) {
+        x = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+        float shifted = x * LOG2E + ROUND;
+        float k = shifted - ROUND;
+        float r = Math.fma(k, -LN2_HI, x);
+        r = Math.fma(k, -LN2_LO, r);
+        float p = Math.fma(r, 1f / 720, 1f / 120);
+        p = Math.fma(p, r, 1f / 24);
+        p = Math.fma(p, r, 1f / 6);
+        p = Math.fma(p, r, 0.5f);
+        p = Math.fma(p, r, 1f);
+        p = Math.fma(p, r, 1f);
+        int bits = (Float.floatToRawIntBits(shifted) - (Float.floatToRawIntBits(ROUND) - 127)) << 23;
+        return p * Float.intBitsToFloat(bits);
+    }
+
+    // ---------------------------------------------------------------- GELU
+
+    /**
+     * y = gelu(x) over n elements, computed as {@code x·σ(2u)} with {@code u = √(2/π)(x + 0.044715x³)}, which
+     * equals GPT-2's {@code 0.5·x·(1 + tanh u)} and needs one exp instead of a tanh.
+     */
+    public static void gelu(float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += VL) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector u2 = v.mul(v).fma(GELU_A, 1f).mul(v).mul(-2 * GELU_C);   // −2u
+            v.div(exp(u2).add(1f)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) {
+            float v = x[xo + i];
+            y[yo + i] = v / (exp(-2 * GELU_C * (v * Math.fma(v * v, GELU_A, 1f))) + 1f);
+        }
+    }
+
+    /** dx = dy · gelu'(x) = dy · (s + x·s·(1 − s)·2u'), s = σ(2u), u' = √(2/π)(1 + 3·0.044715x²). */
+    public static void geluBackward(float[] x, int xo, float[] dy, int go, float[] dx, int dxo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += VL) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector v2 = v.mul(v);
+            FloatVector s = exp(v2.fma(GELU_A, 1f).mul(v).mul(-2 * GELU_C)).add(1f);
+            s = FloatVector.broadcast(S, 1f).div(s);
+            FloatVector du2 = v2.fma(6 * GELU_A * GELU_C, 2 * GELU_C);               // 2u'
+            FloatVector d = v.mul(s).mul(s.neg().add(1f)).fma(du2, s);
+            d.mul(FloatVector.fromArray(S, dy, go + i)).intoArray(dx, dxo + i);
+        }
+        for (; i < n; i++) {
+            float v = x[xo + i], v2 = v * v;
+            float s = 1f / (exp(-2 * GELU_C * (v * Math.fma(v2, GELU_A, 1f))) + 1f);
+            float du2 = Math.fma(v2, 6 * GELU_A * GELU_C, 2 * GELU_C);
+            dx[dxo + i] = Math.fma(v * s * (1f - s), du2, s) * dy[go + i];
+        }
+    }
+
+    // ---------------------------------------------------------------- layer normalisation
+
+    /**
+     * Per row: {@code y = (x − mean)·rstd·gamma + beta} with the biased variance; writes mean and
+     * {@code rstd = 1/√(var + ε)} per row for the backward. Two passes over the row (mean, then the centred
+     * squares), which is as accurate as the composed form.
+     */
+    public static void layerNorm(float[] x, int xo, int rows, int cols, float[] gamma, int gmo, float[] beta, int bo, float eps,
+                                 float[] y, int yo, float[] mean, float[] rstd, int so) {
+        int upper = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int xr = xo + r * cols, yr = yo + r * cols;
+            int j = 0;
+            FloatVector acc = FloatVector.zero(S);
+            for (; j < upper; j += VL) acc = acc.add(FloatVector.fromArray(S, x, xr + j));
+            float sum = Elementwise.sumLanes(acc);
+            for (; j < cols; j++) sum += x[xr + j];
+            float mu = sum / cols;
+            acc = FloatVector.zero(S);
+            for (j = 0; j < upper; j += VL) {
+                FloatVector c = FloatVector.fromArray(S, x, xr + j).sub(mu);
+                acc = c.fma(c, acc);
+            }
+            float sq = Elementwise.sumLanes(acc);
+            for (; j < cols; j++) {
+                float c = x[xr + j] - mu;
+                sq += c * c;
+            }
+            float rs = (float) (1 / Math.sqrt(sq / cols + eps));
+            mean[so + r] = mu;
+            rstd[so + r] = rs;
+            for (j = 0; j < upper; j += VL) {
+                FloatVector g = FloatVector.fromArray(S, gamma, gmo + j).mul(rs);
+                FloatVector.fromArray(S, x, xr + j).sub(mu).fma(g, FloatVector.fromArray(S, beta, bo + j)).intoArray(y, yr + j);
+            }
+            for (; j < cols; j++) y[yr + j] = Math.fma(x[xr + j] - mu, gamma[gmo + j] * rs, beta[bo + j]);
+        }
+    }
+
+    /**
+     * The backward of {@link #layerNorm}: with x̂ = (x − mean)·rstd and g = dy·gamma,
+     * {@code dx = rstd·(g − mean(g) − x̂·mean(g·x̂))}; the column sums {@code Σ dy·x̂} and {@code Σ dy} are added to
+     * dGamma and dBeta (either may be null; dx may be null when only those are wanted).
+     */
+    public static void layerNormBackward(float[] x, int xo, int rows, int cols, float[] gamma, int gmo, float[] mean, float[] rstd, int so,
+                                         float[] dy, int go, float[] dx, int dxo, float[] dGamma, int dgo, float[] dBeta, int dbo) {
+        int upper = S.loopBound(cols);
+        for (int r = 0; r < rows; r++) {
+            int xr = xo + r * cols, gr = go + r * cols, dr = dxo + r * cols;
+            float mu = mean[so + r], rs = rstd[so + r];
+            FloatVector sg = FloatVector.zero(S), sgx = FloatVector.zero(S);
+            int j = 0;
+            for (; j < upper; j += VL) {
+                FloatVector xh = FloatVector.fromArray(S, x, xr + j).sub(mu).mul(rs);
+                FloatVector d = FloatVector.fromArray(S, dy, gr + j);
+                FloatVector g = d.mul(FloatVector.fromArray(S, gamma, gmo + j));
+                sg = sg.add(g);
+                sgx = g.fma(xh, sgx);
+                if (dGamma != null) d.fma(xh, FloatVector.fromArray(S, dGamma, dgo + j)).intoArray(dGamma, dgo + j);
+                if (dBeta != null) d.add(FloatVector.fromArray(S, dBeta, dbo + j)).intoArray(dBeta, dbo + j);
+            }
+            float sumG = Elementwise.sumLanes(sg), sumGx = Elementwise.sumLanes(sgx);
+            for (; j < cols; j++) {
+                float xh = (x[xr + j] - mu) * rs, d = dy[gr + j], g = d * gamma[gmo + j];
+                sumG += g;
+                sumGx += g * xh;
+                if (dGamma != null) dGamma[dgo + j] += d * xh;
+                if (dBeta != null) dBeta[dbo + j] += d;
+            }
+            if (dx == null) continue;
+            float mg = sumG / cols, mgx = sumGx / cols;
+            for (j = 0; j < upper; j += VL) {
+                FloatVector xh = FloatVector.fromArray(S, x, xr + j).sub(mu).mul(rs);
+                FloatVector g = FloatVector.fromArray(S, dy, gr + j).mul(FloatVector.fromArray(S, gamma, gmo + j));
+                g.sub(mg).sub(xh.mul(mgx)).mul(rs).intoArray(dx, dr + j);
+            }
+            for (; j < cols; j++) {
+                float xh = (x[xr + j] - mu) * rs, g = dy[gr + j] * gamma[gmo + j];
+                dx[dr + j] = (g - mg - xh * mgx) * rs;
+            }
+        }
+    }
+}
