@@ -22,12 +22,11 @@ public enum Activation {
 
     /**
      * GELU (Hendrycks & Gimpel 2016) in the tanh approximation GPT-2 uses (Radford et al. 2019):
-     * {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}, composed from primitives; PyTorch's
+     * {@code 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))}, the fused {@link dev.kiln.core.Gelu} op; PyTorch's
      * {@code F.gelu(x, approximate="tanh")}.
      */
     static Tensor gelu(Tensor x) {
-        Tensor inner = x.add(x.mul(x).mul(x).mul(0.044715f)).mul((float) Math.sqrt(2 / Math.PI));
-        return x.mul(inner.tanh().add(1f)).mul(0.5f);
+        return dev.kiln.core.Gelu.apply(x);
     }
 
     /** Parses a Keras-style name ({@code "relu"}, {@code "softmax"}, null or "linear" for none). */

@@ -92,10 +92,11 @@ public final class Dense extends Layer {
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
         Activation act = config.activation();
-        if (x.rank() == 2 && (act == Activation.LINEAR || act == Activation.RELU)) {
+        if (x.rank() == 2) {
             // One fused op: GEMM with the bias (and ReLU) in its epilogue; its backward yields dX, dW, db directly.
             Tensor bias = config.useBias() ? parameter("bias") : null;
-            return act == Activation.RELU ? Linear.affineRelu(x, parameter("kernel"), bias) : Linear.affine(x, parameter("kernel"), bias);
+            if (act == Activation.RELU) return Linear.affineRelu(x, parameter("kernel"), bias);
+            return act.apply(Linear.affine(x, parameter("kernel"), bias));
         }
         Tensor y = x.matmul(parameter("kernel"));          // (B, in) · (in, units) → (B, units)
         if (config.useBias()) y = y.add(parameter("bias"));

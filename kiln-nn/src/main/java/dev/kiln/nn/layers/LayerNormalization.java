@@ -1,5 +1,6 @@
 package dev.kiln.nn.layers;
 
+import dev.kiln.core.LayerNorm;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Tensor;
 
@@ -67,11 +68,8 @@ public final class LayerNormalization extends Layer {
         return normalize(x);
     }
 
-    /** The normalisation on (..., C) for any leading shape (used by the blocks and by generation). */
+    /** The normalisation on (..., C) for any leading shape (used by the blocks and by generation); one fused op. */
     public Tensor normalize(Tensor x) {
-        Tensor centered = x.sub(x.mean(-1, true));                                  // (..., C)
-        Tensor var = centered.square().mean(-1, true);                              // (..., 1)
-        Tensor normed = centered.div(var.add((float) epsilon).sqrt());
-        return normed.mul(parameter("gamma")).add(parameter("beta"));
+        return LayerNorm.apply(x, parameter("gamma"), parameter("beta"), epsilon);
     }
 }

@@ -1,13 +1,17 @@
 package dev.kiln.nn.layers;
 
+import dev.kiln.core.Attention;
+import dev.kiln.core.Linear;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Shape;
 import dev.kiln.core.Tensor;
 
 /**
- * Multi-head scaled dot-product self-attention (Vaswani et al. 2017), composed from matmul, softmax and
- * reshapes: per head {@code softmax(Q·Kᵀ / √d_k + mask) · V}, heads concatenated and projected back to the
- * model width. Parameters {@code query.kernel} (D, H·d_k), {@code query.bias}, likewise {@code key.*} and
+ * Multi-head scaled dot-product self-attention (Vaswani et al. 2017): per head
+ * {@code softmax(Q·Kᵀ / √d_k + mask) · V}, heads concatenated and projected back to the model width. The
+ * projections are fused affine ops and the attention itself is the fused {@link Attention} op, which reads the
+ * heads in place in the (B, T, H·d_k) projections; only training with dropout on the weights composes it from
+ * matmul and softmax. Parameters {@code query.kernel} (D, H·d_k), {@code query.bias}, likewise {@code key.*} and
  * {@code value.*}, and {@code output.kernel} (H·d_k, D), {@code output.bias}; PyTorch's packed
  * {@code in_proj_weight} splits into the three kernels, transposed.
  *
@@ -44,7 +48,7 @@ public final class MultiHeadAttention extends Layer {
     public record Output(Tensor output, Tensor weights) {}
 
     /**
-     * Keys and values (B, H, T_past, d_k) of the positions processed so far, for incremental decoding.
+     * Keys and values (B, T_past, H·d_k) of the positions processed so far, for incremental decoding.
      * Not thread-safe: one cache per generation.
      */
     public static final class KvCache {
@@ -52,7 +56,7 @@ public final class MultiHeadAttention extends Layer {
         Tensor values;
 
         public int length() {
-            return keys == null ? 0 : keys.shape(2);
+            return keys == null ? 0 : keys.shape(1);
         }
     }
 
@@ -118,38 +122,55 @@ public final class MultiHeadAttention extends Layer {
     public Output attend(Tensor x, Tensor mask, CallContext ctx, KvCache cache) {
         if (!isBuilt()) build(java.util.Arrays.copyOfRange(x.shape(), 1, x.rank()), ctx.rng());
         int b = x.shape(0), t = x.shape(1), h = config.numHeads(), dk = config.keyDim();
-        Tensor q = heads(project(x, "query"), b, t);                      // (B, H, T, dk)
-        Tensor k = heads(project(x, "key"), b, t);
-        Tensor v = heads(project(x, "value"), b, t);
-        int past = 0;
+        Tensor x2 = x.reshape(b * t, x.shape(2));                           // (B·T, D)
+        Tensor q = project(x2, "query", b, t);                              // (B, T, H·dk): head i in columns [i·dk, (i+1)·dk)
+        Tensor k = project(x2, "key", b, t);
+        Tensor v = project(x2, "value", b, t);
         if (cache != null) {
-            past = cache.length();
             if (cache.keys != null) {
-                k = Tensor.concat(2, cache.keys, k);                           // (B, H, past + T, dk)
-                v = Tensor.concat(2, cache.values, v);
+                k = Tensor.concat(1, cache.keys, k);                           // (B, past + T, H·dk)
+                v = Tensor.concat(1, cache.values, v);
             }
             cache.keys = k;
             cache.values = v;
         }
-        int tk = k.shape(2);
+        int tk = k.shape(1);
         if (mask != null && !Shape.equal(mask.shape(), new int[] {b, tk})) {
             throw new IllegalArgumentException("layer '" + name() + "' (MultiHeadAttention) got a padding mask of shape " + Shape.str(mask.shape())
                     + " but needs (batch, key positions) = " + Shape.str(new int[] {b, tk}));
         }
-        Tensor scores = q.matmul(k.transpose(-1, -2)).mul((float) (1 / Math.sqrt(dk)));   // (B, H, T, Tk)
-        Tensor bias = maskBias(x, mask, b, t, tk, past);
-        if (bias != null) scores = scores.add(bias);
-        Tensor weights = scores.softmax(-1);                                 // (B, H, T, Tk)
-        Tensor attendTo = weights;
-        if (ctx.training() && config.dropout() > 0) attendTo = dropout(weights, ctx.rng());
-        Tensor out = attendTo.matmul(v)                                      // (B, H, T, dk)
-                .permute(0, 2, 1, 3).reshape(b, t, h * dk);                  // (B, T, H·dk)
-        out = out.matmul(parameter("output.kernel")).add(parameter("output.bias"));   // (B, T, D)
-        return new Output(out, weights);
+        Tensor out;                                                          // (B, T, H·dk)
+        Tensor weights;                                                      // (B, H, T, Tk)
+        if (ctx.training() && config.dropout() > 0) {
+            // Dropout on the weights sits between the softmax and P·V, inside the fused op: compose it instead.
+            Tensor[] composed = attendComposed(q, k, v, mask, b, t, tk, ctx.rng());
+            out = composed[0];
+            weights = composed[1];
+        } else {
+            Attention.Result r = Attention.apply(q, k, v, h, config.causal(), mask);
+            out = r.output();
+            weights = r.weights();
+        }
+        Tensor y = Linear.affine(out.reshape(b * t, h * dk), parameter("output.kernel"), parameter("output.bias"));   // (B·T, D)
+        return new Output(y.reshape(b, t, y.shape(1)), weights);
     }
 
-    private Tensor project(Tensor x, String which) {
-        return x.matmul(parameter(which + ".kernel")).add(parameter(which + ".bias"));   // (B, T, H·dk)
+    /** x (B·T, D) · W + b as (B, T, H·dk), one fused op. */
+    private Tensor project(Tensor x2, String which, int b, int t) {
+        Tensor y = Linear.affine(x2, parameter(which + ".kernel"), parameter(which + ".bias"));
+        return y.reshape(b, t, y.shape(1));
+    }
+
+    /** The attention composed from primitives, for training with dropout on the weights: {output (B, T, H·dk), weights}. */
+    private Tensor[] attendComposed(Tensor q, Tensor k, Tensor v, Tensor mask, int b, int t, int tk, Rng rng) {
+        int h = config.numHeads(), dk = config.keyDim(), past = tk - t;
+        Tensor qh = heads(q, b, t), kh = heads(k, b, tk), vh = heads(v, b, tk);   // (B, H, T, dk)
+        Tensor scores = qh.matmul(kh.transpose(-1, -2)).mul((float) (1 / Math.sqrt(dk)));   // (B, H, T, Tk)
+        Tensor bias = maskBias(q, mask, b, t, tk, past);
+        if (bias != null) scores = scores.add(bias);
+        Tensor weights = scores.softmax(-1);
+        Tensor out = dropout(weights, rng).matmul(vh).permute(0, 2, 1, 3).reshape(b, t, h * dk);
+        return new Tensor[] {out, weights};
     }
 
     private Tensor heads(Tensor y, int b, int t) {
