@@ -81,10 +81,15 @@ public final class ConvKernels {
             rows = Math.max(Gemm.MR, (share + Gemm.MR - 1) / Gemm.MR * Gemm.MR);
         }
         final int chunkRows = rows, chunks = (m + rows - 1) / rows;
+        final int[] off = direct(g) ? patchOffsets(g) : null;
         Parallel.forRange(chunks, work < PARALLEL_WORK ? chunks : 1, (c0, c1) -> {
-            float[] cols = scratch(0, chunkRows * k);
+            float[] cols = off != null ? null : scratch(0, chunkRows * k);
             for (int c = c0; c < c1; c++) {
                 int r0 = c * chunkRows, r1 = Math.min(m, r0 + chunkRows);
+                if (off != null) {
+                    directForward(g, off, x, xo, w, wo, bias, bo, relu, y, yo, r0, r1);
+                    continue;
+                }
                 for (int grp = 0; grp < g.groups(); grp++) {
                     im2col(g, grp, x, xo, r0, r1, cols);
                     Gemm.gemmSerial(false, r1 - r0, cout, k, cols, 0, k, w, wo + grp * cout, f, y, yo + r0 * f + grp * cout, f, false);
@@ -160,12 +165,13 @@ public final class ConvKernels {
         int rows = chunkRows(k);
         final int chunkRows = rows, chunks = (m + rows - 1) / rows, segs = Math.min(SEGMENTS, chunks), part = ks + f;
         float[] partials = scratch(3, segs * part);
+        final int[] off = direct(g) ? patchOffsets(g) : null;
         Parallel.forRange(segs, work < PARALLEL_WORK ? segs : 1, (s0, s1) -> {
-            float[] cols = scratch(0, chunkRows * k);
+            float[] cols = off != null ? null : scratch(0, chunkRows * k);
             float[] dz = reluY == null ? null : scratch(1, chunkRows * f);
             for (int s = s0; s < s1; s++) {
                 int po = s * part, cA = (int) ((long) s * chunks / segs), cB = (int) ((long) (s + 1) * chunks / segs);
-                Arrays.fill(partials, po + ks, po + part, 0f);
+                Arrays.fill(partials, off != null ? po : po + ks, po + part, 0f);
                 for (int c = cA; c < cB; c++) {
                     int r0 = c * chunkRows, r1 = Math.min(m, r0 + chunkRows);
                     float[] a = dy;
@@ -176,6 +182,10 @@ public final class ConvKernels {
                         ao = 0;
                     }
                     if (db != null) addColumnSums(a, ao, r1 - r0, f, partials, po + ks);
+                    if (off != null) {
+                        directWeight(g, off, x, xo, a, ao, r0, r1, partials, po);
+                        continue;
+                    }
                     for (int grp = 0; grp < g.groups(); grp++) {
                         im2col(g, grp, x, xo, r0, r1, cols);
                         // dW_g (k × cout) (+)= colsᵀ (k × rows) · dZ_g (rows × cout)
@@ -189,6 +199,118 @@ public final class ConvKernels {
         if (db != null) {
             System.arraycopy(partials, ks, db, dbo, f);
             for (int s = 1; s < segs; s++) Elementwise.addInPlace(db, dbo, partials, s * part + ks, f);
+        }
+    }
+
+    // ---------------------------------------------------------------- direct path for short patches
+
+    /**
+     * A first layer (1 or 3 input channels, a patch of 9 or 27 floats) spends more time building im2col rows than
+     * multiplying them: such convolutions read the input in place instead. Needs one group, no padding reached and
+     * windows inside the input, so every patch is the same set of offsets from its first pixel.
+     */
+    static boolean direct(ConvGeometry g) {
+        return g.groups() == 1 && g.channels() < 8 && g.patch() <= 64 && PoolKernels.inside(g);
+    }
+
+    /** Offset of each patch element (i, j, c) from the patch's first input element. */
+    static int[] patchOffsets(ConvGeometry g) {
+        int[] off = new int[g.patch()];
+        int p = 0;
+        for (int i = 0; i < g.kh(); i++) {
+            for (int j = 0; j < g.kw(); j++) {
+                for (int c = 0; c < g.channels(); c++) off[p++] = (i * g.dh() * g.width() + j * g.dw()) * g.channels() + c;
+            }
+        }
+        return off;
+    }
+
+    /** Index of output row r's first patch element in x (no padding: see {@link #direct}). */
+    private static int patchBase(ConvGeometry g, int r) {
+        int perImage = g.outH() * g.outW(), b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
+        return ((b * g.height() + oh * g.sh()) * g.width() + ow * g.sw()) * g.channels();
+    }
+
+    /**
+     * Output rows [r0, r1) of y = conv(x, w) (+ bias) (ReLU) read straight from x: four output pixels at a time share
+     * each kernel-row vector load, one broadcast of the input per pixel and patch element.
+     */
+    static void directForward(ConvGeometry g, int[] off, float[] x, int xo, float[] w, int wo, float[] bias, int bo, boolean relu,
+                              float[] y, int yo, int r0, int r1) {
+        int k = off.length, f = g.filters();
+        FloatVector zero = FloatVector.zero(S);
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            int x0 = xo + patchBase(g, r), x1 = xo + patchBase(g, r + 1), x2 = xo + patchBase(g, r + 2), x3 = xo + patchBase(g, r + 3);
+            for (int fv = 0; fv < f; fv += S.length()) {
+                VectorMask<Float> m = S.indexInRange(fv, f);
+                FloatVector a0 = bias == null ? zero : FloatVector.fromArray(S, bias, bo + fv, m);
+                FloatVector a1 = a0, a2 = a0, a3 = a0;
+                for (int p = 0, wp = wo + fv; p < k; p++, wp += f) {
+                    FloatVector wv = FloatVector.fromArray(S, w, wp, m);
+                    int o = off[p];
+                    a0 = FloatVector.broadcast(S, x[x0 + o]).fma(wv, a0);
+                    a1 = FloatVector.broadcast(S, x[x1 + o]).fma(wv, a1);
+                    a2 = FloatVector.broadcast(S, x[x2 + o]).fma(wv, a2);
+                    a3 = FloatVector.broadcast(S, x[x3 + o]).fma(wv, a3);
+                }
+                if (relu) {
+                    a0 = a0.max(zero); a1 = a1.max(zero); a2 = a2.max(zero); a3 = a3.max(zero);
+                }
+                int out = yo + r * f + fv;
+                a0.intoArray(y, out, m);
+                a1.intoArray(y, out + f, m);
+                a2.intoArray(y, out + 2 * f, m);
+                a3.intoArray(y, out + 3 * f, m);
+            }
+        }
+        for (; r < r1; r++) {
+            int x0 = xo + patchBase(g, r);
+            for (int fv = 0; fv < f; fv += S.length()) {
+                VectorMask<Float> m = S.indexInRange(fv, f);
+                FloatVector a0 = bias == null ? zero : FloatVector.fromArray(S, bias, bo + fv, m);
+                for (int p = 0, wp = wo + fv; p < k; p++, wp += f) {
+                    a0 = FloatVector.broadcast(S, x[x0 + off[p]]).fma(FloatVector.fromArray(S, w, wp, m), a0);
+                }
+                (relu ? a0.max(zero) : a0).intoArray(y, yo + r * f + fv, m);
+            }
+        }
+    }
+
+    /**
+     * dw[p, f] += Σ_r x[patch(r) + off[p]]·dz[r, f] over output rows [r0, r1), dz's row r0 at dzo, read straight from
+     * x; four rows at a time so each load and store of dw carries four multiply-adds.
+     */
+    static void directWeight(ConvGeometry g, int[] off, float[] x, int xo, float[] dz, int dzo, int r0, int r1, float[] dw, int dwo) {
+        int k = off.length, f = g.filters();
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            int x0 = xo + patchBase(g, r), x1 = xo + patchBase(g, r + 1), x2 = xo + patchBase(g, r + 2), x3 = xo + patchBase(g, r + 3);
+            int z = dzo + (r - r0) * f;
+            for (int fv = 0; fv < f; fv += S.length()) {
+                VectorMask<Float> m = S.indexInRange(fv, f);
+                FloatVector d0 = FloatVector.fromArray(S, dz, z + fv, m), d1 = FloatVector.fromArray(S, dz, z + f + fv, m);
+                FloatVector d2 = FloatVector.fromArray(S, dz, z + 2 * f + fv, m), d3 = FloatVector.fromArray(S, dz, z + 3 * f + fv, m);
+                for (int p = 0, q = dwo + fv; p < k; p++, q += f) {
+                    int o = off[p];
+                    FloatVector acc = FloatVector.fromArray(S, dw, q, m);
+                    acc = FloatVector.broadcast(S, x[x0 + o]).fma(d0, acc);
+                    acc = FloatVector.broadcast(S, x[x1 + o]).fma(d1, acc);
+                    acc = FloatVector.broadcast(S, x[x2 + o]).fma(d2, acc);
+                    acc = FloatVector.broadcast(S, x[x3 + o]).fma(d3, acc);
+                    acc.intoArray(dw, q, m);
+                }
+            }
+        }
+        for (; r < r1; r++) {
+            int x0 = xo + patchBase(g, r), z = dzo + (r - r0) * f;
+            for (int fv = 0; fv < f; fv += S.length()) {
+                VectorMask<Float> m = S.indexInRange(fv, f);
+                FloatVector d0 = FloatVector.fromArray(S, dz, z + fv, m);
+                for (int p = 0, q = dwo + fv; p < k; p++, q += f) {
+                    FloatVector.broadcast(S, x[x0 + off[p]]).fma(d0, FloatVector.fromArray(S, dw, q, m)).intoArray(dw, q, m);
+                }
+            }
         }
     }
 

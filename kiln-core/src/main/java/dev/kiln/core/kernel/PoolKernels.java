@@ -47,22 +47,31 @@ public final class PoolKernels {
         });
     }
 
-    /** One output row (image b, row oh) when all windows are inside and channels fill whole vectors. */
+    /**
+     * One output row (image b, row oh) when all windows are inside and channels fill whole vectors. The accumulator
+     * starts from the window's first position and max and mean have their own loops: a vector that may be null, or
+     * chosen by a ternary between two vector operations, is not scalar-replaced by C2 and gets boxed on every step.
+     */
     private static void poolLineInside(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo, int b, int oh) {
-        int ch = g.channels(), rowStep = g.dh() * g.width() * ch, colStep = g.dw() * ch;
-        float count = g.kh() * g.kw();
+        int ch = g.channels(), rowStep = g.dh() * g.width() * ch, colStep = g.dw() * ch, kh = g.kh(), kw = g.kw();
+        float count = kh * kw;
         for (int ow = 0; ow < g.outW(); ow++) {
             int base = xo + ((b * g.height() + oh * g.sh()) * g.width() + ow * g.sw()) * ch;
             int out = yo + ((b * g.outH() + oh) * g.outW() + ow) * ch;
             for (int c = 0; c < ch; c += VL) {
-                FloatVector acc = null;
-                for (int i = 0, ri = base + c; i < g.kh(); i++, ri += rowStep) {
-                    for (int j = 0, p = ri; j < g.kw(); j++, p += colStep) {
-                        FloatVector v = FloatVector.fromArray(S, x, p);
-                        acc = acc == null ? v : average ? acc.add(v) : acc.max(v);
+                int p0 = base + c;
+                FloatVector acc = FloatVector.fromArray(S, x, p0);
+                if (average) {
+                    for (int i = 0; i < kh; i++) {
+                        for (int j = i == 0 ? 1 : 0; j < kw; j++) acc = acc.add(FloatVector.fromArray(S, x, p0 + i * rowStep + j * colStep));
                     }
+                    acc.div(count).intoArray(y, out + c);
+                } else {
+                    for (int i = 0; i < kh; i++) {
+                        for (int j = i == 0 ? 1 : 0; j < kw; j++) acc = acc.max(FloatVector.fromArray(S, x, p0 + i * rowStep + j * colStep));
+                    }
+                    acc.intoArray(y, out + c);
                 }
-                (average ? acc.div(count) : acc).intoArray(y, out + c);
             }
         }
     }
