@@ -25,7 +25,7 @@ final class BinaryOp extends Function {
             throw new IllegalArgumentException(kind + ": dtypes differ (" + a.dtype + " vs " + b.dtype + "); convert one with to(DType)");
         }
         int[] shape = Shape.broadcast(a.shape, b.shape);
-        Tensor out = Tensor.zeros(a.dtype, shape);
+        Tensor out = Tensor.fresh(a.dtype, shape);
         Strided plan = Strided.plan(shape,
                 Shape.broadcastStrides(a.shape, a.strides, shape),
                 Shape.broadcastStrides(b.shape, b.strides, shape),

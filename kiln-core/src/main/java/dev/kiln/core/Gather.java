@@ -32,7 +32,7 @@ final class Gather {
             Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
             int[] shape = x.shape.clone();
             shape[ax] = idx.length;
-            Tensor out = Tensor.zeros(x.dtype, shape);
+            Tensor out = Tensor.fresh(x.dtype, shape);
             int outer = 1, inner = 1, c = x.shape[ax];
             for (int i = 0; i < ax; i++) outer *= x.shape[i];
             for (int i = ax + 1; i < x.rank(); i++) inner *= x.shape[i];
@@ -50,7 +50,7 @@ final class Gather {
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor g = dOut.contiguous();
-            Tensor dX = Tensor.zeros(g.dtype, inShape);
+            Tensor dX = Tensor.fresh(g.dtype, inShape);
             int outer = 1, inner = 1, c = inShape[axis];
             for (int i = 0; i < axis; i++) outer *= inShape[i];
             for (int i = axis + 1; i < inShape.length; i++) inner *= inShape[i];
@@ -96,7 +96,7 @@ final class Gather {
             Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
             int[] shape = new int[x.rank() - 1];
             for (int i = 0, j = 0; i < x.rank(); i++) if (i != ax) shape[j++] = x.shape[i];
-            Tensor out = Tensor.zeros(x.dtype, shape);
+            Tensor out = Tensor.fresh(x.dtype, shape);
             for (int o = 0; o < outer; o++) {
                 for (int r = 0; r < inner; r++) {
                     int p = o * inner + r;
@@ -109,7 +109,7 @@ final class Gather {
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor g = dOut.contiguous();
-            Tensor dX = Tensor.zeros(g.dtype, inShape);
+            Tensor dX = Tensor.fresh(g.dtype, inShape);
             int c = inShape[axis], inner = 1;
             for (int i = axis + 1; i < inShape.length; i++) inner *= inShape[i];
             for (int p = 0; p < idx.length; p++) {

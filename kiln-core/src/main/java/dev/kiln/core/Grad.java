@@ -9,6 +9,7 @@ import java.util.function.Supplier;
  */
 public final class Grad {
     private static final ScopedValue<Boolean> ENABLED = ScopedValue.newInstance();
+    private static final ScopedValue.Carrier OFF = ScopedValue.where(ENABLED, Boolean.FALSE);   // made once: no garbage per call
 
     private Grad() {}
 
@@ -19,11 +20,11 @@ public final class Grad {
 
     /** Runs {@code body} with recording off and returns its result. */
     public static <T> T noGrad(Supplier<T> body) {
-        return ScopedValue.where(ENABLED, Boolean.FALSE).call(body::get);
+        return OFF.call(body::get);
     }
 
     /** Runs {@code body} with recording off. */
     public static void noGrad(Runnable body) {
-        ScopedValue.where(ENABLED, Boolean.FALSE).run(body);
+        OFF.run(body);
     }
 }

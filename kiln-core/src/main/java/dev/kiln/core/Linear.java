@@ -52,7 +52,7 @@ public final class Linear extends Function {
         x = x.contiguous();   // tracked copies where needed, so the gradient flows back through them
         w = w.contiguous();
         if (b != null) b = b.contiguous();
-        Tensor y = Tensor.zeros(x.dtype, rows, units);   // (B, units)
+        Tensor y = Tensor.uninitialized(x.dtype, rows, units);   // (B, units); the GEMM writes every element
         if (x.f != null) {
             Gemm.gemm(false, false, rows, units, in, x.f, x.offset, in, w.f, w.offset, units, y.f, 0, units, false);
             FusedKernels.biasRelu(y.f, 0, rows, units, b == null ? null : b.f, b == null ? 0 : b.offset, relu);
@@ -67,8 +67,8 @@ public final class Linear extends Function {
     protected Tensor[] backward(Tensor dOut) {
         int rows = x.shape[0], in = x.shape[1], units = w.shape[1];
         Tensor g = dOut.contiguous();                                         // dY (B, units)
-        Tensor dZ = relu ? Tensor.zeros(g.dtype, rows, units) : g;            // dY masked by y > 0
-        Tensor dB = wants(2) ? Tensor.zeros(g.dtype, units) : null;
+        Tensor dZ = relu ? Tensor.uninitialized(g.dtype, rows, units) : g;    // dY masked by y > 0 (every element)
+        Tensor dB = wants(2) ? Tensor.fresh(g.dtype, units) : null;           // summed into
         if (relu || dB != null) {
             if (g.f != null) {
                 FusedKernels.reluMaskColumnSum(g.f, g.offset, y.f, 0, rows, units, relu, relu ? dZ.f : null, 0, dB == null ? null : dB.f, 0);
@@ -77,10 +77,18 @@ public final class Linear extends Function {
                         relu ? Buf.of(dZ.d) : null, 0, dB == null ? null : Buf.of(dB.d), 0);
             }
         }
-        Tensor dX = wants(0) ? Tensor.zeros(g.dtype, rows, in) : null;      // dX = dZ · Wᵀ
-        Tensor dW = wants(1) ? Tensor.zeros(g.dtype, in, units) : null;     // dW = xᵀ · dZ
+        Tensor dX = wants(0) ? Tensor.uninitialized(g.dtype, rows, in) : null;    // dX = dZ · Wᵀ
+        Tensor dW = wants(1) ? Tensor.uninitialized(g.dtype, in, units) : null;   // dW = xᵀ · dZ
         if (g.f != null) {
-            if (dX != null) Gemm.gemm(false, true, rows, in, units, dZ.f, dZ.offset, units, w.f, w.offset, units, dX.f, 0, in, false);
+            if (dX != null) {
+                // Wᵀ laid out row-major in step storage (a StepArena array in training), so the GEMM reads B as is
+                // instead of packing a transposed B into a fresh array on every call.
+                Tensor wt = Tensor.uninitialized(w.dtype, units, in);
+                for (int i = 0; i < in; i++) {
+                    for (int j = 0, src = w.offset + i * units; j < units; j++) wt.f[j * in + i] = w.f[src + j];
+                }
+                Gemm.gemm(false, false, rows, in, units, dZ.f, dZ.offset, units, wt.f, wt.offset, in, dX.f, 0, in, false);
+            }
             if (dW != null) Gemm.gemm(true, false, in, units, rows, x.f, x.offset, in, dZ.f, dZ.offset, units, dW.f, 0, units, false);
         } else {
             if (dX != null) ScalarKernels.gemm(false, true, rows, in, units, Buf.of(dZ.d), dZ.offset, units, Buf.of(w.d), w.offset, units,

@@ -32,14 +32,16 @@ public final class Losses {
     static final class SparseSoftmaxXent extends Function {
         private final Tensor probs;      // (rows, C) softmax of the logits
         private final int[] labels;
-        private final double[] rowScale; // mean variant: w_r / rows (1/rows when unweighted); null for per-row
+        private final double[] rowScale; // weighted mean: w_r / rows; null otherwise
+        private final double meanScale;  // unweighted mean: 1 / rows (one number, not an array per step); 0 otherwise
         private final int[] logitShape;
 
-        private SparseSoftmaxXent(Tensor logits, Tensor probs, int[] labels, double[] rowScale) {
+        private SparseSoftmaxXent(Tensor logits, Tensor probs, int[] labels, double[] rowScale, double meanScale) {
             super(logits);
             this.probs = probs;
             this.labels = labels;
             this.rowScale = rowScale;
+            this.meanScale = meanScale;
             this.logitShape = logits.shape;
         }
 
@@ -64,39 +66,45 @@ public final class Losses {
                 w = weights.toDoubleArray();
             }
             Tensor x = logits.isContiguous() ? logits : logits.detach().contiguous();
-            Tensor probs = Tensor.zeros(logits.dtype, rows, c);
-            Tensor perRow = Tensor.zeros(logits.dtype, rows);
+            Tensor probs = Tensor.fresh(logits.dtype, rows, c);
+            Tensor perRow = Tensor.fresh(logits.dtype, rows);
             if (x.f != null) FusedKernels.softmaxXent(x.f, x.offset, rows, c, labels, probs.f, 0, perRow.f, 0);
             else FusedKernels.softmaxXentScalar(Buf.of(x.d), x.offset, rows, c, labels, Buf.of(probs.d), 0, Buf.of(perRow.d), 0);
 
             Tensor out;
             double[] rowScale = null;
+            double meanScale = 0;
             if (mean) {
-                rowScale = new double[rows];
+                if (w != null) rowScale = new double[rows];
+                else meanScale = 1.0 / Math.max(1, rows);
                 double total = 0;
                 for (int r = 0; r < rows; r++) {
-                    rowScale[r] = (w == null ? 1.0 : w[r]) / Math.max(1, rows);
-                    total += rowScale[r] * perRow.valueAt(r);
+                    double scale = w == null ? meanScale : w[r] / Math.max(1, rows);
+                    if (rowScale != null) rowScale[r] = scale;
+                    total += scale * perRow.valueAt(r);
                 }
                 out = logits.scalarLike(total);
             } else {
                 out = perRow.viewAs(java.util.Arrays.copyOf(logits.shape, logits.rank() - 1));
             }
-            return Function.needsGrad(logits) ? Function.record(out, new SparseSoftmaxXent(logits, probs, labels, rowScale)) : out;
+            return Function.needsGrad(logits) ? Function.record(out, new SparseSoftmaxXent(logits, probs, labels, rowScale, meanScale)) : out;
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
             int rows = labels.length, c = probs.shape[1];
-            Tensor dX = Tensor.zeros(probs.dtype, logitShape);   // (..., C)
+            Tensor dX = Tensor.uninitialized(probs.dtype, logitShape);   // (..., C), every element written
             Tensor g = dOut.contiguous();
             if (probs.f != null) {
                 float[] scale;
                 int ss;
-                if (rowScale == null) {
+                if (rowScale == null && meanScale == 0) {
                     scale = g.f;
                     ss = 1;
                     FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, scale, g.offset, ss, dX.f, 0);
+                } else if (rowScale == null) {
+                    // The same scale for every row: a stride of 0 over one number.
+                    FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, new float[] {(float) (meanScale * g.f[g.offset])}, 0, 0, dX.f, 0);
                 } else {
                     float d = g.f[g.offset];
                     scale = new float[rows];
@@ -106,16 +114,21 @@ public final class Losses {
             } else {
                 double[] scale;
                 int so;
-                if (rowScale == null) {
+                int ss = 1;
+                if (rowScale == null && meanScale == 0) {
                     scale = g.d;
                     so = g.offset;
+                } else if (rowScale == null) {
+                    scale = new double[] {meanScale * g.d[g.offset]};
+                    so = 0;
+                    ss = 0;
                 } else {
                     double d = g.d[g.offset];
                     scale = new double[rows];
                     for (int r = 0; r < rows; r++) scale[r] = rowScale[r] * d;
                     so = 0;
                 }
-                FusedKernels.softmaxXentBackwardScalar(Buf.of(probs.d), 0, rows, c, labels, Buf.of(scale), so, 1, Buf.of(dX.d), 0);
+                FusedKernels.softmaxXentBackwardScalar(Buf.of(probs.d), 0, rows, c, labels, Buf.of(scale), so, ss, Buf.of(dX.d), 0);
             }
             return new Tensor[] {dX};
         }

@@ -36,7 +36,7 @@ final class MatMul extends Function {
         int[] shape = java.util.Arrays.copyOf(batch, batch.length + 2);
         shape[batch.length] = m;
         shape[batch.length + 1] = n;
-        Tensor out = Tensor.zeros(a.dtype, shape);
+        Tensor out = Tensor.fresh(a.dtype, shape);
         Tensor ap = asMatrix(a), bp = asMatrix(b);
         boolean ta = transposed(ap), tb = transposed(bp);
         int lda = ta ? ap.strides[ap.rank() - 1] : ap.strides[ap.rank() - 2];

@@ -29,7 +29,7 @@ final class Movement {
     }
 
     static Tensor copy(Tensor x) {
-        Tensor out = Tensor.zeros(x.dtype, x.shape);
+        Tensor out = Tensor.fresh(x.dtype, x.shape);
         copyInto(x, out);
         return Function.needsGrad(x) ? Function.record(out, new Identity(x)) : out;
     }
@@ -152,7 +152,7 @@ final class Movement {
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
-            Tensor dX = Tensor.zeros(dOut.dtype, inShape);
+            Tensor dX = Tensor.fresh(dOut.dtype, inShape);
             copyInto(dOut, apply(dX, axis, start, start + dOut.shape[axis]));
             return new Tensor[] {dX};
         }
@@ -213,7 +213,7 @@ final class Movement {
                 total += sizes[i];
             }
             shape[ax] = total;
-            Tensor out = Tensor.zeros(first.dtype, shape);
+            Tensor out = Tensor.fresh(first.dtype, shape);
             int at = 0;
             for (int i = 0; i < xs.length; i++) {
                 copyInto(xs[i], Slice.apply(out, ax, at, at + sizes[i]));

@@ -42,7 +42,7 @@ final class Reduce {
     /** Reduces into a keep-dims shaped output; {@code max} selects max instead of sum. */
     private static Tensor reduce(Tensor x, boolean[] reduced, boolean max) {
         int[] kept = keptShape(x.shape, reduced);
-        Tensor out = Tensor.zeros(x.dtype, kept);
+        Tensor out = Tensor.fresh(x.dtype, kept);
         if (max) out.fillInPlace(Float.NEGATIVE_INFINITY);
         int[] os = out.strides.clone();
         for (int i = 0; i < os.length; i++) if (reduced[i]) os[i] = 0;

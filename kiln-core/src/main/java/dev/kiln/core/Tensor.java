@@ -78,6 +78,23 @@ public final class Tensor {
         return dtype == DType.FLOAT32 ? of(new float[n], shape) : of(new double[n], shape);
     }
 
+    /**
+     * Zero-filled storage for an op's result (internal): lent by the current {@link StepArena} inside a training
+     * step, fresh otherwise. Ops use this, never {@link #zeros}, whose result may be kept (parameters, state).
+     */
+    static Tensor fresh(DType dtype, int... shape) {
+        int n = Shape.size(shape);
+        return dtype == DType.FLOAT32 ? new Tensor(StepArena.floats(n, true), null, 0, shape.clone(), Shape.stridesOf(shape))
+                : of(new double[n], shape);
+    }
+
+    /** Like {@link #fresh} but not zero-filled, for kernels that write every element (a GEMM without accumulation). */
+    static Tensor uninitialized(DType dtype, int... shape) {
+        int n = Shape.size(shape);
+        return dtype == DType.FLOAT32 ? new Tensor(StepArena.floats(n, false), null, 0, shape.clone(), Shape.stridesOf(shape))
+                : of(new double[n], shape);
+    }
+
     public static Tensor full(float value, int... shape) {
         float[] a = new float[Shape.size(shape)];
         Arrays.fill(a, value);
@@ -311,8 +328,8 @@ public final class Tensor {
         if (grad == null) {
             // Always a fresh copy: backward hands the same tensor to several inputs (add, sub, where), and the
             // upstream gradient belongs to the caller, so keeping g itself would let a later addInPlace on one
-            // leaf's gradient change another's.
-            grad = g.dtype == dtype ? g.copy() : g.to(dtype);
+            // leaf's gradient change another's. Outside any StepArena: the gradient outlives the step.
+            grad = StepArena.outside(() -> g.dtype == dtype ? g.copy() : g.to(dtype));
         } else {
             grad.addInPlace(g);
         }
@@ -451,10 +468,16 @@ public final class Tensor {
 
     /** Index of the maximum along the last axis, per row (no gradient). Handy for class predictions. */
     public int[] argmaxLastAxis() {
+        int n = shape.length == 0 ? 1 : shape[shape.length - 1];
+        return argmaxLastAxis(new int[n == 0 ? 0 : size() / n]);
+    }
+
+    /** {@link #argmaxLastAxis()} written into {@code out} (one entry per row, exactly), for loops that reuse it. */
+    public int[] argmaxLastAxis(int[] out) {
         Tensor c = contiguous();
         int n = shape.length == 0 ? 1 : shape[shape.length - 1];
         int rows = n == 0 ? 0 : c.size() / n;
-        int[] out = new int[rows];
+        if (out.length != rows) throw new IllegalArgumentException("argmaxLastAxis: " + out.length + " entries for " + rows + " rows");
         for (int r = 0; r < rows; r++) {
             int best = 0;
             double bv = c.valueAt(c.offset + r * n);

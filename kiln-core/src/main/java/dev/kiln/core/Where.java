@@ -16,7 +16,7 @@ final class Where extends Function {
     static Tensor apply(Tensor cond, Tensor a, Tensor b) {
         if (a.dtype != b.dtype) throw new IllegalArgumentException("where: dtypes differ (" + a.dtype + " vs " + b.dtype + ")");
         int[] shape = Shape.broadcast(Shape.broadcast(cond.shape, a.shape), b.shape);
-        Tensor out = Tensor.zeros(a.dtype, shape);
+        Tensor out = Tensor.fresh(a.dtype, shape);
         Strided plan = Strided.plan(shape,
                 Shape.broadcastStrides(cond.shape, cond.strides, shape),
                 Shape.broadcastStrides(a.shape, a.strides, shape),

@@ -1,0 +1,88 @@
+package dev.kiln.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+class StepArenaTest {
+
+    private static Tensor input() {
+        return Tensor.of(new float[] {1, -2, 3, -4, 5, -6}, 2, 3);
+    }
+
+    @Test
+    void aResetStepReusesTheSameArraysZeroFilled() {
+        StepArena arena = new StepArena();
+        arena.call(() -> input().relu().mul(input()));
+        arena.reset();
+        long allocated = arena.allocatedBytes();
+        Tensor b = arena.call(() -> Tensor.fresh(DType.FLOAT32, 2, 3));
+        assertThat(b.rawFloats()).containsOnly(0f);   // recycled, and cleared for an op that sums into it
+        arena.call(() -> input().relu().mul(input()));
+        assertThat(arena.allocatedBytes()).isEqualTo(allocated + 4 * 6);   // only the third (2, 3) array is new
+        arena.reset();
+        Tensor c = arena.call(() -> input().relu().mul(input()));
+        assertThat(arena.allocatedBytes()).isEqualTo(allocated + 4 * 6);
+        assertThat(c.toFloatArray()).containsExactly(1, -0f, 9, -0f, 25, -0f);
+        assertThat(arena.lentBytes()).isEqualTo(2 * 4 * 6);
+    }
+
+    @Test
+    void publicFactoriesParametersGradientsAndOutsideNeverComeFromTheArena() {
+        StepArena arena = new StepArena(true);   // poison: recycled arrays turn to NaN
+        Tensor w = Tensor.of(new float[] {0.5f, -1, 2, 0.25f, 1, -3}, 3, 2).requiresGrad(true);
+        Tensor[] kept = new Tensor[3];
+        arena.call(() -> {
+            Tensor loss = input().matmul(w).relu().sum();
+            loss.backward();
+            kept[0] = Tensor.zeros(2, 2);                                    // a public factory: the caller's to keep
+            kept[1] = StepArena.outside(() -> input().mul(input()));          // explicitly outside the step
+            kept[2] = input().mul(2f);                                        // an op result: the step's
+            return null;
+        });
+        float[] grad = w.grad().toFloatArray();
+        arena.reset();
+        assertThat(w.grad().toFloatArray()).isEqualTo(grad).doesNotContain(Float.NaN);
+        assertThat(kept[0].toFloatArray()).containsOnly(0f);
+        assertThat(kept[1].toFloatArray()).containsExactly(1, 4, 9, 16, 25, 36);
+        assertThat(kept[2].toFloatArray()).containsOnly(Float.NaN);          // recycled: this is why a step's tensors must not escape
+    }
+
+    @Test
+    void resultsInsideAnArenaAreBitIdenticalToPlainOnes() {
+        Rng rng = new Rng(3);
+        Tensor x = Tensor.normal(rng, 0, 1, 8, 5);
+        Tensor w = Tensor.normal(rng, 0, 1, 5, 4).requiresGrad(true);
+        Tensor b = Tensor.normal(rng, 0, 1, 4).requiresGrad(true);
+        int[] labels = {0, 1, 2, 3, 0, 1, 2, 3};
+        float[][] plain = step(x, w, b, labels);
+        StepArena arena = new StepArena(true);
+        for (int i = 0; i < 3; i++) {
+            float[][] pooled = arena.call(() -> step(x, w, b, labels));
+            arena.reset();
+            assertThat(pooled).isDeepEqualTo(plain);
+        }
+    }
+
+    private static float[][] step(Tensor x, Tensor w, Tensor b, int[] labels) {
+        w.zeroGrad();
+        b.zeroGrad();
+        Tensor h = Linear.affineRelu(x, w, b);
+        Tensor loss = Losses.sparseSoftmaxCrossEntropyMean(h.softmax(-1).log().add(h), labels, null);
+        loss.backward();
+        return new float[][] {{loss.item()}, w.grad().toFloatArray(), b.grad().toFloatArray()};
+    }
+
+    @Test
+    void stacksOfShapesNoLongerUsedAreDropped() {
+        StepArena arena = new StepArena();
+        for (int n = 1; n <= 50; n++) {
+            int len = n;
+            arena.call(() -> Tensor.fresh(DType.FLOAT32, len, 100));   // a new length every step
+            arena.reset();
+        }
+        long before = arena.allocatedBytes();
+        arena.call(() -> Tensor.fresh(DType.FLOAT32, 1, 100));         // long dropped: allocated again
+        assertThat(arena.allocatedBytes()).isEqualTo(before + 400);
+    }
+}
