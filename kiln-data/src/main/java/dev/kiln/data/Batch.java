@@ -6,7 +6,8 @@ import dev.kiln.core.Tensor;
 /**
  * One mini-batch: features {@code x} of shape {@code (B, ...sampleShape)} and class indices {@code y}
  * of length {@code B}. Made by {@link Dataset#batches}; {@code x} owns a fresh array, so a training
- * step may keep or modify it.
+ * step may keep or modify it. {@link Dataset#reusedBatches} refills the same few batches instead: there a batch
+ * is valid only until the next-but-one is taken.
  *
  * <p>Like every record with an array component, {@code equals} compares {@code y} by identity.
  */

@@ -294,8 +294,54 @@ public final class Dataset {
         }
         return () -> {
             int[] order = shuffle ? rng.permutation(size()) : null;
-            return new BatchIterator(batchSize, order, augmentation != null && rng != null ? rng.split() : null);
+            return new BatchIterator(batchSize, order, augmentation != null && rng != null ? rng.split() : null, null);
         };
+    }
+
+    /**
+     * The same batches as {@link #batches} (same order, same augmentation, for the same {@code rng}), but
+     * written into buffers that this {@code Iterable} keeps and refills, so that a warmed-up pass allocates
+     * nothing: full batches alternate between two buffers, and <b>a batch stays valid only until the
+     * next-but-one batch is taken</b> (the one before it may still be read while the next is used). Nor may
+     * two passes over the same {@code Iterable} run at once. For training loops that are done with a batch
+     * when they take the next one; keep or modify a batch's arrays only with {@link #batches}.
+     */
+    public Iterable<Batch> reusedBatches(int batchSize, boolean shuffle, Rng rng) {
+        checkBatchSize(batchSize);
+        if (shuffle && rng == null) {
+            throw new IllegalArgumentException("shuffled batches need an Rng, got null; pass new Rng(seed) or shuffle=false");
+        }
+        Buffers buffers = new Buffers(batchSize);
+        return () -> {
+            int[] order = null;
+            if (shuffle) {
+                // rng.permutation(size()) without a new array per pass: the same identity fill and shuffle.
+                order = buffers.order;
+                for (int i = 0; i < order.length; i++) order[i] = i;
+                rng.shuffle(order);
+            }
+            return new BatchIterator(batchSize, order, augmentation != null && rng != null ? rng.split() : null, buffers);
+        };
+    }
+
+    /** The arrays and batches {@link #reusedBatches} refills: two of the full size, and one for the short last batch. */
+    private final class Buffers {
+        final int[] order = new int[size()];
+        final Batch[] full = new Batch[2];
+        Batch last;   // the short last batch of a pass, when there is one
+        int turn;
+
+        Buffers(int batchSize) {
+            int b = Math.min(batchSize, size());
+            for (int i = 0; i < 2; i++) full[i] = new Batch(Tensor.of(new float[b * sampleSize], batchShape(b)), new int[b]);
+        }
+
+        /** The batch to fill next for {@code b} samples. */
+        Batch take(int b) {
+            if (b == full[0].size()) return full[turn++ & 1];
+            if (last == null || last.size() != b) last = new Batch(Tensor.of(new float[b * sampleSize], batchShape(b)), new int[b]);
+            return last;
+        }
     }
 
     private final class BatchIterator implements Iterator<Batch> {
@@ -303,12 +349,14 @@ public final class Dataset {
         private final int[] order;   // null: natural order, copied in one block per batch
         private final Rng augmentRng;   // null: no augmentation in this pass
         private final int[] shape = sampleShape.clone();   // handed to the augmentation, which must not keep it
+        private final Buffers buffers;   // null: a fresh batch each time
         private int next;
 
-        BatchIterator(int batchSize, int[] order, Rng augmentRng) {
+        BatchIterator(int batchSize, int[] order, Rng augmentRng, Buffers buffers) {
             this.batchSize = batchSize;
             this.order = order;
             this.augmentRng = augmentRng;
+            this.buffers = buffers;
         }
 
         @Override
@@ -320,8 +368,9 @@ public final class Dataset {
         public Batch next() {
             if (!hasNext()) throw new NoSuchElementException("no batches left in this pass over " + size() + " samples");
             int b = Math.min(batchSize, size() - next);
-            float[] x = new float[b * sampleSize];   // (B, ...sampleShape)
-            int[] y = new int[b];
+            Batch reused = buffers == null ? null : buffers.take(b);
+            float[] x = reused == null ? new float[b * sampleSize] : reused.x().rawFloats();   // (B, ...sampleShape)
+            int[] y = reused == null ? new int[b] : reused.y();
             if (order == null) {
                 System.arraycopy(features, next * sampleSize, x, 0, b * sampleSize);
                 System.arraycopy(labels, next, y, 0, b);
@@ -334,7 +383,7 @@ public final class Dataset {
             }
             next += b;
             if (augmentRng != null) augmentation.applyInPlace(x, b, shape, augmentRng);
-            return new Batch(Tensor.of(x, batchShape(b)), y);
+            return reused != null ? reused : new Batch(Tensor.of(x, batchShape(b)), y);
         }
     }
 

@@ -222,4 +222,29 @@ class DatasetTest {
         assertThat(doubled.labels()).containsExactly(d.labels());
         assertThat(doubled.sampleShape()).containsExactly(2, 3);
     }
+    @Test
+    void reusedBatchesMatchFreshOnesAndRefillTwoBuffers() {
+        Dataset d = indexed(23, 3).augmented((x, n, shape, rng) -> {
+            for (int i = 0; i < n * 6; i++) x[i] += (float) rng.uniform();   // augmentation draws from the pass's rng
+        });
+        Iterable<Batch> fresh = d.batches(5, true, new Rng(4));
+        Iterable<Batch> reused = d.reusedBatches(5, true, new Rng(4));
+        for (int epoch = 0; epoch < 3; epoch++) {   // each pass reshuffles the same way on both sides
+            List<Batch> seen = new ArrayList<>();
+            var f = fresh.iterator();
+            for (Batch r : reused) {
+                Batch e = f.next();
+                assertThat(r.x().shape()).containsExactly(e.x().shape());
+                assertThat(r.x().toFloatArray()).isEqualTo(e.x().toFloatArray());
+                assertThat(r.y()).isEqualTo(e.y());
+                seen.add(r);
+            }
+            assertThat(f.hasNext()).isFalse();
+            assertThat(seen).hasSize(5);
+            assertThat(seen.get(0)).isNotSameAs(seen.get(1));       // the previous batch stays valid while the next is used
+            assertThat(seen.get(2)).isIn(seen.get(0), seen.get(1));  // then its buffer is refilled
+            assertThat(seen.get(4).size()).isEqualTo(3);            // the short last batch has its own
+        }
+        assertThat(d.withoutAugmentation().reusedBatches(5, false, null).iterator().next().y()).containsExactly(0, 1, 2, 0, 1);
+    }
 }
