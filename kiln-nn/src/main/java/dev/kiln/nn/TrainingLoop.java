@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.core.Rng;
+import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.data.Batch;
 import dev.kiln.data.Dataset;
@@ -20,6 +21,13 @@ import java.util.Map;
  * The one training loop, readable top to bottom: for each batch, forward, loss, backward, step, zero
  * gradients, metrics, callbacks; after each epoch, validation and callbacks. Everything else (progress,
  * early stopping, checkpoints, logs) is a {@link Callback}.
+ *
+ * <p>No garbage per step once warmed up: batches come from {@link Dataset#reusedBatches}, and each step after
+ * the first (which builds the model) runs inside a {@link StepArena}, so activations, gradients and the
+ * loss's scratch reuse the previous step's arrays. The loop owns every tensor of a step: it reads the loss and
+ * the accuracy, then resets the arena, and only then calls the callbacks, which never see a step's tensors.
+ * The system property {@code kiln.stepArena} ({@code on}, {@code off}, {@code poison}: NaN-fill recycled
+ * arrays, for tests) overrides the default, on.
  */
 final class TrainingLoop {
     private final Model model;
@@ -28,6 +36,10 @@ final class TrainingLoop {
     private final FitOptions options;
     private final List<Callback> callbacks = new ArrayList<>();
     private final Rng rng;
+    private final StepArena arena;   // null: every step allocates afresh
+    private int[] predicted = new int[0];   // argmax per row, reused across steps
+    private double stepLoss;
+    private long stepCorrect;
 
     TrainingLoop(Model model, Dataset data, FitOptions options, List<Callback> userCallbacks) {
         this.model = model;
@@ -47,6 +59,12 @@ final class TrainingLoop {
         callbacks.add(new TerminateOnNaN());
         callbacks.addAll(userCallbacks);
         if (options.verbose()) callbacks.add(new ProgressBar(System.out));
+        this.arena = switch (System.getProperty("kiln.stepArena", "on")) {
+            case "on" -> new StepArena(false);
+            case "poison" -> new StepArena(true);
+            case "off" -> null;
+            default -> throw new IllegalArgumentException("kiln.stepArena must be on, off or poison, got " + System.getProperty("kiln.stepArena"));
+        };
     }
 
     History run() {
@@ -67,19 +85,18 @@ final class TrainingLoop {
             int seen = 0;
             int batch = 0;
             double lr = model.optimizer().learningRate();
-            for (Batch b : train.batches(options.batchSize(), options.shuffle(), shuffleRng)) {
+            for (Batch b : train.reusedBatches(options.batchSize(), options.shuffle(), shuffleRng)) {
                 lr = model.optimizer().learningRate();
-                Tensor pred = model.call(b.x(), new CallContext(true, dropoutRng));        // (B, outputs)
-                Tensor target = targets(loss, b.y(), pred);
-                Tensor lossValue = loss.compute(pred, target, sampleWeights(b.y()));
-                Tensor objective = withRegularization(lossValue);
-                objective.backward();
-                model.optimizer().step(params);
-                for (Tensor p : params) p.zeroGrad();
+                if (arena != null && model.isBuilt()) {   // the first step builds the model: its weights must not come from the arena
+                    arena.call(() -> step(b, loss, params, dropoutRng));
+                    arena.reset();   // nothing of the step is referenced any more: step() kept only numbers
+                } else {
+                    step(b, loss, params, dropoutRng);
+                }
 
                 int n = b.y().length;
-                lossSum += lossValue.item() * n;
-                if (model.tracksAccuracy()) correct += correct(loss, pred, b.y());
+                lossSum += stepLoss * n;
+                correct += stepCorrect;
                 seen += n;
                 Map<String, Double> logs = logs(lossSum / seen, correct, seen, lr);
                 for (Callback c : callbacks) c.onBatchEnd(batch, logs, state);
@@ -100,6 +117,20 @@ final class TrainingLoop {
         history.stopReason(state.stopReason());
         callbacks.forEach(c -> c.onTrainEnd(state));
         return history;
+    }
+
+    /** Forward, loss, backward, update, zero gradients; leaves the loss and the correct count in fields. */
+    private Void step(Batch b, Loss loss, List<Tensor> params, Rng dropoutRng) {
+        Tensor pred = model.call(b.x(), new CallContext(true, dropoutRng));        // (B, outputs)
+        Tensor lossValue = loss.isSparse() ? loss.compute(pred, b.y(), sampleWeights(b.y()))   // class ids as they are
+                : loss.compute(pred, targets(loss, b.y(), pred), sampleWeights(b.y()));
+        Tensor objective = withRegularization(lossValue);
+        objective.backward();
+        model.optimizer().step(params);
+        for (int i = 0; i < params.size(); i++) params.get(i).zeroGrad();
+        stepLoss = lossValue.item();
+        stepCorrect = model.tracksAccuracy() ? countCorrect(loss, pred, b.y()) : 0;
+        return null;
     }
 
     private Map<String, Double> logs(double meanLoss, long correct, int seen, double lr) {
@@ -152,6 +183,18 @@ final class TrainingLoop {
         t = new float[pred.size()];
         for (int i = 0; i < b; i++) t[i] = labels[i];
         return Tensor.of(t, pred.shape());
+    }
+
+    /** {@link #correct}, reusing one array for the predicted classes. */
+    private long countCorrect(Loss loss, Tensor pred, int[] labels) {
+        if (pred.shape(-1) > 1) {
+            if (predicted.length != labels.length) predicted = new int[labels.length];
+            pred.argmaxLastAxis(predicted);
+            long c = 0;
+            for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) c++;
+            return c;
+        }
+        return correct(loss, pred, labels);
     }
 
     /** Number of correct class predictions in a batch. */

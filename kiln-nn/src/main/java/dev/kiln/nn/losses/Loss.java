@@ -38,6 +38,26 @@ public enum Loss {
         return compute(predictions, targets, null);
     }
 
+    /**
+     * {@link #compute} of a sparse loss from integer class ids (the training loop's labels, one per row), without
+     * the float target tensor and its conversion back where the fused cross-entropy takes the ids as they are.
+     * The op keeps {@code classIds} for backward: leave the array alone until then.
+     */
+    public Tensor compute(Tensor predictions, int[] classIds, Tensor sampleWeights) {
+        if (!isSparse()) throw new IllegalArgumentException(keras() + " takes target tensors, not class ids; only sparse losses take ids");
+        if (this == SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS && predictions.rank() == 2 && classIds.length == predictions.shape(0)
+                && (sampleWeights == null || (sampleWeights.size() == predictions.shape(0) && !sampleWeights.requiresGrad()))) {
+            int classes = predictions.shape(-1);
+            for (int i = 0; i < classIds.length; i++) {
+                if (classIds[i] < 0 || classIds[i] >= classes) throw notAClassId(classIds[i], i, classes);
+            }
+            return Losses.sparseSoftmaxCrossEntropyMean(predictions, classIds, sampleWeights);
+        }
+        float[] t = new float[classIds.length];
+        for (int i = 0; i < t.length; i++) t[i] = classIds[i];
+        return compute(predictions, Tensor.of(t, t.length), sampleWeights);
+    }
+
     /** Loss of each sample, shape (B,). */
     public Tensor perSample(Tensor pred, Tensor target) {
         int b = pred.shape(0);
@@ -118,13 +138,15 @@ public enum Loss {
         int[] ids = new int[t.length];
         for (int i = 0; i < t.length; i++) {
             int c = (int) t[i];
-            if (c != t[i] || c < 0 || c >= classes) {
-                throw new IllegalArgumentException(keras() + ": label " + t[i] + " at position " + i + " is not a class id in [0, " + classes
-                        + "); the model's last layer has " + classes + " outputs");
-            }
+            if (c != t[i] || c < 0 || c >= classes) throw notAClassId(t[i], i, classes);
             ids[i] = c;
         }
         return ids;
+    }
+
+    private IllegalArgumentException notAClassId(Object label, int i, int classes) {
+        return new IllegalArgumentException(keras() + ": label " + label + " at position " + i + " is not a class id in [0, " + classes
+                + "); the model's last layer has " + classes + " outputs");
     }
 
     /** Keras name, e.g. {@code sparse_categorical_crossentropy_from_logits}. */

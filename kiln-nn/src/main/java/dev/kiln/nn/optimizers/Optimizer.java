@@ -78,7 +78,8 @@ public abstract class Optimizer {
         for (Tensor p : parameters) {
             if (p.grad() == null) continue;
             float[] w = p.rawFloats();
-            float[][] s = state.computeIfAbsent(p, k -> new float[stateSlots()][w.length]);
+            float[][] s = state.get(p);   // not computeIfAbsent: its capturing lambda would be garbage every step
+            if (s == null) state.put(p, s = new float[stateSlots()][w.length]);
             update(w, p.grad().rawFloats(), s, lr, iterations);
         }
         return norm;
