@@ -31,7 +31,9 @@ final class BenchSupport {
 
     static void jvmInfo() {
         info("jdk=" + Runtime.version() + " kiln.threads=" + dev.kiln.core.kernel.Parallel.THREADS + " cpus="
-                + Runtime.getRuntime().availableProcessors() + " max_heap_mb=" + Runtime.getRuntime().maxMemory() / (1 << 20));
+                + Runtime.getRuntime().availableProcessors() + " max_heap_mb=" + Runtime.getRuntime().maxMemory() / (1 << 20)
+                + " blas=" + dev.kiln.core.kernel.Gemm.backend());
+        info("blas_detail=" + dev.kiln.core.kernel.Gemm.backendDetail());
     }
 
     static void peakRss() {

@@ -23,11 +23,17 @@ import jdk.incubator.vector.VectorSpecies;
  * 32×784·784×128's backward) is split across {@link Parallel}; every C element is summed in the same K order
  * whatever the split, so results are identical for any thread count.
  *
- * <p>Backend: {@code -Dkiln.blas=auto|java|openblas}, read once when this class loads. {@code auto} (the default)
- * sends large products to the system's OpenBLAS ({@link OpenBlas}) when it is installed and keeps the rest on the
- * Java kernel; {@code java} never touches native code; {@code openblas} sends every product to OpenBLAS and makes
- * each call fail with the reason when it is missing. An OpenBLAS product runs on the caller's thread as one call
+ * <p>Backend: {@code -Dkiln.blas=java|auto|openblas}, read once when this class loads. {@code java} (the default)
+ * never touches native code; {@code auto} sends products to the system's OpenBLAS ({@link OpenBlas}) when it is
+ * installed and keeps tiny ones on the Java kernel; {@code openblas} sends every product to OpenBLAS and makes each
+ * call fail with the reason when it is missing. An OpenBLAS product runs on the caller's thread as one call
  * (OpenBLAS splits it over its own threads, sized to {@link Parallel#THREADS}), never also split here.
+ *
+ * <p>Why OpenBLAS is opt-in: its results differ from the Java kernel's in the last bits, and — unlike the Java
+ * kernel, which sums every C element in the same K order whatever M is — OpenBLAS rounds a row differently
+ * depending on how many rows share the call (1×784·784×128 against the same row inside a 32-row product: ~360 of
+ * 384 elements differ in the last bit). A prediction would then depend on what it was batched with, and a run on a
+ * machine with OpenBLAS would not reproduce one without it bit for bit.
  */
 public final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -47,13 +53,17 @@ public final class Gemm {
     // ---------------------------------------------------------------- backend choice (kiln.blas)
 
     /**
-     * OpenBLAS takes a product in {@code auto} mode from this many multiply-adds (m·n·k) up; below it the Java
-     * kernel is as fast or faster (no call overhead, no OpenBLAS thread wake-up) — measured with GemmBench,
-     * see BENCHMARKS.md's GEMM section.
+     * OpenBLAS takes a product in {@code auto} mode from this many multiply-adds (m·n·k) up; below it (4×4×4) the
+     * native call costs more than the product and the Java kernel is faster. Measured per core (thread CPU time, one
+     * thread, so the shared machine's load does not decide it): from 8×8×8 up the Java kernel is 0.9–1.15× OpenBLAS
+     * on square and plain skinny products, while OpenBLAS is 1.4–3.5× faster on the shapes the Java tile wastes work
+     * on — A·Bᵀ (Bᵀ is packed per call), N below the tile's 2·VL columns (the MLP's 128→10 head), a single row
+     * (one-sample inference) — and MLP training as a whole ran faster on OpenBLAS. So one size threshold rather than
+     * a per-shape table tied to the Java tile's current weak spots; see BENCHMARKS.md's GEMM section.
      */
-    static final long BLAS_MIN_WORK = 1L << 24;
+    static final long BLAS_MIN_WORK = 512;
 
-    private static final Choice CHOICE = choose(System.getProperty("kiln.blas", "auto"),
+    private static final Choice CHOICE = choose(System.getProperty("kiln.blas", "java"),
             Gemm.class.getModule().isNativeAccessEnabled(), OpenBlas::system, OpenBlas::systemSearch);
 
     /**
@@ -69,10 +79,22 @@ public final class Gemm {
                     && !java.util.concurrent.ForkJoinTask.inForkJoinPool()
                     && OpenBlas.accepts(ta, tb, m, n, k, lda, ldb, ldc);
         }
+
+        /** {@link Gemm#gemm} under this choice. */
+        void gemm(boolean ta, boolean tb, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
+                  float[] c, int co, int ldc, boolean accumulate) {
+            if (blas != null && takes(ta, tb, m, n, k, lda, ldb, ldc)) {
+                blas.sgemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+            } else if (error != null) {
+                throw new IllegalStateException(error);
+            } else {
+                gemmJava(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+            }
+        }
     }
 
     /**
-     * {@code kiln.blas}: auto (OpenBLAS if found, else Java), java, or openblas (an error on every call if missing).
+     * {@code kiln.blas}: java, auto (OpenBLAS if found, else Java), or openblas (an error on every call if missing).
      * Auto does not touch native code unless the JVM enabled native access for Kiln
      * ({@code --enable-native-access=ALL-UNNAMED}, which the launcher, the tests and the bench scripts pass), so a
      * plain {@code java -cp ...} run neither loads OpenBLAS nor prints the JDK's restricted-method warning.
@@ -81,7 +103,7 @@ public final class Gemm {
                          java.util.function.Supplier<String> search) {
         switch (mode.strip().toLowerCase(java.util.Locale.ROOT)) {
             case "java":
-                return new Choice(null, false, "java", null);
+                return new Choice(null, false, "java (kiln.blas=auto or openblas for OpenBLAS)", null);
             case "auto": {
                 if (!nativeAccess) {
                     return new Choice(null, false, "java (kiln.blas=auto, OpenBLAS not tried: native access is not enabled;"
@@ -90,7 +112,7 @@ public final class Gemm {
                 OpenBlas blas = find.get().orElse(null);
                 return blas == null
                         ? new Choice(null, false, "java (kiln.blas=auto, no OpenBLAS: " + search.get() + ")", null)
-                        : new Choice(blas, false, "openblas for products of " + BLAS_MIN_WORK + "+ multiply-adds, java below ("
+                        : new Choice(blas, false, "openblas for products of " + BLAS_MIN_WORK + "+ multiply-adds, java below and inside Kiln's pool ("
                                 + blas + ")", null);
             }
             case "openblas": {
@@ -129,13 +151,7 @@ public final class Gemm {
     public static void gemm(boolean ta, boolean tb, int m, int n, int k,
                             float[] a, int ao, int lda, float[] b, int bo, int ldb,
                             float[] c, int co, int ldc, boolean accumulate) {
-        if (CHOICE.blas != null && CHOICE.takes(ta, tb, m, n, k, lda, ldb, ldc)) {
-            CHOICE.blas.sgemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
-        } else if (CHOICE.error != null) {
-            throw new IllegalStateException(CHOICE.error);
-        } else {
-            gemmJava(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
-        }
+        CHOICE.gemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
     }
 
     /** The pure-Java kernel whatever {@code kiln.blas} says: the benchmark's and the OpenBLAS twin test's baseline. */

@@ -93,21 +93,26 @@ class OpenBlasTwinTest {
         return s;
     }
 
-    /** Gemm.gemm itself on a shape big enough for auto mode to send to OpenBLAS, in every variant. */
+    /** Gemm's dispatch under kiln.blas=auto and =openblas, on shapes either side of Gemm.BLAS_MIN_WORK, every variant. */
     @Test
     void gemmDispatchMatchesJavaKernel() {
         Rng rng = new Rng(42);
-        int m = 300, k = 257, n = 260;  // m·n·k above Gemm.BLAS_MIN_WORK
-        assertThat((long) m * n * k).isGreaterThanOrEqualTo(Gemm.BLAS_MIN_WORK);
-        for (int t = 0; t < 4; t++) {
-            boolean ta = (t & 2) != 0, tb = (t & 1) != 0;
-            float[] a = random(rng, m * k, -1, 1), b = random(rng, k * n, -1, 1);
-            float[] c = random(rng, m * n, -1, 1), expected = c.clone();
-            Gemm.gemm(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, c, 0, n, true);
-            Gemm.gemmJava(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, expected, 0, n, true);
-            for (int p = 0; p < c.length; p++) {
-                assertThat(c[p]).as("ta=%s tb=%s element %d", ta, tb, p).isCloseTo(expected[p],
-                        org.assertj.core.data.Offset.offset(1e-5f * (k + Math.abs(expected[p]))));
+        for (String mode : new String[] {"auto", "openblas"}) {
+            Gemm.Choice choice = Gemm.choose(mode, true, OpenBlas::system, OpenBlas::systemSearch);
+            assertThat(choice.blas()).isNotNull();
+            for (int[] s : new int[][] {{300, 257, 260}, {4, 4, 4}, {1, 784, 128}}) {
+                int m = s[0], k = s[1], n = s[2];
+                for (int t = 0; t < 4; t++) {
+                    boolean ta = (t & 2) != 0, tb = (t & 1) != 0;
+                    float[] a = random(rng, m * k, -1, 1), b = random(rng, k * n, -1, 1);
+                    float[] c = random(rng, m * n, -1, 1), expected = c.clone();
+                    choice.gemm(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, c, 0, n, true);
+                    Gemm.gemmJava(ta, tb, m, n, k, a, 0, ta ? m : k, b, 0, tb ? k : n, expected, 0, n, true);
+                    for (int p = 0; p < c.length; p++) {
+                        assertThat(c[p]).as("%s %dx%dx%d ta=%s tb=%s element %d", mode, m, k, n, ta, tb, p).isCloseTo(expected[p],
+                                org.assertj.core.data.Offset.offset(1e-5f * (k + Math.abs(expected[p]))));
+                    }
+                }
             }
         }
     }
