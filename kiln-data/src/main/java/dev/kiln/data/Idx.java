@@ -175,21 +175,21 @@ public record Idx(Type type, int[] shape, float[] data) {
     }
 
     /**
-     * Reads the elements, growing the array as data arrives rather than trusting the header's size: a
-     * damaged header that promises billions of elements then fails as truncated instead of running out
-     * of memory.
+     * Reads the elements, growing a raw byte buffer as data arrives rather than trusting the header's size: a
+     * damaged header that promises billions of elements then fails as truncated instead of running out of
+     * memory. The bytes are decoded into floats once, at the end, into an array of exactly the right size:
+     * for ubyte images the transient is the bytes (a quarter of the floats), not a half-grown float array
+     * and its copy.
      */
     private static float[] readElements(InputStream in, Type type, int count, long expected, int[] shape, String name) throws IOException {
-        float[] out = new float[Math.min(count, 1 << 24)];
-        byte[] buf = new byte[CHUNK];
-        ByteBuffer bb = ByteBuffer.wrap(buf);
+        byte[] raw = new byte[(int) Math.min(expected, 1 << 24)];
         long found = 0;
-        int filled = 0;   // elements written
         while (found < expected) {
             int want = (int) Math.min(CHUNK, expected - found);
+            if (found + want > raw.length) raw = Arrays.copyOf(raw, (int) Math.min(expected, Math.max(2L * raw.length, found + want)));
             int got;
             try {
-                got = in.readNBytes(buf, 0, want);
+                got = in.readNBytes(raw, (int) found, want);
             } catch (EOFException e) {
                 got = -1;   // the gzip stream ended inside a deflate block
             }
@@ -198,20 +198,18 @@ public record Idx(Type type, int[] shape, float[] data) {
                 throw new InvalidDataException(name + " is truncated: its header " + Shape.str(shape) + " (" + type
                         + ") promises " + expected + " data bytes but only " + found + " were found; fetch the file again");
             }
-            int n = got / type.width;
-            if (filled + n > out.length) out = Arrays.copyOf(out, (int) Math.min(count, Math.max(2L * out.length, filled + n)));
-            bb.clear();
-            switch (type) {
-                case UBYTE -> { for (int i = 0; i < n; i++) out[filled + i] = buf[i] & 0xFF; }
-                case BYTE -> { for (int i = 0; i < n; i++) out[filled + i] = buf[i]; }
-                case SHORT -> { for (int i = 0; i < n; i++) out[filled + i] = bb.getShort(); }
-                case INT -> { for (int i = 0; i < n; i++) out[filled + i] = bb.getInt(); }
-                case FLOAT -> { for (int i = 0; i < n; i++) out[filled + i] = bb.getFloat(); }
-                case DOUBLE -> { for (int i = 0; i < n; i++) out[filled + i] = (float) bb.getDouble(); }
-            }
-            filled += n;
         }
-        return out.length == count ? out : Arrays.copyOf(out, count);
+        float[] out = new float[count];
+        ByteBuffer bb = ByteBuffer.wrap(raw);   // big-endian, as IDX stores multi-byte elements
+        switch (type) {
+            case UBYTE -> { for (int i = 0; i < count; i++) out[i] = raw[i] & 0xFF; }
+            case BYTE -> { for (int i = 0; i < count; i++) out[i] = raw[i]; }
+            case SHORT -> { for (int i = 0; i < count; i++) out[i] = bb.getShort(); }
+            case INT -> { for (int i = 0; i < count; i++) out[i] = bb.getInt(); }
+            case FLOAT -> { for (int i = 0; i < count; i++) out[i] = bb.getFloat(); }
+            case DOUBLE -> { for (int i = 0; i < count; i++) out[i] = (float) bb.getDouble(); }
+        }
+        return out;
     }
 
     private static String describeDims(byte[] dimBytes) {
