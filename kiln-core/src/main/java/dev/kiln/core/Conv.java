@@ -122,7 +122,7 @@ public final class Conv {
             ConvGeometry g = geometry(x.shape, kernel.shape[0], kernel.shape[1], filters, spec);
             Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
             Tensor bc = bias == null ? null : bias.detach().contiguous();
-            Tensor y = Tensor.zeros(x.dtype, g.batch(), g.outH(), g.outW(), filters);
+            Tensor y = Tensor.uninitialized(x.dtype, g.batch(), g.outH(), g.outW(), filters);
             if (x.f != null) {
                 ConvKernels.forward(g, xc.f, xc.offset, kc.f, kc.offset, bc == null ? null : bc.f, bc == null ? 0 : bc.offset, relu, y.f, 0);
             } else {
@@ -142,29 +142,29 @@ public final class Conv {
                 // gradient is summed inside the weight gradient's pass, so no full-size dZ is ever allocated.
                 float[] mask = relu ? y.f : null;
                 if (wants(0)) {
-                    dX = Tensor.zeros(x.dtype, x.shape);
+                    dX = Tensor.uninitialized(x.dtype, x.shape);
                     ConvKernels.backwardInput(g, dY.f, dY.offset, mask, 0, kernel.f, kernel.offset, dX.f, 0);
                 }
                 boolean wantB = hasBias && wants(2);
                 if (wants(1) || wantB) {
-                    dK = Tensor.zeros(kernel.dtype, kernel.shape);
-                    if (wantB) dB = Tensor.zeros(y.dtype, g.filters());
+                    dK = Tensor.uninitialized(kernel.dtype, kernel.shape);
+                    if (wantB) dB = Tensor.uninitialized(y.dtype, g.filters());
                     ConvKernels.backwardWeight(g, x.f, x.offset, dY.f, dY.offset, mask, 0, dK.f, 0, wantB ? dB.f : null, 0);
                     if (!wants(1)) dK = null;
                 }
                 return new Tensor[] {dX, dK, dB};
             }
             if (relu) {
-                Tensor dZ = Tensor.zeros(y.dtype, y.shape);   // gradient before the fused ReLU
+                Tensor dZ = Tensor.fresh(y.dtype, y.shape);   // gradient before the fused ReLU
                 ScalarConv.reluBackward(Buf.of(dY.d), dY.offset, Buf.of(y.d), 0, Buf.of(dZ.d), 0, dZ.size());
                 dY = dZ;
             }
             if (wants(0)) {
-                dX = Tensor.zeros(x.dtype, x.shape);
+                dX = Tensor.fresh(x.dtype, x.shape);
                 ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, Buf.of(dX.d), 0, null, 0);
             }
             if (wants(1)) {
-                dK = Tensor.zeros(kernel.dtype, kernel.shape);
+                dK = Tensor.fresh(kernel.dtype, kernel.shape);
                 ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, null, 0, Buf.of(dK.d), 0);
             }
             if (hasBias && wants(2)) dB = dY.sum(new int[] {0, 1, 2}, false);
@@ -217,7 +217,7 @@ public final class Conv {
             // The equivalent conv maps (B, oh, ow, f) to (B, H, W, C) with kernel (kh, kw, f, C).
             ConvGeometry g = new ConvGeometry(x.shape[0], oh, ow, f, kh, kw, x.shape[3], 1, sh, sw, 1, 1, pt, pl, x.shape[1], x.shape[2]);
             Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
-            Tensor y = Tensor.zeros(x.dtype, x.shape[0], oh, ow, f);
+            Tensor y = Tensor.uninitialized(x.dtype, x.shape[0], oh, ow, f);
             if (x.f != null) {
                 ConvKernels.backwardInput(g, xc.f, xc.offset, kc.f, kc.offset, y.f, 0);
                 if (bias != null) {
@@ -239,12 +239,12 @@ public final class Conv {
             Tensor dY = dOut.contiguous();   // (B, OH, OW, F): the equivalent conv's input
             Tensor dX = null, dK = null, dB = null;
             if (wants(0)) {
-                dX = Tensor.zeros(x.dtype, x.shape);
+                dX = Tensor.uninitialized(x.dtype, x.shape);
                 if (x.f != null) ConvKernels.forward(g, dY.f, dY.offset, kernel.f, kernel.offset, dX.f, 0);
                 else ScalarConv.forward(g, Buf.of(dY.d), dY.offset, Buf.of(kernel.d), kernel.offset, null, 0, Buf.of(dX.d), 0);
             }
             if (wants(1)) {
-                dK = Tensor.zeros(kernel.dtype, kernel.shape);
+                dK = Tensor.uninitialized(kernel.dtype, kernel.shape);
                 if (x.f != null) ConvKernels.backwardWeight(g, dY.f, dY.offset, x.f, x.offset, dK.f, 0);
                 else ScalarConv.backward(g, Buf.of(dY.d), dY.offset, Buf.of(kernel.d), kernel.offset, Buf.of(x.d), x.offset, null, 0, Buf.of(dK.d), 0);
             }
@@ -286,7 +286,7 @@ public final class Conv {
             ConvGeometry g = new ConvGeometry(g0.batch(), g0.height(), g0.width(), c, ph, pw, c, c, g0.sh(), g0.sw(), 1, 1,
                     g0.padTop(), g0.padLeft(), g0.outH(), g0.outW());
             Tensor xc = x.detach().contiguous();
-            Tensor y = Tensor.zeros(x.dtype, g.batch(), g.outH(), g.outW(), c);
+            Tensor y = Tensor.uninitialized(x.dtype, g.batch(), g.outH(), g.outW(), c);
             if (x.f != null) PoolKernels.pool(g, average, xc.f, xc.offset, y.f, 0);
             else ScalarConv.pool(g, average, Buf.of(xc.d), xc.offset, Buf.of(y.d), 0);
             return Function.needsGrad(x) ? Function.record(y, new Pool2d(x, xc, y, g, average)) : y;
@@ -295,7 +295,7 @@ public final class Conv {
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor dY = dOut.contiguous();
-            Tensor dX = Tensor.zeros(x.dtype, x.shape);
+            Tensor dX = Tensor.fresh(x.dtype, x.shape);
             if (x.f != null) PoolKernels.poolBackward(g, average, x.f, x.offset, y.f, 0, dY.f, dY.offset, dX.f, 0);
             else ScalarConv.poolBackward(g, average, Buf.of(x.d), x.offset, Buf.of(y.d), 0, Buf.of(dY.d), dY.offset, Buf.of(dX.d), 0);
             return new Tensor[] {dX};
@@ -324,7 +324,7 @@ public final class Conv {
         static Tensor apply(Tensor x, int top, int bottom, int left, int right) {
             requireRank4("zeroPad2d", x);
             if (top < 0 || bottom < 0 || left < 0 || right < 0) throw new IllegalArgumentException("zero padding must be >= 0");
-            Tensor y = Tensor.zeros(x.dtype, x.shape[0], x.shape[1] + top + bottom, x.shape[2] + left + right, x.shape[3]);
+            Tensor y = Tensor.fresh(x.dtype, x.shape[0], x.shape[1] + top + bottom, x.shape[2] + left + right, x.shape[3]);
             Tensor inner = y.detach().slice(1, top, top + x.shape[1]).slice(2, left, left + x.shape[2]);
             Movement.copyInto(x, inner);
             return Function.needsGrad(x) ? Function.record(y, new ZeroPad2d(x, top, left)) : y;
