@@ -20,18 +20,20 @@ public final class Attention extends Function {
     /** The attended values (B, Tq, H·d_k), tracked, and the attention weights (B, H, Tq, Tk), not tracked. */
     public record Result(Tensor output, Tensor weights) {}
 
-    private final Tensor q, k, v;   // contiguous
+    private final Tensor q, k, v;   // contiguous; for a packed input all three are the one (B, T, 3·H·dk) tensor
+    private final boolean packed;
     private final Tensor p;         // (B, H, Tq, Tk)
     private final int heads;
     private final boolean causal;
     private final float[] keep;     // (B, Tk) 0/1, or null
     private final double[] keepD;
 
-    private Attention(Tensor q, Tensor k, Tensor v, Tensor p, int heads, boolean causal, float[] keep, double[] keepD) {
-        super(q, k, v);
+    private Attention(Tensor[] inputs, Tensor q, Tensor k, Tensor v, boolean packed, Tensor p, int heads, boolean causal, float[] keep, double[] keepD) {
+        super(inputs);
         this.q = q;
         this.k = k;
         this.v = v;
+        this.packed = packed;
         this.p = p;
         this.heads = heads;
         this.causal = causal;
@@ -54,16 +56,34 @@ public final class Attention extends Function {
                     + " with " + heads + " heads: k and v must have one shape, batch and width must match q, the width must divide by heads"
                     + " and there must be at least one query and one key");
         }
+        if (q.dtype != k.dtype || q.dtype != v.dtype) throw new IllegalArgumentException("attention: dtypes differ");
+        q = q.contiguous();
+        k = k.contiguous();
+        v = v.contiguous();
+        return run(new Tensor[] {q, k, v}, q, k, v, false, b, tq, tk, hd, heads, causal, keyMask);
+    }
+
+    /**
+     * Self-attention from one packed projection {@code qkv} (B, T, 3·H·d_k) holding Q, K and V side by side (one
+     * GEMM makes all three, and the backward returns one gradient instead of three to be summed into x's).
+     */
+    public static Result applyPacked(Tensor qkv, int heads, boolean causal, Tensor keyMask) {
+        if (qkv.rank() != 3 || heads < 1 || qkv.shape[2] % (3 * heads) != 0 || qkv.shape[1] < 1) {
+            throw new IllegalArgumentException("attention: needs a packed qkv (B, T, 3·H·dk) with the width divisible by 3·heads and T >= 1, got "
+                    + Shape.str(qkv.shape) + " and " + heads + " heads");
+        }
+        qkv = qkv.contiguous();
+        return run(new Tensor[] {qkv}, qkv, qkv, qkv, true, qkv.shape[0], qkv.shape[1], qkv.shape[1], qkv.shape[2] / 3, heads, causal, keyMask);
+    }
+
+    private static Result run(Tensor[] inputs, Tensor q, Tensor k, Tensor v, boolean packed, int b, int tq, int tk, int hd, int heads,
+                              boolean causal, Tensor keyMask) {
         if (causal && tk < tq) throw new IllegalArgumentException("attention: causal with " + tq + " queries but only " + tk + " keys");
         if (keyMask != null && !Shape.equal(keyMask.shape, new int[] {b, tk})) {
             throw new IllegalArgumentException("attention: key mask of shape " + Shape.str(keyMask.shape) + " but needs (batch, keys) = "
                     + Shape.str(new int[] {b, tk}));
         }
-        if (q.dtype != k.dtype || q.dtype != v.dtype) throw new IllegalArgumentException("attention: dtypes differ");
-        q = q.contiguous();
-        k = k.contiguous();
-        v = v.contiguous();
-        int dk = hd / heads;
+        int dk = hd / heads, ldq = packed ? 3 * hd : hd, ko = packed ? hd : 0, vo = packed ? 2 * hd : 0;
         double scale = 1 / Math.sqrt(dk);
         float[] keep = null;
         double[] keepD = null;
@@ -75,30 +95,33 @@ public final class Attention extends Function {
         Tensor out = Tensor.zeros(q.dtype, b, tq, hd);
         Tensor p = Tensor.zeros(q.dtype, b, heads, tq, tk);
         if (q.f != null) {
-            AttentionKernels.forward(b, heads, tq, tk, dk, causal, (float) scale, keep, 0, q.f, q.offset, k.f, k.offset, v.f, v.offset,
-                    p.f, 0, out.f, 0);
+            AttentionKernels.forward(b, heads, tq, tk, dk, causal, (float) scale, keep, 0, ldq, ldq, q.f, q.offset, k.f, k.offset + ko,
+                    v.f, v.offset + vo, p.f, 0, out.f, 0);
         } else {
-            ScalarAttention.forward(b, heads, tq, tk, dk, causal, scale, keepD == null ? null : Buf.of(keepD), 0, Buf.of(q.d), q.offset,
-                    Buf.of(k.d), k.offset, Buf.of(v.d), v.offset, Buf.of(p.d), 0, Buf.of(out.d), 0);
+            ScalarAttention.forward(b, heads, tq, tk, dk, causal, scale, keepD == null ? null : Buf.of(keepD), 0, ldq, ldq, Buf.of(q.d), q.offset,
+                    Buf.of(k.d), k.offset + ko, Buf.of(v.d), v.offset + vo, Buf.of(p.d), 0, Buf.of(out.d), 0);
         }
-        if (Function.needsGrad(q, k, v)) Function.record(out, new Attention(q, k, v, p, heads, causal, keep, keepD));
+        if (Function.needsGrad(inputs)) Function.record(out, new Attention(inputs, q, k, v, packed, p, heads, causal, keep, keepD));
         return new Result(out, p.detach());
     }
 
     @Override
     protected Tensor[] backward(Tensor dOut) {
         Tensor g = dOut.contiguous();
-        int b = q.shape[0], tq = q.shape[1], hd = q.shape[2], tk = k.shape[1], dk = hd / heads;
+        int b = q.shape[0], tq = q.shape[1], tk = k.shape[1], hd = packed ? q.shape[2] / 3 : q.shape[2], dk = hd / heads;
+        int ldq = packed ? 3 * hd : hd, ko = packed ? hd : 0, vo = packed ? 2 * hd : 0;
         double scale = 1 / Math.sqrt(dk);
-        Tensor dQ = Tensor.zeros(g.dtype, q.shape), dK = Tensor.zeros(g.dtype, k.shape), dV = Tensor.zeros(g.dtype, v.shape);
+        Tensor dQ = Tensor.zeros(g.dtype, q.shape);
+        Tensor dK = packed ? dQ : Tensor.zeros(g.dtype, k.shape), dV = packed ? dQ : Tensor.zeros(g.dtype, v.shape);
         if (g.f != null) {
-            AttentionKernels.backward(b, heads, tq, tk, dk, causal, (float) scale, keep, 0, q.f, q.offset, k.f, k.offset, v.f, v.offset,
-                    p.f, 0, g.f, g.offset, dQ.f, 0, dK.f, 0, dV.f, 0);
+            AttentionKernels.backward(b, heads, tq, tk, dk, causal, (float) scale, keep, 0, ldq, ldq, q.f, q.offset, k.f, k.offset + ko,
+                    v.f, v.offset + vo, p.f, 0, g.f, g.offset, dQ.f, 0, dK.f, ko, dV.f, vo);
         } else {
-            ScalarAttention.backward(b, heads, tq, tk, dk, causal, scale, keepD == null ? null : Buf.of(keepD), 0, Buf.of(q.d), q.offset,
-                    Buf.of(k.d), k.offset, Buf.of(v.d), v.offset, Buf.of(p.d), 0, Buf.of(g.d), g.offset, Buf.of(dQ.d), 0, Buf.of(dK.d), 0,
-                    Buf.of(dV.d), 0);
+            ScalarAttention.backward(b, heads, tq, tk, dk, causal, scale, keepD == null ? null : Buf.of(keepD), 0, ldq, ldq, Buf.of(q.d), q.offset,
+                    Buf.of(k.d), k.offset + ko, Buf.of(v.d), v.offset + vo, Buf.of(p.d), 0, Buf.of(g.d), g.offset, Buf.of(dQ.d), 0,
+                    Buf.of(dK.d), ko, Buf.of(dV.d), vo);
         }
+        if (packed) return new Tensor[] {dQ};
         return new Tensor[] {wants(0) ? dQ : null, wants(1) ? dK : null, wants(2) ? dV : null};
     }
 }

@@ -36,6 +36,10 @@ class TransformerOpsTest {
                         new int[][] {{2, 4, 4}, {2, 4, 4}, {2, 4, 4}}),
                 Arguments.of("attention causal, a query with no key", (Function<Tensor[], Tensor>) x -> Attention.apply(x[0], x[1], x[2], 2, true, FRONT_PAD).output(),
                         new int[][] {{2, 4, 4}, {2, 4, 4}, {2, 4, 4}}),
+                Arguments.of("attention packed, causal", (Function<Tensor[], Tensor>) x -> Attention.applyPacked(x[0], 2, true, null).output(),
+                        new int[][] {{2, 4, 12}}),
+                Arguments.of("attention packed, padding mask", (Function<Tensor[], Tensor>) x -> Attention.applyPacked(x[0], 2, false, PAD).output(),
+                        new int[][] {{2, 4, 6}}),
                 Arguments.of("attention over slices of one tensor", (Function<Tensor[], Tensor>) x ->
                         Attention.apply(x[0].slice(2, 0, 4), x[0].slice(2, 4, 8), x[0].slice(2, 8, 12), 2, true, null).output(),
                         new int[][] {{2, 3, 12}}));
@@ -119,6 +123,22 @@ class TransformerOpsTest {
     }
 
     @Test
+    void packedAttentionEqualsAttentionOverTheThreeColumnBlocks() {
+        Rng rng = new Rng(9);
+        Tensor qkv = Tensor.normal(rng, 0, 1, 2, 45, 3 * 24).requiresGrad(true);
+        Tensor g = Tensor.normal(rng, 0, 1, 2, 45, 24);
+        Attention.Result packed = Attention.applyPacked(qkv, 3, true, null);
+        packed.output().backward(g);
+        float[] dPacked = qkv.grad().toFloatArray();
+        qkv.zeroGrad();
+        Attention.Result split = Attention.apply(qkv.slice(2, 0, 24), qkv.slice(2, 24, 48), qkv.slice(2, 48, 72), 3, true, null);
+        split.output().backward(g);
+        close(packed.output().toFloatArray(), split.output().toFloatArray(), 1e-6);
+        close(packed.weights().toFloatArray(), split.weights().toFloatArray(), 1e-7);
+        close(dPacked, qkv.grad().toFloatArray(), 1e-6);
+    }
+
+    @Test
     void maskedAndFutureKeysGetExactlyZeroWeight() {
         Rng rng = new Rng(3);
         Tensor q = Tensor.normal(rng, 0, 1, 1, 4, 4), k = Tensor.normal(rng, 0, 1, 1, 4, 4), v = Tensor.normal(rng, 0, 1, 1, 4, 4);
@@ -174,6 +194,7 @@ class TransformerOpsTest {
         assertThatThrownBy(() -> Attention.apply(q, k, k, 3, false, null)).hasMessageContaining("divide by heads");
         assertThatThrownBy(() -> Attention.apply(k, q, q, 2, true, null)).hasMessageContaining("causal");
         assertThatThrownBy(() -> Attention.apply(q, k, k, 2, false, Tensor.zeros(2, 3))).hasMessageContaining("key mask");
+        assertThatThrownBy(() -> Attention.applyPacked(Tensor.zeros(2, 3, 8), 2, false, null)).hasMessageContaining("3·heads");
         assertThatThrownBy(() -> LayerNorm.apply(q, Tensor.ones(3), Tensor.zeros(4), 1e-5)).hasMessageContaining("gamma");
     }
 

@@ -23,8 +23,11 @@ public final class AttentionKernels {
 
     private AttentionKernels() {}
 
-    /** Forward: weights p (B, H, Tq, Tk) and output (B, Tq, H·dk). See {@link ScalarAttention#forward}. */
-    public static void forward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo,
+    /**
+     * Forward: weights p (B, H, Tq, Tk) and output (B, Tq, H·dk). Query rows are {@code ldq} apart, key and value rows
+     * {@code ldkv} (H·dk for separate projections, 3·H·dk for one packed QKV projection). See {@link ScalarAttention#forward}.
+     */
+    public static void forward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo, int ldq, int ldkv,
                                float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] p, int po, float[] out, int oo) {
         int hd = h * dk, past = tk - tq;
         boolean limit = causal && keep == null;
@@ -32,24 +35,24 @@ public final class AttentionKernels {
             float[] kt = new float[dk * tk];
             for (int t = t0; t < t1; t++) {
                 int bb = t / h, hh = t % h;
-                int qb = qo + bb * tq * hd + hh * dk, kb = ko + bb * tk * hd + hh * dk, vb = vo + bb * tk * hd + hh * dk;
+                int qb = qo + bb * tq * ldq + hh * dk, kb = ko + bb * tk * ldkv + hh * dk, vb = vo + bb * tk * ldkv + hh * dk;
                 int ob = oo + bb * tq * hd + hh * dk, pb = po + t * tq * tk, mb = mo + bb * tk;
-                transpose(k, kb, hd, tk, dk, kt);
+                transpose(k, kb, ldkv, tk, dk, kt);
                 for (int i0 = 0; i0 < tq; i0 += BLOCK) {
                     int i1 = Math.min(tq, i0 + BLOCK), cols = limit ? Math.min(tk, past + i1) : tk;
-                    Gemm.gemm(false, false, i1 - i0, cols, dk, q, qb + i0 * hd, hd, kt, 0, tk, p, pb + i0 * tk, tk, false);
+                    Gemm.gemm(false, false, i1 - i0, cols, dk, q, qb + i0 * ldq, ldq, kt, 0, tk, p, pb + i0 * tk, tk, false);
                     for (int i = i0; i < i1; i++) softmaxRow(p, pb + i * tk, tk, causal ? Math.min(tk, past + i + 1) : tk, scale, keep, mb);
-                    Gemm.gemm(false, false, i1 - i0, dk, cols, p, pb + i0 * tk, tk, v, vb, hd, out, ob + i0 * hd, hd, false);
+                    Gemm.gemm(false, false, i1 - i0, dk, cols, p, pb + i0 * tk, tk, v, vb, ldkv, out, ob + i0 * hd, hd, false);
                 }
             }
         });
     }
 
     /**
-     * Backward: dq (B, Tq, H·dk), dk and dv (B, Tk, H·dk), overwritten, from the forward's weights p and dOut
-     * (B, Tq, H·dk). See {@link ScalarAttention#backward}.
+     * Backward: dq (rows ldq apart), dk and dv (rows ldkv apart), their head columns overwritten, from the forward's
+     * weights p and dOut (B, Tq, H·dk). See {@link ScalarAttention#backward}.
      */
-    public static void backward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo,
+    public static void backward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo, int ldq, int ldkv,
                                 float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] p, int po, float[] dOut, int go,
                                 float[] dq, int dqo, float[] dkArr, int dko, float[] dv, int dvo) {
         int hd = h * dk, past = tk - tq;
@@ -59,24 +62,25 @@ public final class AttentionKernels {
             float[] ds = new float[tq * tk];   // dP, then dS, of one head
             for (int t = t0; t < t1; t++) {
                 int bb = t / h, hh = t % h;
-                int col = hh * dk, qb = bb * tq * hd + col, kb = bb * tk * hd + col;
+                int col = hh * dk, qb = bb * tq * ldq + col, kb = bb * tk * ldkv + col, gb = go + bb * tq * hd + col;
                 int pb = po + t * tq * tk, mb = mo + bb * tk;
-                transpose(v, vo + kb, hd, tk, dk, vt);
+                transpose(v, vo + kb, ldkv, tk, dk, vt);
                 for (int i0 = 0; i0 < tq; i0 += BLOCK) {
                     int i1 = Math.min(tq, i0 + BLOCK), cols = limit ? Math.min(tk, past + i1) : tk;
-                    Gemm.gemm(false, false, i1 - i0, cols, dk, dOut, go + qb + i0 * hd, hd, vt, 0, tk, ds, i0 * tk, tk, false);
+                    Gemm.gemm(false, false, i1 - i0, cols, dk, dOut, gb + i0 * hd, hd, vt, 0, tk, ds, i0 * tk, tk, false);
                     for (int i = i0; i < i1; i++) {
                         int lim = causal ? Math.min(tk, past + i + 1) : tk;
                         boolean dead = keep != null && ScalarAttention.fullyMasked(keep, mb, lim);
                         softmaxBackwardRow(p, pb + i * tk, ds, i * tk, tk, cols, scale, dead);
                     }
-                    Gemm.gemm(false, false, i1 - i0, dk, cols, ds, i0 * tk, tk, k, ko + kb, hd, dq, dqo + qb + i0 * hd, hd, false);
+                    Gemm.gemm(false, false, i1 - i0, dk, cols, ds, i0 * tk, tk, k, ko + kb, ldkv, dq, dqo + qb + i0 * ldq, ldq, false);
                 }
                 for (int j0 = 0; j0 < tk; j0 += BLOCK) {
                     int j1 = Math.min(tk, j0 + BLOCK), r0 = limit ? Math.min(tq, Math.max(0, j0 - past)) : 0;
                     // dK = dSᵀ·Q and dV = Pᵀ·dO over the query rows that can see keys [j0, j1)
-                    Gemm.gemm(true, false, j1 - j0, dk, tq - r0, ds, r0 * tk + j0, tk, q, qo + qb + r0 * hd, hd, dkArr, dko + kb + j0 * hd, hd, false);
-                    Gemm.gemm(true, false, j1 - j0, dk, tq - r0, p, pb + r0 * tk + j0, tk, dOut, go + qb + r0 * hd, hd, dv, dvo + kb + j0 * hd, hd, false);
+                    Gemm.gemm(true, false, j1 - j0, dk, tq - r0, ds, r0 * tk + j0, tk, q, qo + qb + r0 * ldq, ldq,
+                            dkArr, dko + kb + j0 * ldkv, ldkv, false);
+                    Gemm.gemm(true, false, j1 - j0, dk, tq - r0, p, pb + r0 * tk + j0, tk, dOut, gb + r0 * hd, hd, dv, dvo + kb + j0 * ldkv, ldkv, false);
                 }
             }
         });

@@ -31,6 +31,13 @@ public final class TransformerKernels {
     static final float GELU_C = 0.7978845608028654f;
     static final float GELU_A = 0.044715f;
 
+    /**
+     * Elements (GELU) per task; layer-norm rows are split in fixed blocks of {@link #ROWS} so the column sums of
+     * the backward add up in the same order whatever the thread count.
+     */
+    private static final int CHUNK = 1 << 15;
+    private static final int ROWS = 128;
+
     private TransformerKernels() {}
 
     /** e^x per lane: x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial (error &lt; 2e-7 relative), times 2^k. */
@@ -75,8 +82,12 @@ public final class TransformerKernels {
      * equals GPT-2's {@code 0.5·x·(1 + tanh u)} and needs one exp instead of a tanh.
      */
     public static void gelu(float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += VL) {
+        Parallel.forRange(n / VL, CHUNK / VL, (c0, c1) -> geluRange(x, xo, y, yo, c0 * VL, c1 * VL == n / VL * VL ? n : c1 * VL));
+    }
+
+    private static void geluRange(float[] x, int xo, float[] y, int yo, int from, int n) {
+        int i = from;
+        for (int upper = from + S.loopBound(n - from); i < upper; i += VL) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
             FloatVector u2 = v.mul(v).fma(GELU_A, 1f).mul(v).mul(-2 * GELU_C);   // −2u
             v.div(exp(u2).add(1f)).intoArray(y, yo + i);
@@ -89,8 +100,12 @@ public final class TransformerKernels {
 
     /** dx = dy · gelu'(x) = dy · (s + x·s·(1 − s)·2u'), s = σ(2u), u' = √(2/π)(1 + 3·0.044715x²). */
     public static void geluBackward(float[] x, int xo, float[] dy, int go, float[] dx, int dxo, int n) {
-        int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += VL) {
+        Parallel.forRange(n / VL, CHUNK / VL, (c0, c1) -> geluBackwardRange(x, xo, dy, go, dx, dxo, c0 * VL, c1 * VL == n / VL * VL ? n : c1 * VL));
+    }
+
+    private static void geluBackwardRange(float[] x, int xo, float[] dy, int go, float[] dx, int dxo, int from, int n) {
+        int i = from;
+        for (int upper = from + S.loopBound(n - from); i < upper; i += VL) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
             FloatVector v2 = v.mul(v);
             FloatVector s = exp(v2.fma(GELU_A, 1f).mul(v).mul(-2 * GELU_C)).add(1f);
@@ -116,8 +131,14 @@ public final class TransformerKernels {
      */
     public static void layerNorm(float[] x, int xo, int rows, int cols, float[] gamma, int gmo, float[] beta, int bo, float eps,
                                  float[] y, int yo, float[] mean, float[] rstd, int so) {
+        Parallel.forRange(rows, Math.max(1, CHUNK / Math.max(1, cols)), (r0, r1) ->
+                layerNormRows(x, xo, r0, r1, cols, gamma, gmo, beta, bo, eps, y, yo, mean, rstd, so));
+    }
+
+    private static void layerNormRows(float[] x, int xo, int r0, int r1, int cols, float[] gamma, int gmo, float[] beta, int bo, float eps,
+                                      float[] y, int yo, float[] mean, float[] rstd, int so) {
         int upper = S.loopBound(cols);
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             int xr = xo + r * cols, yr = yo + r * cols;
             int j = 0;
             FloatVector acc = FloatVector.zero(S);
@@ -153,8 +174,24 @@ public final class TransformerKernels {
      */
     public static void layerNormBackward(float[] x, int xo, int rows, int cols, float[] gamma, int gmo, float[] mean, float[] rstd, int so,
                                          float[] dy, int go, float[] dx, int dxo, float[] dGamma, int dgo, float[] dBeta, int dbo) {
+        int blocks = (rows + ROWS - 1) / ROWS;
+        float[] partG = dGamma == null ? null : new float[blocks * cols], partB = dBeta == null ? null : new float[blocks * cols];
+        Parallel.forRange(blocks, Math.max(1, CHUNK / Math.max(1, ROWS * cols)), (b0, b1) -> {
+            for (int bk = b0; bk < b1; bk++) {
+                layerNormBackwardRows(x, xo, bk * ROWS, Math.min(rows, (bk + 1) * ROWS), cols, gamma, gmo, mean, rstd, so, dy, go, dx, dxo,
+                        partG, bk * cols, partB, bk * cols);
+            }
+        });
+        for (int bk = 0; bk < blocks; bk++) {   // block order: the same sums for any thread count
+            if (dGamma != null) Elementwise.addInPlace(dGamma, dgo, partG, bk * cols, cols);
+            if (dBeta != null) Elementwise.addInPlace(dBeta, dbo, partB, bk * cols, cols);
+        }
+    }
+
+    private static void layerNormBackwardRows(float[] x, int xo, int r0, int r1, int cols, float[] gamma, int gmo, float[] mean, float[] rstd,
+                                              int so, float[] dy, int go, float[] dx, int dxo, float[] dGamma, int dgo, float[] dBeta, int dbo) {
         int upper = S.loopBound(cols);
-        for (int r = 0; r < rows; r++) {
+        for (int r = r0; r < r1; r++) {
             int xr = xo + r * cols, gr = go + r * cols, dr = dxo + r * cols;
             float mu = mean[so + r], rs = rstd[so + r];
             FloatVector sg = FloatVector.zero(S), sgx = FloatVector.zero(S);

@@ -38,7 +38,7 @@ class TransformerKernelTwinTest {
     @Test
     void geluAndItsBackwardMatchScalarTwin() {
         Rng rng = new Rng(1);
-        for (int n : COLS) {
+        for (int n : new int[] {1, 7, 16, 17, 33, 130, 100_003}) {   // the last is split across threads
             for (int[] off : new int[][] {{0, 0}, {3, 5}}) {
                 float[] x = random(rng, n + off[0], -12, 12), dy = random(rng, n + off[0], -2, 2);
                 float[] yf = sentinels(n + off[1] + 2), ys = sentinels(n + off[1] + 2);
@@ -57,7 +57,7 @@ class TransformerKernelTwinTest {
     void layerNormAndItsBackwardMatchScalarTwin() {
         Rng rng = new Rng(2);
         for (int cols : COLS) {
-            for (int rows : new int[] {1, 3}) {
+            for (int rows : new int[] {1, 3, 300}) {   // 300: several row blocks, split across threads
                 int n = rows * cols, o = 3;
                 float[] x = random(rng, n + o, -3, 5), gamma = random(rng, cols + 1, 0.5, 1.5), beta = random(rng, cols + 1, -1, 1);
                 float[] yf = sentinels(n + o + 2), ys = sentinels(n + o + 2);
@@ -100,8 +100,8 @@ class TransformerKernelTwinTest {
             int np = b * h * tq * tk, no = b * tq * hd, nk = b * tk * hd;
             float[] pf = sentinels(np + o + 1), ps = sentinels(np + o + 1), of = sentinels(no + o + 1), os = sentinels(no + o + 1);
             float scale = (float) (1 / Math.sqrt(dk));
-            AttentionKernels.forward(b, h, tq, tk, dk, causal, scale, keep, 2, q, o, k, o, v, o, pf, o, of, o);
-            ScalarAttention.forward(b, h, tq, tk, dk, causal, scale, keep == null ? null : Buf.of(keep), 2, Buf.of(q), o, Buf.of(k), o,
+            AttentionKernels.forward(b, h, tq, tk, dk, causal, scale, keep, 2, hd, hd, q, o, k, o, v, o, pf, o, of, o);
+            ScalarAttention.forward(b, h, tq, tk, dk, causal, scale, keep == null ? null : Buf.of(keep), 2, hd, hd, Buf.of(q), o, Buf.of(k), o,
                     Buf.of(v), o, Buf.of(ps), o, Buf.of(os), o);
             assertUntouchedOutside(pf, o, o + np);
             assertUntouchedOutside(of, o, o + no);
@@ -110,8 +110,8 @@ class TransformerKernelTwinTest {
             float[] g = random(rng, no + o, -1, 1);
             float[] dqf = sentinels(no + o + 1), dqs = sentinels(no + o + 1);
             float[] dkf = sentinels(nk + o + 1), dks = sentinels(nk + o + 1), dvf = sentinels(nk + o + 1), dvs = sentinels(nk + o + 1);
-            AttentionKernels.backward(b, h, tq, tk, dk, causal, scale, keep, 2, q, o, k, o, v, o, pf, o, g, o, dqf, o, dkf, o, dvf, o);
-            ScalarAttention.backward(b, h, tq, tk, dk, causal, scale, keep == null ? null : Buf.of(keep), 2, Buf.of(q), o, Buf.of(k), o,
+            AttentionKernels.backward(b, h, tq, tk, dk, causal, scale, keep, 2, hd, hd, q, o, k, o, v, o, pf, o, g, o, dqf, o, dkf, o, dvf, o);
+            ScalarAttention.backward(b, h, tq, tk, dk, causal, scale, keep == null ? null : Buf.of(keep), 2, hd, hd, Buf.of(q), o, Buf.of(k), o,
                     Buf.of(v), o, Buf.of(pf), o, Buf.of(g), o, Buf.of(dqs), o, Buf.of(dks), o, Buf.of(dvs), o);
             assertUntouchedOutside(dqf, o, o + no);
             assertUntouchedOutside(dkf, o, o + nk);
@@ -119,6 +119,32 @@ class TransformerKernelTwinTest {
             close(dqf, dqs, 5e-5);
             close(dkf, dks, 5e-5);
             close(dvf, dvs, 5e-5);
+        }
+    }
+
+    @Test
+    void packedAttentionMatchesScalarTwin() {
+        Rng rng = new Rng(4);
+        for (int[] c : new int[][] {{2, 2, 37, 5, 1}, {1, 4, 70, 8, 1}, {2, 3, 9, 3, 0}}) {
+            int b = c[0], h = c[1], t = c[2], dk = c[3], hd = h * dk, ld = 3 * hd, o = 2, n = b * t * ld;
+            boolean causal = c[4] == 1;
+            float scale = (float) (1 / Math.sqrt(dk));
+            float[] qkv = random(rng, n + o, -2, 2);
+            int np = b * h * t * t;
+            float[] pf = sentinels(np + o), ps = sentinels(np + o), of = sentinels(b * t * hd + o), os = sentinels(b * t * hd + o);
+            AttentionKernels.forward(b, h, t, t, dk, causal, scale, null, 0, ld, ld, qkv, o, qkv, o + hd, qkv, o + 2 * hd, pf, o, of, o);
+            ScalarAttention.forward(b, h, t, t, dk, causal, scale, null, 0, ld, ld, Buf.of(qkv), o, Buf.of(qkv), o + hd, Buf.of(qkv), o + 2 * hd,
+                    Buf.of(ps), o, Buf.of(os), o);
+            close(pf, ps, 2e-6);
+            close(of, os, 2e-5);
+            float[] g = random(rng, b * t * hd + o, -1, 1);
+            float[] df = sentinels(n + o + 1), dsl = sentinels(n + o + 1);
+            AttentionKernels.backward(b, h, t, t, dk, causal, scale, null, 0, ld, ld, qkv, o, qkv, o + hd, qkv, o + 2 * hd, pf, o, g, o,
+                    df, o, df, o + hd, df, o + 2 * hd);
+            ScalarAttention.backward(b, h, t, t, dk, causal, scale, null, 0, ld, ld, Buf.of(qkv), o, Buf.of(qkv), o + hd, Buf.of(qkv), o + 2 * hd,
+                    Buf.of(pf), o, Buf.of(g), o, Buf.of(dsl), o, Buf.of(dsl), o + hd, Buf.of(dsl), o + 2 * hd);
+            assertUntouchedOutside(df, o, o + n);
+            close(df, dsl, 5e-5);
         }
     }
 }

@@ -123,6 +123,20 @@ public final class MultiHeadAttention extends Layer {
         if (!isBuilt()) build(java.util.Arrays.copyOfRange(x.shape(), 1, x.rank()), ctx.rng());
         int b = x.shape(0), t = x.shape(1), h = config.numHeads(), dk = config.keyDim();
         Tensor x2 = x.reshape(b * t, x.shape(2));                           // (B·T, D)
+        boolean dropWeights = ctx.training() && config.dropout() > 0;
+        int tk = t + (cache == null ? 0 : cache.length());                  // key positions: the cached ones, then x's
+        if (mask != null && !Shape.equal(mask.shape(), new int[] {b, tk})) {
+            throw new IllegalArgumentException("layer '" + name() + "' (MultiHeadAttention) got a padding mask of shape " + Shape.str(mask.shape())
+                    + " but needs (batch, key positions) = " + Shape.str(new int[] {b, tk}));
+        }
+        if (cache == null && !dropWeights) {
+            // One GEMM for Q, K and V side by side (B·T, 3·H·dk); the fused op reads the three blocks in place.
+            Tensor w = Tensor.concat(1, parameter("query.kernel"), parameter("key.kernel"), parameter("value.kernel"));
+            Tensor bias = Tensor.concat(0, parameter("query.bias"), parameter("key.bias"), parameter("value.bias"));
+            Tensor qkv = Linear.affine(x2, w, bias).reshape(b, t, 3 * h * dk);
+            Attention.Result r = Attention.applyPacked(qkv, h, config.causal(), mask);
+            return new Output(outputProjection(r.output(), b, t), r.weights());
+        }
         Tensor q = project(x2, "query", b, t);                              // (B, T, H·dk): head i in columns [i·dk, (i+1)·dk)
         Tensor k = project(x2, "key", b, t);
         Tensor v = project(x2, "value", b, t);
@@ -134,14 +148,9 @@ public final class MultiHeadAttention extends Layer {
             cache.keys = k;
             cache.values = v;
         }
-        int tk = k.shape(1);
-        if (mask != null && !Shape.equal(mask.shape(), new int[] {b, tk})) {
-            throw new IllegalArgumentException("layer '" + name() + "' (MultiHeadAttention) got a padding mask of shape " + Shape.str(mask.shape())
-                    + " but needs (batch, key positions) = " + Shape.str(new int[] {b, tk}));
-        }
         Tensor out;                                                          // (B, T, H·dk)
         Tensor weights;                                                      // (B, H, T, Tk)
-        if (ctx.training() && config.dropout() > 0) {
+        if (dropWeights) {
             // Dropout on the weights sits between the softmax and P·V, inside the fused op: compose it instead.
             Tensor[] composed = attendComposed(q, k, v, mask, b, t, tk, ctx.rng());
             out = composed[0];
@@ -151,8 +160,13 @@ public final class MultiHeadAttention extends Layer {
             out = r.output();
             weights = r.weights();
         }
-        Tensor y = Linear.affine(out.reshape(b * t, h * dk), parameter("output.kernel"), parameter("output.bias"));   // (B·T, D)
-        return new Output(y.reshape(b, t, y.shape(1)), weights);
+        return new Output(outputProjection(out, b, t), weights);
+    }
+
+    /** The heads (B, T, H·dk) projected back to (B, T, D). */
+    private Tensor outputProjection(Tensor heads, int b, int t) {
+        Tensor y = Linear.affine(heads.reshape(b * t, heads.shape(2)), parameter("output.kernel"), parameter("output.bias"));   // (B·T, D)
+        return y.reshape(b, t, y.shape(1));
     }
 
     /** x (B·T, D) · W + b as (B, T, H·dk), one fused op. */
