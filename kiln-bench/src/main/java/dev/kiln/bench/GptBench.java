@@ -70,6 +70,7 @@ public final class GptBench {
         long capNanos = (long) (maxSeconds * 1e9);
         int timed = 0;
         double[] recent = new double[10];
+        long alloc0 = BenchSupport.Memory.totalAllocated(), gc0 = BenchSupport.Memory.gcMillis();
         long t0 = System.nanoTime(), now = t0;
         while (timed < steps && now - t0 <= capNanos) {
             last = step(model, adamW, ids, rng, t, batch);
@@ -86,6 +87,8 @@ public final class GptBench {
         mean /= Math.max(1, k);
         result("gpt_train_b" + batch, "tokens_per_s", (double) timed * batch * t / seconds);
         result("gpt_train_b" + batch, "ms_per_step", seconds * 1e3 / timed);
+        result("gpt_train_b" + batch, "alloc_bytes_per_step", (double) (BenchSupport.Memory.totalAllocated() - alloc0) / timed);
+        result("gpt_train_b" + batch, "gc_ms_per_step", (double) (BenchSupport.Memory.gcMillis() - gc0) / timed);
         info(String.format(Locale.ROOT, "gpt_train_b%d warmup_steps=%d timed_steps=%d total_steps=%d timed_s=%.2f capped=%b loss_first=%.4f loss_last=%.4f loss_last10_mean=%.4f",
                 batch, warmup, timed, warmup + timed, seconds, timed < steps, first, last, mean));
         if (losses.size() >= lossStep && lossStep >= 5) {
