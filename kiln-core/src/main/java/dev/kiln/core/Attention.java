@@ -92,8 +92,8 @@ public final class Attention extends Function {
             keep = new float[keepD.length];
             for (int i = 0; i < keepD.length; i++) keepD[i] = keep[i] = keepD[i] != 0 ? 1 : 0;
         }
-        Tensor out = Tensor.zeros(q.dtype, b, tq, hd);
-        Tensor p = Tensor.zeros(q.dtype, b, heads, tq, tk);
+        Tensor out = Tensor.uninitialized(q.dtype, b, tq, hd);             // the kernels write every element
+        Tensor p = Tensor.uninitialized(q.dtype, b, heads, tq, tk);
         if (q.f != null) {
             AttentionKernels.forward(b, heads, tq, tk, dk, causal, (float) scale, keep, 0, ldq, ldq, q.f, q.offset, k.f, k.offset + ko,
                     v.f, v.offset + vo, p.f, 0, out.f, 0);
@@ -111,8 +111,8 @@ public final class Attention extends Function {
         int b = q.shape[0], tq = q.shape[1], tk = k.shape[1], hd = packed ? q.shape[2] / 3 : q.shape[2], dk = hd / heads;
         int ldq = packed ? 3 * hd : hd, ko = packed ? hd : 0, vo = packed ? 2 * hd : 0;
         double scale = 1 / Math.sqrt(dk);
-        Tensor dQ = Tensor.zeros(g.dtype, q.shape);
-        Tensor dK = packed ? dQ : Tensor.zeros(g.dtype, k.shape), dV = packed ? dQ : Tensor.zeros(g.dtype, v.shape);
+        Tensor dQ = Tensor.uninitialized(g.dtype, q.shape);                // every element written (the twin zero-fills first)
+        Tensor dK = packed ? dQ : Tensor.uninitialized(g.dtype, k.shape), dV = packed ? dQ : Tensor.uninitialized(g.dtype, v.shape);
         if (g.f != null) {
             AttentionKernels.backward(b, heads, tq, tk, dk, causal, (float) scale, keep, 0, ldq, ldq, q.f, q.offset, k.f, k.offset + ko,
                     v.f, v.offset + vo, p.f, 0, g.f, g.offset, dQ.f, 0, dK.f, ko, dV.f, vo);

@@ -20,7 +20,7 @@ public final class Gelu extends Function {
 
     public static Tensor apply(Tensor x) {
         x = x.contiguous();
-        Tensor y = Tensor.zeros(x.dtype, x.shape);
+        Tensor y = Tensor.uninitialized(x.dtype, x.shape);
         if (x.f != null) TransformerKernels.gelu(x.f, x.offset, y.f, 0, y.size());
         else ScalarTransformer.gelu(Buf.of(x.d), x.offset, Buf.of(y.d), 0, y.size());
         return Function.needsGrad(x) ? Function.record(y, new Gelu(x)) : y;
@@ -29,7 +29,7 @@ public final class Gelu extends Function {
     @Override
     protected Tensor[] backward(Tensor dY) {
         Tensor g = dY.contiguous();
-        Tensor dX = Tensor.zeros(g.dtype, x.shape);
+        Tensor dX = Tensor.uninitialized(g.dtype, x.shape);
         if (g.f != null) TransformerKernels.geluBackward(x.f, x.offset, g.f, g.offset, dX.f, 0, dX.size());
         else ScalarTransformer.geluBackward(Buf.of(x.d), x.offset, Buf.of(g.d), g.offset, Buf.of(dX.d), 0, dX.size());
         return new Tensor[] {dX};

@@ -35,8 +35,8 @@ public final class LayerNorm extends Function {
         gamma = gamma.contiguous();
         beta = beta.contiguous();
         int rows = c == 0 ? 0 : x.size() / c;
-        Tensor y = Tensor.zeros(x.dtype, x.shape);
-        Tensor mean = Tensor.zeros(x.dtype, rows), rstd = Tensor.zeros(x.dtype, rows);
+        Tensor y = Tensor.uninitialized(x.dtype, x.shape);                  // the kernels write every element
+        Tensor mean = Tensor.uninitialized(x.dtype, rows), rstd = Tensor.uninitialized(x.dtype, rows);
         if (x.f != null) {
             TransformerKernels.layerNorm(x.f, x.offset, rows, c, gamma.f, gamma.offset, beta.f, beta.offset, (float) epsilon,
                     y.f, 0, mean.f, rstd.f, 0);
@@ -51,9 +51,9 @@ public final class LayerNorm extends Function {
     protected Tensor[] backward(Tensor dY) {
         Tensor g = dY.contiguous();
         int c = x.shape[x.rank() - 1], rows = mean.size();
-        Tensor dX = wants(0) ? Tensor.zeros(g.dtype, x.shape) : null;
-        Tensor dGamma = wants(1) ? Tensor.zeros(g.dtype, c) : null;
-        Tensor dBeta = wants(2) ? Tensor.zeros(g.dtype, c) : null;
+        Tensor dX = wants(0) ? Tensor.uninitialized(g.dtype, x.shape) : null;
+        Tensor dGamma = wants(1) ? Tensor.fresh(g.dtype, c) : null;          // accumulated into: zero-filled
+        Tensor dBeta = wants(2) ? Tensor.fresh(g.dtype, c) : null;
         if (g.f != null) {
             TransformerKernels.layerNormBackward(x.f, x.offset, rows, c, gamma.f, gamma.offset, mean.f, rstd.f, 0, g.f, g.offset,
                     dX == null ? null : dX.f, 0, dGamma == null ? null : dGamma.f, 0, dBeta == null ? null : dBeta.f, 0);

@@ -139,6 +139,37 @@ class TransformerOpsTest {
     }
 
     @Test
+    void everyResultAndGradientElementIsWrittenEvenInRecycledStorage() {
+        // Results and gradients take unfilled storage; in a poisoned arena a recycled array is all NaN, so an element a
+        // kernel leaves unwritten would show. The second pass runs on the first pass's recycled arrays.
+        Rng rng = new Rng(12);
+        Tensor x = Tensor.normal(rng, 0, 1, 2, 37, 12).requiresGrad(true);
+        Tensor k = Tensor.normal(rng, 0, 1, 2, 40, 12).requiresGrad(true);
+        Tensor gamma = Tensor.normal(rng, 1, 0.1f, 12).requiresGrad(true), beta = Tensor.normal(rng, 0, 1, 12).requiresGrad(true);
+        Tensor mask = Tensor.of(new float[80], 2, 40).add(1f);
+        mask.rawFloats()[3] = 0;
+        java.util.function.Supplier<float[]> step = () -> {
+            Tensor h = Gelu.apply(LayerNorm.apply(x, gamma, beta, 1e-5));
+            Attention.Result a = Attention.apply(h, k, k, 3, true, mask);
+            Tensor y = a.output().add(Attention.applyPacked(Tensor.concat(2, h, h, h), 2, true, null).output());
+            y.mul(y).sum().backward();
+            float[] out = new float[4];
+            out[0] = y.sum().item();
+            out[1] = a.weights().sum().item();
+            out[2] = x.grad().sum().item() + gamma.grad().sum().item() + beta.grad().sum().item();
+            out[3] = k.grad().sum().item();
+            for (Tensor t : new Tensor[] {x, k, gamma, beta}) t.zeroGrad();
+            return out;
+        };
+        float[] plain = step.get();
+        StepArena arena = new StepArena(true);
+        for (int pass = 0; pass < 2; pass++) {
+            assertThat(arena.call(step)).containsExactly(plain);
+            arena.reset();
+        }
+    }
+
+    @Test
     void maskedAndFutureKeysGetExactlyZeroWeight() {
         Rng rng = new Rng(3);
         Tensor q = Tensor.normal(rng, 0, 1, 1, 4, 4), k = Tensor.normal(rng, 0, 1, 1, 4, 4), v = Tensor.normal(rng, 0, 1, 1, 4, 4);
