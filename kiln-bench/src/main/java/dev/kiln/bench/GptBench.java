@@ -6,6 +6,7 @@ import static dev.kiln.bench.BenchSupport.intFlag;
 import static dev.kiln.bench.BenchSupport.result;
 
 import dev.kiln.core.Rng;
+import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.data.text.CharTokenizer;
 import dev.kiln.data.text.Corpus;
@@ -36,13 +37,14 @@ public final class GptBench {
     private GptBench() {}
 
     static final String USAGE = """
-            usage: GptBench [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40] [--loss-step 20] [--seed 42]
+            usage: GptBench [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40] [--loss-step 20] [--seed 42] [--no-arena]
               --warmup/--steps  untimed, then timed training steps; --max-seconds caps the timed window (the INFO
                                 line then says capped=true and the loss is after fewer steps)
-              --loss-step       also report the mean loss of steps N-4..N (warm-up steps count), comparable across runs""";
+              --loss-step       also report the mean loss of steps N-4..N (warm-up steps count), comparable across runs
+              --no-arena        allocate every step afresh instead of recycling its storage in a StepArena""";
 
     public static void main(String[] args) {
-        Map<String, String> f = BenchSupport.flags(args, USAGE, Set.of("--batch", "--warmup", "--steps", "--max-seconds", "--loss-step", "--seed"), Set.of());
+        Map<String, String> f = BenchSupport.flags(args, USAGE, Set.of("--batch", "--warmup", "--steps", "--max-seconds", "--loss-step", "--seed"), Set.of("--no-arena"));
         int batch = intFlag(f, "--batch", 32), warmup = intFlag(f, "--warmup", 5), steps = intFlag(f, "--steps", 60);
         double maxSeconds = doubleFlag(f, "--max-seconds", 40);
         long seed = intFlag(f, "--seed", 42);
@@ -54,16 +56,17 @@ public final class GptBench {
         int[] ids = tokenizer.encode(text);
         GptConfig config = GptConfig.small(tokenizer.vocabularySize());
         int t = config.contextLength();
-        info("data=corpus " + Corpus.PRIDE_AND_PREJUDICE + " tokens=" + ids.length + " vocab=" + tokenizer.vocabularySize()
+        info("step_arena=" + (f.containsKey("--no-arena") ? "off" : "on") + " data=corpus " + Corpus.PRIDE_AND_PREJUDICE + " tokens=" + ids.length + " vocab=" + tokenizer.vocabularySize()
                 + " layers=" + config.numLayers() + " heads=" + config.numHeads() + " d_model=" + config.dModel() + " context=" + t);
         Sequential model = Gpt.build(config, seed);
         Optimizer adamW = Adam.adamW(1e-3, 0.01).clipGlobalNorm(1.0);
         Rng rng = new Rng(seed);
+        StepArena arena = f.containsKey("--no-arena") ? null : new StepArena();
 
         float first = Float.NaN, last = Float.NaN;
         java.util.List<Float> losses = new java.util.ArrayList<>();
         for (int s = 0; s < warmup; s++) {
-            float loss = step(model, adamW, ids, rng, t, batch);
+            float loss = step(model, adamW, ids, rng, t, batch, arena);
             losses.add(loss);
             if (s == 0) first = loss;
         }
@@ -73,7 +76,7 @@ public final class GptBench {
         long alloc0 = BenchSupport.Memory.totalAllocated(), gc0 = BenchSupport.Memory.gcMillis();
         long t0 = System.nanoTime(), now = t0;
         while (timed < steps && now - t0 <= capNanos) {
-            last = step(model, adamW, ids, rng, t, batch);
+            last = step(model, adamW, ids, rng, t, batch, arena);
             losses.add(last);
             if (warmup == 0 && timed == 0) first = last;
             recent[timed % recent.length] = last;
@@ -101,8 +104,8 @@ public final class GptBench {
         BenchSupport.peakRss();
     }
 
-    private static float step(Sequential model, Optimizer opt, int[] ids, Rng rng, int t, int batch) {
+    private static float step(Sequential model, Optimizer opt, int[] ids, Rng rng, int t, int batch, StepArena arena) {
         Tensor[] xy = Gpt.windows(ids, Gpt.randomStarts(rng, ids.length, t, batch), t);
-        return Gpt.trainStep(model, opt, xy[0], xy[1], rng);
+        return Gpt.trainStep(model, opt, xy[0], xy[1], rng, arena);
     }
 }

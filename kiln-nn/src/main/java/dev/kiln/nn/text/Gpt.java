@@ -2,6 +2,7 @@ package dev.kiln.nn.text;
 
 import dev.kiln.core.Rng;
 import dev.kiln.core.Shape;
+import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.Model;
 import dev.kiln.nn.Sequential;
@@ -55,6 +56,24 @@ public final class Gpt {
      * Call {@code model.compile} first only if you also want {@code evaluate}; this needs just the optimiser.
      */
     public static float trainStep(Model model, Optimizer optimizer, Tensor inputs, Tensor targets, Rng dropoutRng) {
+        return trainStep(model, optimizer, inputs, targets, dropoutRng, null);
+    }
+
+    /**
+     * {@link #trainStep(Model, Optimizer, Tensor, Tensor, Rng)} inside {@code arena} (null: none), reset once the step
+     * is done, so a warmed-up step reuses the previous step's activation and gradient storage instead of
+     * allocating it (about 400 MB a step for the issue's model). Only the loss, a number, leaves the step; the
+     * model must already be built (its weights must not come from the arena). One arena per training run.
+     */
+    public static float trainStep(Model model, Optimizer optimizer, Tensor inputs, Tensor targets, Rng dropoutRng, StepArena arena) {
+        if (arena == null) return step(model, optimizer, inputs, targets, dropoutRng);
+        if (!model.isBuilt()) throw new IllegalStateException("trainStep with a step arena needs a built model (Gpt.build builds it)");
+        float loss = arena.call(() -> step(model, optimizer, inputs, targets, dropoutRng));
+        arena.reset();
+        return loss;
+    }
+
+    private static float step(Model model, Optimizer optimizer, Tensor inputs, Tensor targets, Rng dropoutRng) {
         List<Tensor> params = new ArrayList<>(model.parameters().values());
         Tensor logits = model.call(inputs, new CallContext(true, dropoutRng));   // (B, T, V)
         Tensor loss = loss(logits, targets);

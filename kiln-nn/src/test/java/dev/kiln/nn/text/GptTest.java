@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kiln.core.Rng;
+import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.Model;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.layers.Lstm;
 import dev.kiln.nn.optimizers.Adam;
+import dev.kiln.nn.optimizers.Optimizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,6 +102,30 @@ class GptTest {
         assertThat(last).isLessThan(0.3f);
         int[] out = new Generator(model).generate(new int[] {3, 4, 5}, 20, Generator.Sampling.greedy(), null);
         for (int i = 0; i < out.length; i++) assertThat(out[i]).as("token " + i).isEqualTo(pattern[(5 + i) % 7]);
+    }
+
+    @Test
+    void trainingInAPoisonedStepArenaGivesTheSameLossesAndWeights() {
+        // A poisoned arena NaN-fills every array it takes back: a tensor kept past its step, or an element a kernel
+        // forgot to write, would turn the losses or weights into NaN or change them.
+        int[] corpus = new int[300];
+        for (int i = 0; i < corpus.length; i++) corpus[i] = (i * 7 + i / 5) % 11;
+        float[][] losses = new float[2][8];
+        Sequential[] models = new Sequential[2];
+        for (int run = 0; run < 2; run++) {
+            models[run] = Gpt.build(new GptConfig(11, 12, 16, 2, 2, 0), 4);
+            Optimizer opt = Adam.adamW(1e-2, 0.01).clipGlobalNorm(1.0);
+            StepArena arena = run == 0 ? null : new StepArena(true);
+            Rng rng = new Rng(8);
+            for (int step = 0; step < losses[run].length; step++) {
+                Tensor[] xy = Gpt.windows(corpus, Gpt.randomStarts(rng, corpus.length, 12, 4), 12);
+                losses[run][step] = Gpt.trainStep(models[run], opt, xy[0], xy[1], rng, arena);
+            }
+        }
+        assertThat(losses[1]).containsExactly(losses[0]);
+        for (String p : models[0].parameters().keySet()) {
+            assertThat(models[1].parameters().get(p).toFloatArray()).as(p).containsExactly(models[0].parameters().get(p).toFloatArray());
+        }
     }
 
     @Test
