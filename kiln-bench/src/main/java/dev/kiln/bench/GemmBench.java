@@ -22,8 +22,12 @@ import java.util.Locale;
  * the same count). Lines: {@code RESULT java|openblas gemm_MxKxN[_ta][_tb] gflops=...}, then a table. A plain main
  * rather than JMH: one shape's timing is a long loop over one call, which JMH would only wrap.
  *
+ * <p>{@code --cpu-time} times by the calling thread's CPU time instead of the wall clock: per-core speed that a
+ * busy machine barely moves (time the thread spends descheduled is not counted). It needs {@code -Dkiln.threads=1},
+ * since other threads' CPU time (Kiln's pool, OpenBLAS's) would not be counted.
+ *
  * <pre>
- * bench/gemm [--seconds 2] [--square-only | --skinny-only] [--shapes 64x64x64,32x128x784_tb,...]
+ * bench/gemm [--seconds 2] [--square-only | --skinny-only] [--shapes 64x64x64,32x128x784_tb,...] [--cpu-time]
  * </pre>
  */
 public final class GemmBench {
@@ -37,6 +41,14 @@ public final class GemmBench {
     };
     private static final int[][] SQUARE = {{256, 256, 256, 0, 0}, {512, 512, 512, 0, 0}, {1024, 1024, 1024, 0, 0}, {2048, 2048, 2048, 0, 0}};
 
+    /** Time by the calling thread's CPU time ({@code --cpu-time}) rather than the wall clock. */
+    private static boolean cpuTime;
+    private static final java.lang.management.ThreadMXBean THREAD = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    private static long now() {
+        return cpuTime ? THREAD.getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
     public static void main(String[] args) {
         double seconds = 2;
         List<int[]> shapes = new ArrayList<>();
@@ -46,20 +58,26 @@ public final class GemmBench {
                 case "--seconds" -> seconds = Double.parseDouble(args[++i]);
                 case "--square-only" -> skinny = false;
                 case "--skinny-only" -> square = false;
+                case "--cpu-time" -> cpuTime = true;
                 case "--shapes" -> {
                     for (String s : args[++i].split(",")) shapes.add(parse(s));
                     square = skinny = false;
                 }
                 default -> {
-                    System.err.println("usage: GemmBench [--seconds 2] [--square-only | --skinny-only] [--shapes MxKxN[_ta][_tb],...]");
+                    System.err.println("usage: GemmBench [--seconds 2] [--square-only | --skinny-only] [--shapes MxKxN[_ta][_tb],...] [--cpu-time]");
                     System.exit(2);
                 }
             }
         }
+        if (cpuTime && Parallel.THREADS != 1) {
+            System.err.println("GemmBench: --cpu-time counts the calling thread only; run with -Dkiln.threads=1");
+            System.exit(2);
+        }
         if (skinny) shapes.addAll(Arrays.asList(SKINNY));
         if (square) shapes.addAll(Arrays.asList(SQUARE));
         OpenBlas blas = OpenBlas.system().orElse(null);
-        System.out.println("INFO gemm threads=" + Parallel.THREADS + " jdk=" + Runtime.version() + " load=" + loadAverage());
+        System.out.println("INFO gemm threads=" + Parallel.THREADS + " clock=" + (cpuTime ? "thread_cpu" : "wall") + " jdk="
+                + Runtime.version() + " load=" + loadAverage());
         System.out.println("INFO gemm openblas=" + (blas == null ? "absent (" + OpenBlas.systemSearch() + "; "
                 + "apt install libopenblas0-pthread), Java kernel only" : blas));
         System.out.println("INFO gemm Gemm.gemm dispatch: " + Gemm.backendDetail());
@@ -131,9 +149,9 @@ public final class GemmBench {
     }
 
     private static double pass(Runnable call, int reps, double flop) {
-        long start = System.nanoTime();
+        long start = now();
         for (int r = 0; r < reps; r++) call.run();
-        return flop * reps / (System.nanoTime() - start);
+        return flop * reps / Math.max(1, now() - start);
     }
 
     private static double report(String who, String name, double[] g, int reps) {
