@@ -132,6 +132,33 @@ class OpenBlasTwinTest {
         for (float v : c) assertThat(v).isEqualTo(SENTINEL);
     }
 
+    /** kiln-serve predicts on several threads at once: concurrent calls into OpenBLAS must not disturb each other. */
+    @Test
+    void concurrentCallsAgreeWithTheJavaKernel() throws Exception {
+        int threads = 4, m = 96, k = 300, n = 130;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                Rng rng = new Rng(100 + t);
+                float[] a = random(rng, m * k, -1, 1), b = random(rng, k * n, -1, 1), expected = new float[m * n];
+                Gemm.gemmJava(false, false, m, n, k, a, 0, k, b, 0, n, expected, 0, n, false);
+                done.add(pool.submit(() -> {
+                    float[] c = new float[m * n];
+                    for (int rep = 0; rep < 50; rep++) {
+                        blas.sgemm(false, false, m, n, k, a, 0, k, b, 0, n, c, 0, n, false);
+                        for (int p = 0; p < c.length; p++) {
+                            assertThat(c[p]).isCloseTo(expected[p], org.assertj.core.data.Offset.offset(1e-5f * k));
+                        }
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) f.get();
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     @Test
     void threadsFollowKilnsPool() {
         assertThat(blas.threads()).isIn(Parallel.THREADS, -1);
