@@ -30,6 +30,7 @@ public final class Tensor {
 
     private boolean requiresGrad;
     private Tensor grad;
+    private boolean gradZeroPending;   // zeroGrad() was called: grad's values are zero, not yet written (see zeroGrad)
     Function creator;   // the op that produced this tensor, null for leaves and untracked results
     private String name;
 
@@ -229,12 +230,20 @@ public final class Tensor {
 
     /** The accumulated gradient, or null before any backward pass reached this tensor. */
     public Tensor grad() {
+        if (gradZeroPending) {
+            grad.fillInPlace(0f);
+            gradZeroPending = false;
+        }
         return grad;
     }
 
-    /** Clears the accumulated gradient (sets it to zero in place when present, avoiding garbage). */
+    /**
+     * Clears the accumulated gradient (sets it to zero in place when present, avoiding garbage). The zeros are
+     * written lazily: the next backward copies its gradient in instead of adding it to zeros (a pass over the
+     * parameter saved each step), and {@link #grad()} writes them if it is read first.
+     */
     public void zeroGrad() {
-        if (grad != null) grad.fillInPlace(0f);
+        if (grad != null) gradZeroPending = true;
     }
 
     /** A tensor sharing this one's storage but cut from the graph. */
@@ -330,8 +339,11 @@ public final class Tensor {
             // upstream gradient belongs to the caller, so keeping g itself would let a later addInPlace on one
             // leaf's gradient change another's. Outside any StepArena: the gradient outlives the step.
             grad = StepArena.outside(() -> g.dtype == dtype ? g.copy() : g.to(dtype));
+        } else if (gradZeroPending && grad.f != null && g.f != null && g.isContiguous()) {
+            System.arraycopy(g.f, g.offset, grad.f, grad.offset, grad.size());   // 0 + g, without writing the zeros first
+            gradZeroPending = false;
         } else {
-            grad.addInPlace(g);
+            grad().addInPlace(g);
         }
     }
 

@@ -55,7 +55,7 @@ public final class Adam extends Optimizer {
         float b1 = (float) beta1, b2 = (float) beta2;
         double c1 = 1 - Math.pow(beta1, t), c2 = 1 - Math.pow(beta2, t);
         float stepSize = (float) (lr / c1);
-        float sqrtC2 = (float) Math.sqrt(c2);
+        float invSqrtC2 = (float) (1 / Math.sqrt(c2));   // √v̂ = √v · (1/√c2): one multiply, not a second division per element
         float eps = (float) epsilon;
         float decay = (float) (1 - lr * weightDecay);
         boolean decoupled = weightDecay > 0;
@@ -73,7 +73,7 @@ public final class Adam extends Optimizer {
                 vi.intoArray(v, i);
                 FloatVector w = FloatVector.fromArray(S, p, i);
                 if (decoupled) w = w.mul(decay);
-                w.sub(mi.mul(stepSize).div(vi.sqrt().div(sqrtC2).add(eps))).intoArray(p, i);
+                w.sub(mi.mul(stepSize).div(vi.sqrt().mul(invSqrtC2).add(eps))).intoArray(p, i);
             }
         });
         for (int i = p.length / vl * vl; i < p.length; i++) {
@@ -81,7 +81,7 @@ public final class Adam extends Optimizer {
             m[i] = b1 * m[i] + ob1 * gi;
             v[i] = b2 * v[i] + ob2 * gi * gi;
             float w = decoupled ? p[i] * decay : p[i];
-            p[i] = w - stepSize * m[i] / ((float) Math.sqrt(v[i]) / sqrtC2 + eps);
+            p[i] = w - stepSize * m[i] / ((float) Math.sqrt(v[i]) * invSqrtC2 + eps);
         }
     }
 }

@@ -62,9 +62,13 @@ public abstract class Optimizer {
         return iterations;
     }
 
-    /** One optimisation step over every parameter that has a gradient. Returns the pre-clipping gradient norm. */
+    /**
+     * One optimisation step over every parameter that has a gradient. Returns the pre-clipping global gradient
+     * norm when clipping is on, NaN otherwise: the norm is a pass over every gradient that an unclipped step does
+     * not need (call {@link #globalNorm} for it).
+     */
     public double step(List<Tensor> parameters) {
-        double norm = globalNorm(parameters);
+        double norm = clipGlobalNorm > 0 ? globalNorm(parameters) : Double.NaN;
         if (clipGlobalNorm > 0 && norm > clipGlobalNorm) {
             float scale = (float) (clipGlobalNorm / (norm + 1e-6));
             for (Tensor p : parameters) {
