@@ -107,6 +107,23 @@ public final class Conv {
         }
 
         static Tensor apply(Tensor x, Tensor kernel, Tensor bias, Spec spec, boolean relu) {
+            ConvGeometry g = check(x, kernel, bias, spec);
+            int filters = kernel.shape[3];
+            Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
+            Tensor bc = bias == null ? null : bias.detach().contiguous();
+            Tensor y = Tensor.uninitialized(x.dtype, g.batch(), g.outH(), g.outW(), filters);
+            if (x.f != null) {
+                ConvKernels.forward(g, xc.f, xc.offset, kc.f, kc.offset, bc == null ? null : bc.f, bc == null ? 0 : bc.offset, relu, y.f, 0);
+            } else {
+                ScalarConv.forward(g, Buf.of(xc.d), xc.offset, Buf.of(kc.d), kc.offset, bc == null ? null : Buf.of(bc.d), bc == null ? 0 : bc.offset,
+                        Buf.of(y.d), 0);
+                if (relu) for (int i = 0; i < y.d.length; i++) y.d[i] = Math.max(0, y.d[i]);
+            }
+            return Function.needsGrad(x, kernel, bias) ? Function.record(y, new Conv2d(x, kernel, bias, xc, kc, y, g, relu)) : y;
+        }
+
+        /** Validates a convolution's operands and returns its geometry. */
+        static ConvGeometry check(Tensor x, Tensor kernel, Tensor bias, Spec spec) {
             requireRank4("conv2d", x);
             if (kernel.rank() != 4) throw new IllegalArgumentException("conv2d kernel must be (kh, kw, in_channels / groups, filters), got " + Shape.str(kernel.shape));
             int c = x.shape[3], groups = spec.groups(), filters = kernel.shape[3];
@@ -119,18 +136,7 @@ public final class Conv {
                 throw new IllegalArgumentException("conv2d bias must have shape (" + filters + "), got " + Shape.str(bias.shape));
             }
             if (x.dtype != kernel.dtype || (bias != null && bias.dtype != x.dtype)) throw new IllegalArgumentException("conv2d: dtypes differ");
-            ConvGeometry g = geometry(x.shape, kernel.shape[0], kernel.shape[1], filters, spec);
-            Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
-            Tensor bc = bias == null ? null : bias.detach().contiguous();
-            Tensor y = Tensor.uninitialized(x.dtype, g.batch(), g.outH(), g.outW(), filters);
-            if (x.f != null) {
-                ConvKernels.forward(g, xc.f, xc.offset, kc.f, kc.offset, bc == null ? null : bc.f, bc == null ? 0 : bc.offset, relu, y.f, 0);
-            } else {
-                ScalarConv.forward(g, Buf.of(xc.d), xc.offset, Buf.of(kc.d), kc.offset, bc == null ? null : Buf.of(bc.d), bc == null ? 0 : bc.offset,
-                        Buf.of(y.d), 0);
-                if (relu) for (int i = 0; i < y.d.length; i++) y.d[i] = Math.max(0, y.d[i]);
-            }
-            return Function.needsGrad(x, kernel, bias) ? Function.record(y, new Conv2d(x, kernel, bias, xc, kc, y, g, relu)) : y;
+            return geometry(x.shape, kernel.shape[0], kernel.shape[1], filters, spec);
         }
 
         @Override
@@ -169,6 +175,68 @@ public final class Conv {
             }
             if (hasBias && wants(2)) dB = dY.sum(new int[] {0, 1, 2}, false);
             return new Tensor[] {dX, dK, dB};
+        }
+    }
+
+    // ---------------------------------------------------------------- convolution + ReLU + max pooling
+
+    /**
+     * maxPool(relu(conv(x, kernel) + bias)) over (ph × pw) windows at stride (ph, pw) with valid padding: a Conv2D
+     * with ReLU followed by MaxPooling2D, as one op. In float32 the fused kernel never writes the convolution's
+     * output: the backward keeps only the pooled output and each window's argmax. float64, and images too large
+     * for a thread's scratch, run the composition {@code maxPool2d(conv2dRelu(...))}, which the fused op equals
+     * (same values, same gradients; ties go to the first maximum in both).
+     */
+    public static Tensor conv2dReluMaxPool(Tensor x, Tensor kernel, Tensor bias, Spec spec, int ph, int pw) {
+        return ConvReluMaxPool.apply(x, kernel, bias, spec, ph, pw);
+    }
+
+    static final class ConvReluMaxPool extends Function {
+        private final Tensor x;       // (B, H, W, C) contiguous
+        private final Tensor kernel;  // (kh, kw, C/groups, F) contiguous
+        private final Tensor p;       // pooled output: its sign is the ReLU's mask at each argmax
+        private final Tensor idx;     // position of each window's first maximum, as a float
+        private final ConvGeometry g;
+        private final int ph, pw;
+        private final boolean hasBias;
+
+        private ConvReluMaxPool(Tensor xIn, Tensor kIn, Tensor bias, Tensor x, Tensor kernel, Tensor p, Tensor idx, ConvGeometry g, int ph, int pw) {
+            super(xIn, kIn, bias);
+            this.x = x;
+            this.kernel = kernel;
+            this.p = p;
+            this.idx = idx;
+            this.g = g;
+            this.ph = ph;
+            this.pw = pw;
+            this.hasBias = bias != null;
+        }
+
+        static Tensor apply(Tensor x, Tensor kernel, Tensor bias, Spec spec, int ph, int pw) {
+            if (ph < 1 || pw < 1) throw new IllegalArgumentException("pool size must be >= 1, got (" + ph + ", " + pw + ")");
+            ConvGeometry g = Conv2d.check(x, kernel, bias, spec);
+            if (x.f == null || !ConvKernels.fusesMaxPool(g, ph, pw)) return maxPool2d(conv2dRelu(x, kernel, bias, spec), ph, pw, ph, pw, Padding.VALID);
+            Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
+            Tensor bc = bias == null ? null : bias.detach().contiguous();
+            boolean grad = Function.needsGrad(x, kernel, bias);
+            int[] shape = {g.batch(), g.outH() / ph, g.outW() / pw, g.filters()};
+            Tensor p = Tensor.uninitialized(x.dtype, shape);
+            Tensor idx = grad ? Tensor.uninitialized(x.dtype, shape) : null;
+            ConvKernels.forwardReluMaxPool(g, xc.f, xc.offset, kc.f, kc.offset, bc == null ? null : bc.f, bc == null ? 0 : bc.offset, ph, pw,
+                    p.f, 0, idx == null ? null : idx.f, 0);
+            return grad ? Function.record(p, new ConvReluMaxPool(x, kernel, bias, xc, kc, p, idx, g, ph, pw)) : p;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            Tensor dP = dOut.contiguous();
+            boolean wantB = hasBias && wants(2);
+            Tensor dX = wants(0) ? Tensor.uninitialized(x.dtype, x.shape) : null;
+            Tensor dK = Tensor.uninitialized(kernel.dtype, kernel.shape);
+            Tensor dB = wantB ? Tensor.uninitialized(x.dtype, g.filters()) : null;
+            ConvKernels.backwardReluMaxPool(g, x.f, x.offset, kernel.f, kernel.offset, ph, pw, p.f, 0, idx.f, 0, dP.f, dP.offset,
+                    dX == null ? null : dX.f, 0, dK.f, 0, dB == null ? null : dB.f, 0);
+            return new Tensor[] {dX, wants(1) ? dK : null, dB};
         }
     }
 

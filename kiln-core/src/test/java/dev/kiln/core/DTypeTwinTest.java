@@ -49,6 +49,10 @@ class DTypeTwinTest {
                 new Case("linear + softmax", -1, 1, x -> x[0].matmul(x[1]).add(x[2]).softmax(-1), new int[] {5, 40}, new int[] {40, 10}, new int[] {10}),
                 new Case("conv2d relu + maxPool (fused float32 backward)", -1, 1, x -> Conv.maxPool2d(Conv.conv2dRelu(x[0], x[1], x[2], Conv.Spec.DEFAULT),
                         2, 2, 2, 2, Conv.Padding.VALID), new int[] {3, 9, 8, 5}, new int[] {3, 3, 5, 32}, new int[] {32}),
+                new Case("conv2dReluMaxPool fused (float32) vs composed (float64)", -1, 1, x -> Conv.conv2dReluMaxPool(x[0], x[1], x[2],
+                        Conv.Spec.DEFAULT, 2, 2), new int[] {3, 11, 10, 2}, new int[] {3, 3, 2, 24}, new int[] {24}),
+                new Case("conv2dReluMaxPool 3x3 over 17 channels", -1, 1, x -> Conv.conv2dReluMaxPool(x[0], x[1], x[2],
+                        Conv.Spec.DEFAULT.withPadding(Conv.Padding.SAME), 3, 3), new int[] {2, 8, 7, 17}, new int[] {3, 3, 17, 20}, new int[] {20}),
                 new Case("conv2d bias, same, stride 2", -1, 1, x -> Conv.conv2d(x[0], x[1], x[2], Conv.Spec.DEFAULT.withPadding(Conv.Padding.SAME)
                         .withStrides(2, 2)), new int[] {2, 7, 6, 17}, new int[] {3, 3, 17, 20}, new int[] {20}),
                 new Case("movement", -1, 1, x -> Tensor.concat(1, x[0].slice(1, 1, 3), x[0].transpose(0, 1).reshape(6, -1).slice(1, 0, 2))

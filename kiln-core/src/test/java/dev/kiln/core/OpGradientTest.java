@@ -210,6 +210,7 @@ class OpGradientTest {
         op("conv2d depthwise", ANY, x -> Conv.conv2d(x[0], x[1], x[2], conv.withGroups(3).withPadding(Conv.Padding.SAME)),
                 s(2, 5, 5, 3), s(3, 3, 1, 6), s(6));
         op("conv2d groups 2 stride (2, 1)", ANY, x -> Conv.conv2d(x[0], x[1], null, conv.withGroups(2).withStrides(2, 1)), s(1, 5, 4, 4), s(2, 2, 2, 4));
+        op("conv2dReluMaxPool", ANY, x -> Conv.conv2dReluMaxPool(x[0], x[1], x[2], conv, 2, 2), s(2, 5, 6, 2), s(2, 2, 2, 3), s(3));
         op("conv2d fused relu", ANY, x -> Conv.conv2dRelu(x[0], x[1], x[2], conv), s(2, 4, 4, 2), s(2, 2, 2, 3), s(3));
         op("conv2d of permuted view", ANY, x -> Conv.conv2d(x[0].permute(0, 2, 1, 3), x[1], null, conv), s(1, 4, 5, 2), s(2, 2, 2, 2));
         op("conv2dTranspose valid stride 2", ANY, x -> Conv.conv2dTranspose(x[0], x[1], x[2], 2, 2, Conv.Padding.VALID),

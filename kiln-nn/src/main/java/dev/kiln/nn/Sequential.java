@@ -3,7 +3,9 @@ package dev.kiln.nn;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.layers.CallContext;
+import dev.kiln.nn.layers.Conv2D;
 import dev.kiln.nn.layers.Layer;
+import dev.kiln.nn.layers.MaxPooling2D;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -75,7 +77,17 @@ public final class Sequential extends Model {
         if (inputShape == null) build(java.util.Arrays.copyOfRange(x.shape(), 1, x.rank()));
         Tensor h = x;
         Tensor mask = null;   // (B, T) padding mask, created by Embedding(maskZero) and passed on as Keras does
-        for (Layer l : layers) {
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            // Conv2D(relu) then MaxPooling2D with tiling windows run as one fused op: the activation between them is never stored.
+            if (mask == null && l instanceof Conv2D conv && i + 1 < layers.size() && layers.get(i + 1) instanceof MaxPooling2D pool) {
+                Tensor fused = conv.callWithMaxPool(h, pool, ctx);
+                if (fused != null) {
+                    h = fused;
+                    i++;
+                    continue;
+                }
+            }
             Tensor next = l.call(h, mask, ctx);
             mask = l.computeMask(h, mask);
             h = next;

@@ -111,14 +111,19 @@ public final class ConvKernels {
      * Per chunk of whole images (so the scatter of different chunks never meets): dCols = dZ·Wᵀ, then col2im.
      */
     public static void backwardInput(ConvGeometry g, float[] dy, int dyo, float[] reluY, int ryo, float[] w, int wo, float[] dx, int dxo) {
+        backwardInput(g, dy, dyo, reluY, ryo, null, w, wo, dx, dxo);
+    }
+
+    /** As above, with dZ's rows produced by {@code src} when non-null (dy and reluY then unused). */
+    static void backwardInput(ConvGeometry g, float[] dy, int dyo, float[] reluY, int ryo, GradRows src, float[] w, int wo, float[] dx, int dxo) {
         int k = g.patch(), cout = g.outPerGroup(), f = g.filters(), per = g.outH() * g.outW(), batch = g.batch();
         int imageSize = g.height() * g.width() * g.channels();
         // Wᵀ per group, packed once (cout × k, row-major) so each chunk's GEMM reads its B contiguously, in place.
         float[] wt = scratch(2, g.groups() * cout * k);
         for (int grp = 0; grp < g.groups(); grp++) {
             for (int p = 0; p < k; p++) {
-                int src = wo + p * f + grp * cout, dst = grp * cout * k + p;
-                for (int j = 0; j < cout; j++) wt[dst + j * k] = w[src + j];
+                int from = wo + p * f + grp * cout, dst = grp * cout * k + p;
+                for (int j = 0; j < cout; j++) wt[dst + j * k] = w[from + j];
             }
         }
         long work = (long) g.rows() * k * f;
@@ -127,14 +132,15 @@ public final class ConvKernels {
         final int chunkImgs = imgs, chunks = (batch + imgs - 1) / imgs;
         Parallel.forRange(chunks, work < PARALLEL_WORK ? chunks : 1, (c0, c1) -> {
             float[] dCols = scratch(0, chunkImgs * per * k);
-            float[] dz = reluY == null ? null : scratch(1, chunkImgs * per * f);
+            float[] dz = reluY == null && src == null ? null : scratch(1, chunkImgs * per * f);
             for (int c = c0; c < c1; c++) {
                 int b0 = c * chunkImgs, b1 = Math.min(batch, b0 + chunkImgs), r0 = b0 * per, r1 = b1 * per;
                 Arrays.fill(dx, dxo + b0 * imageSize, dxo + b1 * imageSize, 0f);
                 float[] a = dy;
                 int ao = dyo + r0 * f;
-                if (reluY != null) {
-                    maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
+                if (src != null || reluY != null) {
+                    if (src != null) src.fill(r0, r1, dz);
+                    else maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
                     a = dz;
                     ao = 0;
                 }
@@ -160,6 +166,12 @@ public final class ConvKernels {
      */
     public static void backwardWeight(ConvGeometry g, float[] x, int xo, float[] dy, int dyo, float[] reluY, int ryo,
                                       float[] dw, int dwo, float[] db, int dbo) {
+        backwardWeight(g, x, xo, dy, dyo, reluY, ryo, null, dw, dwo, db, dbo);
+    }
+
+    /** As above, with dZ's rows produced by {@code src} when non-null (dy and reluY then unused). */
+    static void backwardWeight(ConvGeometry g, float[] x, int xo, float[] dy, int dyo, float[] reluY, int ryo, GradRows src,
+                               float[] dw, int dwo, float[] db, int dbo) {
         int k = g.patch(), cout = g.outPerGroup(), f = g.filters(), m = g.rows(), ks = g.kernelSize();
         long work = (long) m * k * f;
         int rows = chunkRows(k);
@@ -168,7 +180,7 @@ public final class ConvKernels {
         final int[] off = direct(g) ? patchOffsets(g) : null;
         Parallel.forRange(segs, work < PARALLEL_WORK ? segs : 1, (s0, s1) -> {
             float[] cols = off != null ? null : scratch(0, chunkRows * k);
-            float[] dz = reluY == null ? null : scratch(1, chunkRows * f);
+            float[] dz = reluY == null && src == null ? null : scratch(1, chunkRows * f);
             for (int s = s0; s < s1; s++) {
                 int po = s * part, cA = (int) ((long) s * chunks / segs), cB = (int) ((long) (s + 1) * chunks / segs);
                 Arrays.fill(partials, off != null ? po : po + ks, po + part, 0f);
@@ -176,8 +188,9 @@ public final class ConvKernels {
                     int r0 = c * chunkRows, r1 = Math.min(m, r0 + chunkRows);
                     float[] a = dy;
                     int ao = dyo + r0 * f;
-                    if (reluY != null) {
-                        maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
+                    if (src != null || reluY != null) {
+                        if (src != null) src.fill(r0, r1, dz);
+                        else maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
                         a = dz;
                         ao = 0;
                     }
@@ -200,6 +213,121 @@ public final class ConvKernels {
             System.arraycopy(partials, ks, db, dbo, f);
             for (int s = 1; s < segs; s++) Elementwise.addInPlace(db, dbo, partials, s * part + ks, f);
         }
+    }
+
+    // ---------------------------------------------------------------- fused ReLU + max pooling
+
+    /** Produces rows [r0, r1) of the gradient at a convolution's output into dst from index 0. */
+    @FunctionalInterface
+    interface GradRows {
+        void fill(int r0, int r1, float[] dst);
+    }
+
+    /**
+     * Whether {@link #forwardReluMaxPool} takes this convolution: one image's output (and its im2col rows, unless the
+     * direct path runs) must fit a thread's scratch; bigger images go through the separate ops.
+     */
+    public static boolean fusesMaxPool(ConvGeometry g, int ph, int pw) {
+        long per = (long) g.outH() * g.outW();
+        return g.outH() >= ph && g.outW() >= pw && per * (g.filters() + (direct(g) ? 0 : g.patch())) <= (1 << 20);
+    }
+
+    /**
+     * p = maxpool(relu(conv(x, w) + bias)) over non-overlapping (ph × pw) windows (stride = window, valid: a ragged
+     * last row or column is dropped), overwriting p, and idx = the position i·pw + j (as a float) of each window's
+     * first maximum (idx may be null: inference). Image by image, each image's convolution output lives only in this thread's scratch: the
+     * full-size activation, its pooling pass and its ReLU mask are never written to memory. p is (B, OH/ph, OW/pw, F).
+     */
+    public static void forwardReluMaxPool(ConvGeometry g, float[] x, int xo, float[] w, int wo, float[] bias, int bo,
+                                          int ph, int pw, float[] p, int po, float[] idx, int io) {
+        int per = g.outH() * g.outW(), f = g.filters(), k = g.patch(), cout = g.outPerGroup();
+        int pooled = (g.outH() / ph) * (g.outW() / pw) * f;
+        long work = (long) g.rows() * k * f;
+        final int[] off = direct(g) ? patchOffsets(g) : null;
+        Parallel.forRange(g.batch(), work < PARALLEL_WORK ? g.batch() : 1, (b0, b1) -> {
+            float[] cols = off != null ? null : scratch(0, per * k);
+            float[] y = scratch(1, per * f);
+            for (int b = b0; b < b1; b++) {
+                int r0 = b * per, r1 = r0 + per;
+                if (off != null) {
+                    directForward(g, off, x, xo, w, wo, bias, bo, true, y, -r0 * f, r0, r1);
+                } else {
+                    for (int grp = 0; grp < g.groups(); grp++) {
+                        im2col(g, grp, x, xo, r0, r1, cols);
+                        Gemm.gemmSerial(false, per, cout, k, cols, 0, k, w, wo + grp * cout, f, y, grp * cout, f, false);
+                    }
+                    if (bias != null) biasRows(y, 0, per, f, bias, bo, true);
+                    else reluRows(y, 0, per * f);
+                }
+                maxPoolImage(y, g.outW(), f, ph, pw, g.outH() / ph, g.outW() / pw, p, po + b * pooled, idx, io + b * pooled);
+            }
+        });
+    }
+
+    /** Max pooling of one (oh × ow × f) image with first-maximum positions; windows tile it without overlap. */
+    static void maxPoolImage(float[] y, int ow, int f, int ph, int pw, int outH, int outW, float[] p, int po, float[] idx, int io) {
+        for (int i = 0; i < outH; i++) {
+            for (int j = 0; j < outW; j++) {
+                int out = (i * outW + j) * f, first = (i * ph * ow + j * pw) * f;
+                for (int c = 0; c < f; c += S.length()) {
+                    VectorMask<Float> m = S.indexInRange(c, f);
+                    FloatVector best = FloatVector.fromArray(S, y, first + c, m), at = FloatVector.zero(S);
+                    for (int a = 0; a < ph; a++) {
+                        for (int e = a == 0 ? 1 : 0; e < pw; e++) {
+                            FloatVector v = FloatVector.fromArray(S, y, first + (a * ow + e) * f + c, m);
+                            VectorMask<Float> gt = v.compare(VectorOperators.GT, best);   // strictly greater: the first maximum stays
+                            best = best.blend(v, gt);
+                            at = at.blend(a * pw + e, gt);
+                        }
+                    }
+                    best.intoArray(p, po + out + c, m);
+                    if (idx != null) at.intoArray(idx, io + out + c, m);
+                }
+            }
+        }
+    }
+
+    /**
+     * dX, dW and db of {@link #forwardReluMaxPool} given dP, overwriting dx (when non-null), dw and db (when non-null).
+     * dZ at the convolution's output is gathered row by row: dP where the position is its window's argmax and the
+     * pooled value is positive (the ReLU passed it), else 0, and fed to the convolution's backward kernels chunk by chunk.
+     */
+    public static void backwardReluMaxPool(ConvGeometry g, float[] x, int xo, float[] w, int wo, int ph, int pw,
+                                           float[] p, int po, float[] idx, int io, float[] dp, int dpo,
+                                           float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
+        GradRows rows = maxPoolGradRows(g, ph, pw, p, po, idx, io, dp, dpo);
+        if (dx != null) backwardInput(g, null, 0, null, 0, rows, w, wo, dx, dxo);
+        backwardWeight(g, x, xo, null, 0, null, 0, rows, dw, dwo, db, dbo);
+    }
+
+    /** The gather of dZ rows for {@link #backwardReluMaxPool}; positions no window covers get 0. */
+    static GradRows maxPoolGradRows(ConvGeometry g, int ph, int pw, float[] p, int po, float[] idx, int io, float[] dp, int dpo) {
+        int f = g.filters(), outH = g.outH() / ph, outW = g.outW() / pw, perImage = g.outH() * g.outW();
+        return (r0, r1, dst) -> {
+            FloatVector zero = FloatVector.zero(S);
+            int b = r0 / perImage, oh = (r0 % perImage) / g.outW(), ow = r0 % g.outW();
+            int i = oh / ph, a = oh % ph, j = ow / pw, e = ow % pw;   // window and position in it, then walked with counters
+            for (int r = r0, d = 0; r < r1; r++, d += f) {
+                if (i >= outH || j >= outW) {
+                    java.util.Arrays.fill(dst, d, d + f, 0f);
+                } else {
+                    int q = ((b * outH + i) * outW + j) * f;
+                    float pos = a * pw + e;
+                    for (int c = 0; c < f; c += S.length()) {
+                        VectorMask<Float> m = S.indexInRange(c, f);
+                        VectorMask<Float> take = FloatVector.fromArray(S, idx, io + q + c, m).compare(VectorOperators.EQ, pos)
+                                .and(FloatVector.fromArray(S, p, po + q + c, m).compare(VectorOperators.GT, 0f));
+                        zero.blend(FloatVector.fromArray(S, dp, dpo + q + c, m), take).intoArray(dst, d + c, m);
+                    }
+                }
+                if (++e == pw) { e = 0; j++; }
+                if (++ow == g.outW()) {
+                    ow = 0; j = 0; e = 0;
+                    if (++a == ph) { a = 0; i++; }
+                    if (++oh == g.outH()) { oh = 0; i = 0; a = 0; b++; }
+                }
+            }
+        };
     }
 
     // ---------------------------------------------------------------- direct path for short patches

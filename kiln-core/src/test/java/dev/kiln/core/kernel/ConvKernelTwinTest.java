@@ -172,6 +172,49 @@ class ConvKernelTwinTest {
         assertClose(dz, ref, 3, 3 + n, 0, "dZ");
     }
 
+    static Stream<Arguments> fusedPools() {
+        return Stream.of(
+                Arguments.of(geometry(3, 28, 28, 1, 3, 3, 32, 1, 1, 1, 1, 1, 0, 0), 2, 2),    // the tutorial's first pair (direct path)
+                Arguments.of(geometry(2, 13, 13, 32, 3, 3, 64, 1, 1, 1, 1, 1, 0, 0), 2, 2),   // the second: 11 → 5 drops a row and a column
+                Arguments.of(geometry(2, 9, 8, 12, 3, 3, 20, 1, 1, 1, 1, 1, 1, 1), 3, 2),     // padded (im2col path), 3x2 windows, ragged
+                Arguments.of(geometry(2, 8, 8, 6, 3, 3, 6, 3, 1, 1, 1, 1, 0, 0), 2, 3));      // groups
+    }
+
+    @ParameterizedTest
+    @MethodSource("fusedPools")
+    void fusedReluMaxPoolMatchesScalarComposition(ConvGeometry g, int ph, int pw) {
+        Rng rng = new Rng(g.hashCode() + ph);
+        float[] x = random(rng, g.inputSize(), 2), w = random(rng, g.kernelSize(), 1), bias = random(rng, g.filters(), 3);
+        ConvGeometry pg = new ConvGeometry(g.batch(), g.outH(), g.outW(), g.filters(), ph, pw, g.filters(), g.filters(), ph, pw, 1, 1, 0, 0,
+                g.outH() / ph, g.outW() / pw);
+        float[] dp = random(rng, pg.outputSize(), 1);
+
+        // reference: scalar conv + bias, ReLU, scalar max pool; backward: pool backward, ReLU mask, conv backward
+        double[] z = new double[g.outputSize()], pRef = new double[pg.outputSize()];
+        ScalarConv.forward(g, Buf.of(toDouble(x)), 2, Buf.of(toDouble(w)), 1, Buf.of(toDouble(bias)), 3, Buf.of(z), 0);
+        for (int i = 0; i < z.length; i++) z[i] = Math.max(0, z[i]);
+        ScalarConv.pool(pg, false, Buf.of(z), 0, Buf.of(pRef), 0);
+        double[] dz = new double[z.length];
+        ScalarConv.poolBackward(pg, false, Buf.of(z), 0, Buf.of(pRef), 0, Buf.of(toDouble(dp)), 1, Buf.of(dz), 0);
+        ScalarConv.reluBackward(Buf.of(dz.clone()), 0, Buf.of(z), 0, Buf.of(dz), 0, dz.length);
+        double[] dxRef = new double[g.inputSize() + 1], dwRef = new double[g.kernelSize() + 2], dbRef = new double[g.filters() + 1];
+        ScalarConv.backward(g, Buf.of(toDouble(x)), 2, Buf.of(toDouble(w)), 1, Buf.of(dz), 0, Buf.of(dxRef), 1, Buf.of(dwRef), 2);
+        for (int i = 0; i < dz.length; i++) dbRef[1 + i % g.filters()] += dz[i];
+
+        assertThat(ConvKernels.fusesMaxPool(g, ph, pw)).isTrue();
+        float[] p = sentinels(pg.outputSize() + 3), idx = sentinels(pg.outputSize() + 3);
+        ConvKernels.forwardReluMaxPool(g, x, 2, w, 1, bias, 3, ph, pw, p, 2, idx, 1);
+        double[] pShifted = new double[p.length];
+        System.arraycopy(pRef, 0, pShifted, 2, pRef.length);
+        assertClose(p, pShifted, 2, 2 + pg.outputSize(), 1e-4, "pooled");
+
+        float[] dx = sentinels(g.inputSize() + 2), dw = sentinels(g.kernelSize() + 3), db = sentinels(g.filters() + 2);
+        ConvKernels.backwardReluMaxPool(g, x, 2, w, 1, ph, pw, p, 2, idx, 1, dp, 1, dx, 1, dw, 2, db, 1);
+        assertClose(dx, dxRef, 1, 1 + g.inputSize(), 1e-4, "dX");
+        assertClose(dw, dwRef, 2, 2 + g.kernelSize(), 1e-4, "dW");
+        assertClose(db, dbRef, 1, 1 + g.filters(), 1e-4, "db");
+    }
+
     static Stream<Arguments> pools() {
         return Stream.of(
                 Arguments.of(poolGeometry(2, 6, 7, 3, 2, 2, 2, 2, 0, 0), true),

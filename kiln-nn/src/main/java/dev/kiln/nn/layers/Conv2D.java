@@ -157,6 +157,21 @@ public final class Conv2D extends Layer {
         return config.activation().apply(Conv.conv2d(x, parameter("kernel"), bias, config.spec()));   // (B, OH, OW, F)
     }
 
+    /**
+     * This layer and the {@code pool} after it as one op ({@link Conv#conv2dReluMaxPool}), for {@link dev.kiln.nn.Sequential}:
+     * when the activation is ReLU and the pool's windows tile the output (strides = pool size, valid padding). Builds
+     * both layers as their own calls would; returns null when the pair does not fuse, and the caller runs them in turn.
+     */
+    public Tensor callWithMaxPool(Tensor x, MaxPooling2D pool, CallContext ctx) {
+        if (config.activation() != Activation.RELU || !pool.tilesWithoutOverlap() || x.rank() != 4) return null;
+        int[] sample = java.util.Arrays.copyOfRange(x.shape(), 1, x.rank());
+        build(sample, ctx.rng());
+        int[] out = outputShape(sample), p = pool.config().poolSize();
+        pool.build(out, ctx.rng());
+        Tensor bias = config.useBias() ? parameter("bias") : null;
+        return Conv.conv2dReluMaxPool(x, parameter("kernel"), bias, config.spec(), p[0], p[1]);
+    }
+
     @Override
     public String toString() {
         return "Conv2D(" + config.filters() + ", " + Shape.str(config.kernelSize()) + ", " + config.activation().keras() + ")";

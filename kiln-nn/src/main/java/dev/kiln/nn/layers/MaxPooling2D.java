@@ -62,6 +62,11 @@ public final class MaxPooling2D extends Layer {
         return PoolingWindow.outputShape(config.poolSize(), config.strides(), config.padding(), inputShape);
     }
 
+    /** Valid padding with strides equal to the pool size: the windows tile the input, as {@link Conv2D#callWithMaxPool} needs. */
+    boolean tilesWithoutOverlap() {
+        return config.padding() == Padding.VALID && java.util.Arrays.equals(config.poolSize(), config.strides());
+    }
+
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
         int[] p = config.poolSize(), s = config.strides();
