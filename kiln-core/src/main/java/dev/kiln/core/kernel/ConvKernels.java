@@ -269,7 +269,21 @@ public final class ConvKernels {
         for (int i = 0; i < outH; i++) {
             for (int j = 0; j < outW; j++) {
                 int out = (i * outW + j) * f, first = (i * ph * ow + j * pw) * f;
-                for (int c = 0; c < f; c += S.length()) {
+                int c = 0;
+                for (int upper = S.loopBound(f); c < upper; c += S.length()) {
+                    FloatVector best = FloatVector.fromArray(S, y, first + c), at = FloatVector.zero(S);
+                    for (int a = 0; a < ph; a++) {
+                        for (int e = a == 0 ? 1 : 0; e < pw; e++) {
+                            FloatVector v = FloatVector.fromArray(S, y, first + (a * ow + e) * f + c);
+                            VectorMask<Float> gt = v.compare(VectorOperators.GT, best);   // strictly greater: the first maximum stays
+                            best = best.blend(v, gt);
+                            at = at.blend(a * pw + e, gt);
+                        }
+                    }
+                    best.intoArray(p, po + out + c);
+                    if (idx != null) at.intoArray(idx, io + out + c);
+                }
+                for (; c < f; c += S.length()) {   // the masked tail
                     VectorMask<Float> m = S.indexInRange(c, f);
                     FloatVector best = FloatVector.fromArray(S, y, first + c, m), at = FloatVector.zero(S);
                     for (int a = 0; a < ph; a++) {
@@ -313,7 +327,14 @@ public final class ConvKernels {
                 } else {
                     int q = ((b * outH + i) * outW + j) * f;
                     float pos = a * pw + e;
-                    for (int c = 0; c < f; c += S.length()) {
+                    int c = 0;
+                    // Whole vectors unmasked (masked stores showed up in profiles), then the masked tail.
+                    for (int upper = S.loopBound(f); c < upper; c += S.length()) {
+                        VectorMask<Float> take = FloatVector.fromArray(S, idx, io + q + c).compare(VectorOperators.EQ, pos)
+                                .and(FloatVector.fromArray(S, p, po + q + c).compare(VectorOperators.GT, 0f));
+                        zero.blend(FloatVector.fromArray(S, dp, dpo + q + c), take).intoArray(dst, d + c);
+                    }
+                    if (c < f) {
                         VectorMask<Float> m = S.indexInRange(c, f);
                         VectorMask<Float> take = FloatVector.fromArray(S, idx, io + q + c, m).compare(VectorOperators.EQ, pos)
                                 .and(FloatVector.fromArray(S, p, po + q + c, m).compare(VectorOperators.GT, 0f));
@@ -391,7 +412,28 @@ public final class ConvKernels {
         int r = r0;
         for (; r + 4 <= r1; r += 4) {
             int x0 = bases[r - r0], x1 = bases[r - r0 + 1], x2 = bases[r - r0 + 2], x3 = bases[r - r0 + 3];
-            for (int fv = 0; fv < f; fv += S.length()) {
+            int fv = 0;
+            for (int upper = S.loopBound(f); fv < upper; fv += S.length()) {
+                FloatVector a0 = bias == null ? zero : FloatVector.fromArray(S, bias, bo + fv);
+                FloatVector a1 = a0, a2 = a0, a3 = a0;
+                for (int p = 0, wp = wo + fv; p < k; p++, wp += f) {
+                    FloatVector wv = FloatVector.fromArray(S, w, wp);
+                    int o = off[p];
+                    a0 = FloatVector.broadcast(S, x[x0 + o]).fma(wv, a0);
+                    a1 = FloatVector.broadcast(S, x[x1 + o]).fma(wv, a1);
+                    a2 = FloatVector.broadcast(S, x[x2 + o]).fma(wv, a2);
+                    a3 = FloatVector.broadcast(S, x[x3 + o]).fma(wv, a3);
+                }
+                if (relu) {
+                    a0 = a0.max(zero); a1 = a1.max(zero); a2 = a2.max(zero); a3 = a3.max(zero);
+                }
+                int out = yo + r * f + fv;
+                a0.intoArray(y, out);
+                a1.intoArray(y, out + f);
+                a2.intoArray(y, out + 2 * f);
+                a3.intoArray(y, out + 3 * f);
+            }
+            for (; fv < f; fv += S.length()) {   // the masked tail
                 VectorMask<Float> m = S.indexInRange(fv, f);
                 FloatVector a0 = bias == null ? zero : FloatVector.fromArray(S, bias, bo + fv, m);
                 FloatVector a1 = a0, a2 = a0, a3 = a0;
@@ -437,7 +479,21 @@ public final class ConvKernels {
         for (; r + 4 <= r1; r += 4) {
             int x0 = bases[r - r0], x1 = bases[r - r0 + 1], x2 = bases[r - r0 + 2], x3 = bases[r - r0 + 3];
             int z = dzo + (r - r0) * f;
-            for (int fv = 0; fv < f; fv += S.length()) {
+            int fv = 0;
+            for (int upper = S.loopBound(f); fv < upper; fv += S.length()) {
+                FloatVector d0 = FloatVector.fromArray(S, dz, z + fv), d1 = FloatVector.fromArray(S, dz, z + f + fv);
+                FloatVector d2 = FloatVector.fromArray(S, dz, z + 2 * f + fv), d3 = FloatVector.fromArray(S, dz, z + 3 * f + fv);
+                for (int p = 0, q = dwo + fv; p < k; p++, q += f) {
+                    int o = off[p];
+                    FloatVector acc = FloatVector.fromArray(S, dw, q);
+                    acc = FloatVector.broadcast(S, x[x0 + o]).fma(d0, acc);
+                    acc = FloatVector.broadcast(S, x[x1 + o]).fma(d1, acc);
+                    acc = FloatVector.broadcast(S, x[x2 + o]).fma(d2, acc);
+                    acc = FloatVector.broadcast(S, x[x3 + o]).fma(d3, acc);
+                    acc.intoArray(dw, q);
+                }
+            }
+            for (; fv < f; fv += S.length()) {   // the masked tail
                 VectorMask<Float> m = S.indexInRange(fv, f);
                 FloatVector d0 = FloatVector.fromArray(S, dz, z + fv, m), d1 = FloatVector.fromArray(S, dz, z + f + fv, m);
                 FloatVector d2 = FloatVector.fromArray(S, dz, z + 2 * f + fv, m), d3 = FloatVector.fromArray(S, dz, z + 3 * f + fv, m);
