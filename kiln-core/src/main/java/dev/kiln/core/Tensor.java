@@ -267,9 +267,9 @@ public final class Tensor {
             throw new IllegalArgumentException("upstream gradient shape " + Shape.str(dThis.shape) + " differs from tensor shape " + Shape.str(shape));
         }
         List<Tensor> order = topologicalOrder();
-        IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>();
+        IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>(order.size());   // sized to the graph: less garbage per step
         // Sums this walk created itself: nothing else holds them, so further contributions are added in place.
-        IdentityHashMap<Tensor, Boolean> ownSums = new IdentityHashMap<>();
+        IdentityHashMap<Tensor, Boolean> ownSums = new IdentityHashMap<>(4);
         grads.put(this, dThis);
         Grad.noGrad(() -> {
             for (int i = order.size() - 1; i >= 0; i--) {
@@ -306,6 +306,8 @@ public final class Tensor {
         });
     }
 
+    private static final Tensor[] NO_INPUTS = {};
+
     private List<Tensor> topologicalOrder() {
         List<Tensor> order = new ArrayList<>();
         IdentityHashMap<Tensor, Boolean> seen = new IdentityHashMap<>();
@@ -317,7 +319,7 @@ public final class Tensor {
         while (!stack.isEmpty()) {
             Tensor t = stack.peek();
             int k = next.pop();
-            Tensor[] inputs = t.creator == null ? new Tensor[0] : t.creator.inputs;
+            Tensor[] inputs = t.creator == null ? NO_INPUTS : t.creator.inputs;
             if (k < inputs.length) {
                 next.push(k + 1);
                 Tensor in = inputs[k];
