@@ -29,8 +29,12 @@ import java.util.List;
  * {@code RESULT kiln <benchmark> <key>=<value>}; context goes to {@code INFO} lines.
  *
  * <p>Heap allocation is counted with {@code com.sun.management.ThreadMXBean}: all threads (the kernel pool
- * included) over the timed steps, divided by the steps. Peak RSS is {@code VmHWM} from
- * {@code /proc/self/status}, so it covers the whole process (JVM, heap, data set).
+ * included) over the timed steps, divided by the steps. {@code fit} reuses its batch buffers and recycles each
+ * step's arrays ({@code StepArena}), so what remains is a few kB of graph objects (tensor and op headers, shapes,
+ * the backward walk's maps) plus, while the JIT has not yet compiled a Vector API kernel, its boxed vectors: on a
+ * busy machine the 300 warm-up steps may end before C2 does, and the first timed steps then allocate tens of kB.
+ * Peak RSS is {@code VmHWM} from {@code /proc/self/status}, so it covers the whole process (JVM, heap, data set);
+ * {@code bench/compare} runs this on SerialGC with {@code -Xmx512m}.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -cp 'kiln-bench/target/kiln-bench-0.1.0-SNAPSHOT.jar:kiln-bench/target/lib/*' \
