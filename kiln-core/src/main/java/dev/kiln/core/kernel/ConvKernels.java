@@ -38,6 +38,11 @@ public final class ConvKernels {
      * the result does not depend on the thread count.
      */
     static final int SEGMENTS = 8;
+    /**
+     * Floats of weight-gradient partials kept per calling thread (16 MiB): a kernel so large that {@link #SEGMENTS}
+     * partials would exceed it (3×3×512×512) gets fewer, but never fewer than 2, still a function of the geometry only.
+     */
+    static final int PARTIALS_FLOATS = 1 << 22;
 
     /**
      * Per-thread scratch, grow-only, owned by no tensor: slot 0 im2col / dCols of a chunk, 1 a chunk's masked dY,
@@ -175,7 +180,8 @@ public final class ConvKernels {
         int k = g.patch(), cout = g.outPerGroup(), f = g.filters(), m = g.rows(), ks = g.kernelSize();
         long work = (long) m * k * f;
         int rows = chunkRows(k);
-        final int chunkRows = rows, chunks = (m + rows - 1) / rows, segs = Math.min(SEGMENTS, chunks), part = ks + f;
+        final int part = ks + f, chunkRows = rows, chunks = (m + rows - 1) / rows;
+        final int segs = Math.min(chunks, Math.max(2, Math.min(SEGMENTS, PARTIALS_FLOATS / part)));
         float[] partials = scratch(3, segs * part);
         final int[] off = direct(g) ? patchOffsets(g) : null;
         Parallel.forRange(segs, work < PARALLEL_WORK ? segs : 1, (s0, s1) -> {
