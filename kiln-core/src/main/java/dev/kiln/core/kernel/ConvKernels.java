@@ -53,10 +53,14 @@ public final class ConvKernels {
 
     private ConvKernels() {}
 
+    /** Scratch larger than this (16 MiB; whole-image chunks of big images) is allocated per call, not kept by the thread. */
+    static final int RETAIN_FLOATS = 1 << 22;
+
     static float[] scratch(int slot, int n) {
         float[][] s = SCRATCH.get();
-        if (s[slot].length < n) s[slot] = new float[n];
-        return s[slot];
+        if (s[slot].length >= n) return s[slot];
+        if (n > RETAIN_FLOATS) return new float[n];
+        return s[slot] = new float[n];
     }
 
     /** Rows in one chunk for a patch of {@code k} floats: a multiple of the GEMM's row tile. */
