@@ -78,6 +78,8 @@ final class TrainingLoop {
         model.provenance(Kiln.provenance(options.seed(), Kiln.sha256(train)));
         callbacks.forEach(c -> c.onTrainBegin(state));
 
+        // One Iterable for the whole fit: its batch buffers are made once; each pass (epoch) reshuffles from shuffleRng.
+        Iterable<Batch> batches = train.reusedBatches(options.batchSize(), options.shuffle(), shuffleRng);
         for (int epoch = 0; epoch < options.epochs() && !state.stopRequested(); epoch++) {
             for (Callback c : callbacks) c.onEpochBegin(epoch, state);
             double lossSum = 0;
@@ -85,7 +87,7 @@ final class TrainingLoop {
             int seen = 0;
             int batch = 0;
             double lr = model.optimizer().learningRate();
-            for (Batch b : train.reusedBatches(options.batchSize(), options.shuffle(), shuffleRng)) {
+            for (Batch b : batches) {
                 lr = model.optimizer().learningRate();
                 if (arena != null && model.isBuilt()) {   // the first step builds the model: its weights must not come from the arena
                     arena.call(() -> step(b, loss, params, dropoutRng));
