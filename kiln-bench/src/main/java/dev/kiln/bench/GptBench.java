@@ -37,14 +37,16 @@ public final class GptBench {
     private GptBench() {}
 
     static final String USAGE = """
-            usage: GptBench [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40] [--loss-step 20] [--seed 42] [--no-arena]
+            usage: GptBench [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40] [--loss-step 20] [--seed 42] [--init pytorch|keras] [--no-arena]
               --warmup/--steps  untimed, then timed training steps; --max-seconds caps the timed window (the INFO
                                 line then says capped=true and the loss is after fewer steps)
               --loss-step       also report the mean loss of steps N-4..N (warm-up steps count), comparable across runs
+              --init            how the weights start: pytorch (PyTorch's module defaults, as bench/torch_gpt.py) or
+                                keras (Keras's layer defaults); GptConfig's default when left out
               --no-arena        allocate every step afresh instead of recycling its storage in a StepArena""";
 
     public static void main(String[] args) {
-        Map<String, String> f = BenchSupport.flags(args, USAGE, Set.of("--batch", "--warmup", "--steps", "--max-seconds", "--loss-step", "--seed"), Set.of("--no-arena"));
+        Map<String, String> f = BenchSupport.flags(args, USAGE, Set.of("--batch", "--warmup", "--steps", "--max-seconds", "--loss-step", "--seed", "--init"), Set.of("--no-arena"));
         int batch = intFlag(f, "--batch", 32), warmup = intFlag(f, "--warmup", 5), steps = intFlag(f, "--steps", 60);
         double maxSeconds = doubleFlag(f, "--max-seconds", 40);
         long seed = intFlag(f, "--seed", 42);
@@ -55,9 +57,10 @@ public final class GptBench {
         CharTokenizer tokenizer = CharTokenizer.fit(text);
         int[] ids = tokenizer.encode(text);
         GptConfig config = GptConfig.small(tokenizer.vocabularySize());
+        if (f.containsKey("--init")) config = config.withInit(f.get("--init"));
         int t = config.contextLength();
         info("step_arena=" + (f.containsKey("--no-arena") ? "off" : "on") + " data=corpus " + Corpus.PRIDE_AND_PREJUDICE + " tokens=" + ids.length + " vocab=" + tokenizer.vocabularySize()
-                + " layers=" + config.numLayers() + " heads=" + config.numHeads() + " d_model=" + config.dModel() + " context=" + t);
+                + " init=" + config.init() + " layers=" + config.numLayers() + " heads=" + config.numHeads() + " d_model=" + config.dModel() + " context=" + t);
         Sequential model = Gpt.build(config, seed);
         Optimizer adamW = Adam.adamW(1e-3, 0.01).clipGlobalNorm(1.0);
         Rng rng = new Rng(seed);

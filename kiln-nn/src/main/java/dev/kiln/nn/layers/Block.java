@@ -20,6 +20,8 @@ final class Block {
     private final double epsilon;
     private final boolean normalizeFirst;
     private final boolean causal;
+    private final Initializer kernelInitializer;   // null: each sublayer's Keras default (glorot_uniform)
+    private final Initializer biasInitializer;     // null: zeros
     private MultiHeadAttention attention;
     private LayerNormalization attentionNorm;
     private Dense ffn1;
@@ -27,6 +29,14 @@ final class Block {
     private LayerNormalization ffnNorm;
 
     Block(Layer owner, int numHeads, int intermediateDim, Activation activation, double dropout, double epsilon, boolean normalizeFirst, boolean causal) {
+        this(owner, numHeads, intermediateDim, activation, dropout, epsilon, normalizeFirst, causal, null, null);
+    }
+
+    /** As above with the attention's and the feed-forward network's kernel and bias initialisers (null: Keras defaults). */
+    Block(Layer owner, int numHeads, int intermediateDim, Activation activation, double dropout, double epsilon, boolean normalizeFirst, boolean causal,
+          Initializer kernelInitializer, Initializer biasInitializer) {
+        this.kernelInitializer = kernelInitializer;
+        this.biasInitializer = biasInitializer;
         this.owner = owner;
         this.children = new Children(owner);
         this.numHeads = numHeads;
@@ -51,16 +61,21 @@ final class Block {
 
     void build(int[] inputShape, Rng rng) {
         int d = inputShape[1];
-        attention = children.add("attention", new MultiHeadAttention(new MultiHeadAttention.Config(null, numHeads, d / numHeads, causal, dropout)));
+        attention = children.add("attention", new MultiHeadAttention(new MultiHeadAttention.Config(null, numHeads, d / numHeads, causal, dropout)
+                .withInitializers(kernelInitializer, biasInitializer)));
         attentionNorm = children.add("attention_norm", new LayerNormalization(epsilon));
-        ffn1 = children.add("ffn_1", new Dense(intermediateDim, activation));
-        ffn2 = children.add("ffn_2", new Dense(d));
+        ffn1 = children.add("ffn_1", new Dense(dense(intermediateDim, activation)));
+        ffn2 = children.add("ffn_2", new Dense(dense(d, Activation.LINEAR)));
         ffnNorm = children.add("ffn_norm", new LayerNormalization(epsilon));
         children.build("attention", inputShape, rng);
         children.build("attention_norm", new int[] {d}, rng);
         children.build("ffn_1", new int[] {d}, rng);
         children.build("ffn_2", new int[] {intermediateDim}, rng);
         children.build("ffn_norm", new int[] {d}, rng);
+    }
+
+    private Dense.Config dense(int units, Activation act) {
+        return new Dense.Config(null, units, act, true, kernelInitializer, biasInitializer, 0);   // nulls become Dense's defaults
     }
 
     /** x (B, T, D) → (B, T, D); {@code cache} non-null decodes the new positions in x after the cached ones. */

@@ -36,6 +36,8 @@ public final class Dense extends Layer {
 
         public Config withKernelInitializer(Initializer i) { return new Config(name, units, activation, useBias, i, biasInitializer, l2); }
 
+        public Config withBiasInitializer(Initializer i) { return new Config(name, units, activation, useBias, kernelInitializer, i, l2); }
+
         @Override
         public Layer create() {
             return new Dense(this);
@@ -79,7 +81,7 @@ public final class Dense extends Layer {
     protected void createParameters(int[] inputShape, Rng rng) {
         int in = inputShape[inputShape.length - 1];
         addParameter("kernel", config.kernelInitializer().create(rng, in, config.units()));
-        if (config.useBias()) addParameter("bias", config.biasInitializer().create(rng, config.units()));
+        if (config.useBias()) addParameter("bias", config.biasInitializer().createBias(rng, in, config.units()));
     }
 
     @Override

@@ -1,5 +1,7 @@
 package dev.kiln.nn.layers;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import dev.kiln.core.Rng;
 import dev.kiln.core.Tensor;
 
@@ -10,13 +12,24 @@ import dev.kiln.core.Tensor;
  * attention downstream use to skip those steps.
  */
 public final class Embedding extends Layer {
-    public record Config(String name, int inputDim, int outputDim, boolean maskZero) implements LayerConfig {
+    /**
+     * {@code embeddingsInitializer} null means Keras's default, random_uniform (±0.05); left out of the model file
+     * then, so files written before the option existed read the same.
+     */
+    public record Config(String name, int inputDim, int outputDim, boolean maskZero,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Initializer embeddingsInitializer) implements LayerConfig {
         public Config {
             if (inputDim < 1) throw new IllegalArgumentException("Embedding inputDim (vocabulary size) must be >= 1, got " + inputDim);
             if (outputDim < 1) throw new IllegalArgumentException("Embedding outputDim must be >= 1, got " + outputDim);
         }
 
-        public Config withMaskZero(boolean m) { return new Config(name, inputDim, outputDim, m); }
+        public Config(String name, int inputDim, int outputDim, boolean maskZero) {
+            this(name, inputDim, outputDim, maskZero, null);
+        }
+
+        public Config withMaskZero(boolean m) { return new Config(name, inputDim, outputDim, m, embeddingsInitializer); }
+
+        public Config withEmbeddingsInitializer(Initializer i) { return new Config(name, inputDim, outputDim, maskZero, i); }
 
         @Override
         public Layer create() {
@@ -46,13 +59,14 @@ public final class Embedding extends Layer {
 
     @Override
     public Config config() {
-        return new Config(name(), config.inputDim(), config.outputDim(), config.maskZero());
+        return new Config(name(), config.inputDim(), config.outputDim(), config.maskZero(), config.embeddingsInitializer());
     }
 
     @Override
     protected void createParameters(int[] inputShape, Rng rng) {
-        // Keras initialises embeddings uniform in [-0.05, 0.05].
-        addParameter("embeddings", Tensor.uniform(rng, -0.05f, 0.05f, config.inputDim(), config.outputDim()));
+        // Keras initialises embeddings uniform in [-0.05, 0.05] (random_uniform).
+        Initializer init = config.embeddingsInitializer() == null ? Initializer.RANDOM_UNIFORM : config.embeddingsInitializer();
+        addParameter("embeddings", init.create(rng, config.inputDim(), config.outputDim()));
     }
 
     @Override

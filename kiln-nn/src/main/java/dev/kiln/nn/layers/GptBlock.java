@@ -1,5 +1,7 @@
 package dev.kiln.nn.layers;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import dev.kiln.core.Rng;
 import dev.kiln.core.Tensor;
 
@@ -10,7 +12,18 @@ import dev.kiln.core.Tensor;
  * Parameters as {@link TransformerEncoder}.
  */
 public final class GptBlock extends Layer {
-    public record Config(String name, int numHeads, int intermediateDim, double dropout) implements LayerConfig {
+    /**
+     * {@code kernelInitializer}/{@code biasInitializer} set the attention's and the MLP's weights and biases; null
+     * means Keras's glorot_uniform and zeros, and is left out of the model file so files written before these
+     * options existed read the same. Layer norms start at ones/zeros either way.
+     */
+    public record Config(String name, int numHeads, int intermediateDim, double dropout,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Initializer kernelInitializer,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Initializer biasInitializer) implements LayerConfig {
+        public Config(String name, int numHeads, int intermediateDim, double dropout) {
+            this(name, numHeads, intermediateDim, dropout, null, null);
+        }
+
         public Config {
             if (numHeads < 1 || intermediateDim < 1) {
                 throw new IllegalArgumentException("GptBlock needs numHeads >= 1 and intermediateDim >= 1, got " + numHeads + " and " + intermediateDim);
@@ -30,7 +43,8 @@ public final class GptBlock extends Layer {
     public GptBlock(Config config) {
         super(config.name());
         this.config = config;
-        this.block = new Block(this, config.numHeads(), config.intermediateDim(), Activation.GELU, config.dropout(), 1e-5, true, true);
+        this.block = new Block(this, config.numHeads(), config.intermediateDim(), Activation.GELU, config.dropout(), 1e-5, true, true,
+                config.kernelInitializer(), config.biasInitializer());
     }
 
     public GptBlock(int numHeads, int intermediateDim) {
@@ -44,7 +58,7 @@ public final class GptBlock extends Layer {
 
     @Override
     public Config config() {
-        return new Config(name(), config.numHeads(), config.intermediateDim(), config.dropout());
+        return new Config(name(), config.numHeads(), config.intermediateDim(), config.dropout(), config.kernelInitializer(), config.biasInitializer());
     }
 
     @Override

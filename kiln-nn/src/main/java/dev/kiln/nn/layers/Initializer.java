@@ -8,10 +8,13 @@ import dev.kiln.core.Tensor;
 
 /**
  * Weight initialisers by their Keras names. Fan-in/fan-out follow Keras for dense kernels (in, out).
- * Glorot & Bengio 2010; He et al. 2015.
+ * Glorot &amp; Bengio 2010; He et al. 2015. {@code random_uniform}/{@code random_normal} use Keras's default
+ * ranges (±0.05, std 0.05). Two are PyTorch's module defaults, so a model can start where a PyTorch twin does:
+ * {@code standard_normal} N(0, 1) ({@code nn.Embedding}) and {@code torch_uniform} U(±1/√fan_in)
+ * ({@code nn.Linear}'s weights, kaiming_uniform with a = √5, and its biases with the weights' fan-in).
  */
 public enum Initializer {
-    GLOROT_UNIFORM, GLOROT_NORMAL, HE_UNIFORM, HE_NORMAL, ZEROS, ONES;
+    GLOROT_UNIFORM, GLOROT_NORMAL, HE_UNIFORM, HE_NORMAL, ZEROS, ONES, RANDOM_UNIFORM, RANDOM_NORMAL, STANDARD_NORMAL, TORCH_UNIFORM;
 
     /** A tensor of {@code shape} whose last two dims are (fanIn, fanOut) (receptive fields multiply in). */
     public Tensor create(Rng rng, int... shape) {
@@ -19,8 +22,18 @@ public enum Initializer {
         int fanOut = shape.length >= 1 ? shape[shape.length - 1] : 1;
         int receptive = 1;
         for (int i = 0; i < shape.length - 2; i++) receptive *= shape[i];
-        fanIn *= receptive;
-        fanOut *= receptive;
+        return withFans(rng, fanIn * receptive, fanOut * receptive, shape);
+    }
+
+    /**
+     * A bias of {@code units} for a layer whose kernel has {@code fanIn} inputs. Keras initialises a bias from its
+     * own shape; PyTorch's Linear bounds its bias by the weights' fan-in, so {@code torch_uniform} uses that.
+     */
+    public Tensor createBias(Rng rng, int fanIn, int units) {
+        return this == TORCH_UNIFORM ? withFans(rng, fanIn, units, new int[] {units}) : create(rng, units);
+    }
+
+    private Tensor withFans(Rng rng, int fanIn, int fanOut, int[] shape) {
         return switch (this) {
             case GLOROT_UNIFORM -> {
                 float limit = (float) Math.sqrt(6.0 / (fanIn + fanOut));
@@ -34,6 +47,13 @@ public enum Initializer {
             case HE_NORMAL -> truncatedNormal(rng, (float) Math.sqrt(2.0 / fanIn), shape);
             case ZEROS -> Tensor.zeros(shape);
             case ONES -> Tensor.ones(shape);
+            case RANDOM_UNIFORM -> Tensor.uniform(rng, -0.05f, 0.05f, shape);
+            case RANDOM_NORMAL -> Tensor.normal(rng, 0, 0.05f, shape);
+            case STANDARD_NORMAL -> Tensor.normal(rng, 0, 1, shape);
+            case TORCH_UNIFORM -> {
+                float limit = (float) (1 / Math.sqrt(fanIn));
+                yield Tensor.uniform(rng, -limit, limit, shape);
+            }
         };
     }
 
@@ -53,7 +73,8 @@ public enum Initializer {
     public static Initializer parse(String name) {
         String n = name.trim().replace('-', '_').toUpperCase(java.util.Locale.ROOT);
         for (Initializer i : values()) if (i.name().equals(n)) return i;
-        throw new IllegalArgumentException("unknown initializer '" + name + "'; use one of glorot_uniform, glorot_normal, he_uniform, he_normal, zeros, ones");
+        throw new IllegalArgumentException("unknown initializer '" + name + "'; use one of "
+                + java.util.Arrays.stream(values()).map(Initializer::keras).collect(java.util.stream.Collectors.joining(", ")));
     }
 
     @JsonValue

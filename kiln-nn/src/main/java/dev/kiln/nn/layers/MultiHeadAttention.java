@@ -1,5 +1,7 @@
 package dev.kiln.nn.layers;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import dev.kiln.core.Attention;
 import dev.kiln.core.Linear;
 import dev.kiln.core.Rng;
@@ -24,19 +26,31 @@ public final class MultiHeadAttention extends Layer {
     /** A masked score: exp(−1e9 − max) is exactly 0 in float and double, and no NaN arises when a row is all masked. */
     private static final float MASKED = -1e9f;
 
-    public record Config(String name, int numHeads, int keyDim, boolean causal, double dropout) implements LayerConfig {
+    /**
+     * {@code kernelInitializer}/{@code biasInitializer} null mean Keras's glorot_uniform and zeros; left out of the
+     * model file then, so files written before these options existed read the same.
+     */
+    public record Config(String name, int numHeads, int keyDim, boolean causal, double dropout,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Initializer kernelInitializer,
+                         @JsonInclude(JsonInclude.Include.NON_NULL) Initializer biasInitializer) implements LayerConfig {
         public Config {
             if (numHeads < 1 || keyDim < 1) throw new IllegalArgumentException("MultiHeadAttention needs numHeads >= 1 and keyDim >= 1, got " + numHeads + " and " + keyDim);
             if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("MultiHeadAttention dropout must be in [0, 1), got " + dropout);
+        }
+
+        public Config(String name, int numHeads, int keyDim, boolean causal, double dropout) {
+            this(name, numHeads, keyDim, causal, dropout, null, null);
         }
 
         public Config(int numHeads, int keyDim) {
             this(null, numHeads, keyDim, false, 0);
         }
 
-        public Config withCausal(boolean c) { return new Config(name, numHeads, keyDim, c, dropout); }
+        public Config withCausal(boolean c) { return new Config(name, numHeads, keyDim, c, dropout, kernelInitializer, biasInitializer); }
 
-        public Config withName(String n) { return new Config(n, numHeads, keyDim, causal, dropout); }
+        public Config withName(String n) { return new Config(n, numHeads, keyDim, causal, dropout, kernelInitializer, biasInitializer); }
+
+        public Config withInitializers(Initializer kernel, Initializer bias) { return new Config(name, numHeads, keyDim, causal, dropout, kernel, bias); }
 
         @Override
         public Layer create() {
@@ -92,12 +106,14 @@ public final class MultiHeadAttention extends Layer {
     @Override
     protected void createParameters(int[] inputShape, Rng rng) {
         int d = inputShape[1], hd = config.numHeads() * config.keyDim();
+        Initializer kernel = config.kernelInitializer() == null ? Initializer.GLOROT_UNIFORM : config.kernelInitializer();
+        Initializer bias = config.biasInitializer() == null ? Initializer.ZEROS : config.biasInitializer();
         for (String p : new String[] {"query", "key", "value"}) {
-            addParameter(p + ".kernel", Initializer.GLOROT_UNIFORM.create(rng, d, hd));
-            addParameter(p + ".bias", Tensor.zeros(hd));
+            addParameter(p + ".kernel", kernel.create(rng, d, hd));
+            addParameter(p + ".bias", bias.createBias(rng, d, hd));
         }
-        addParameter("output.kernel", Initializer.GLOROT_UNIFORM.create(rng, hd, d));
-        addParameter("output.bias", Tensor.zeros(d));
+        addParameter("output.kernel", kernel.create(rng, hd, d));
+        addParameter("output.bias", bias.createBias(rng, hd, d));
     }
 
     @Override

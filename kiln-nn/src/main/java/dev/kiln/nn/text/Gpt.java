@@ -6,10 +6,12 @@ import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.Model;
 import dev.kiln.nn.Sequential;
+import dev.kiln.nn.layers.Activation;
 import dev.kiln.nn.layers.CallContext;
 import dev.kiln.nn.layers.Dense;
 import dev.kiln.nn.layers.Embedding;
 import dev.kiln.nn.layers.GptBlock;
+import dev.kiln.nn.layers.Initializer;
 import dev.kiln.nn.layers.LayerNormalization;
 import dev.kiln.nn.layers.PositionalEmbedding;
 import dev.kiln.nn.losses.Loss;
@@ -28,14 +30,23 @@ import java.util.List;
 public final class Gpt {
     private Gpt() {}
 
-    /** Builds the model for inputs (B, contextLength), weights from {@code seed}. */
+    /**
+     * Builds the model for inputs (B, contextLength), weights from {@code seed}, initialised as {@code c.init()}
+     * says. The init lives in the layers' own initialiser settings (null, Keras's defaults, for "keras"), so it is
+     * saved with the model and a model file from before the choice existed loads as "keras".
+     */
     public static Sequential build(GptConfig c, long seed) {
+        boolean torch = c.init().equals(GptConfig.PYTORCH);
+        Initializer embeddings = torch ? Initializer.STANDARD_NORMAL : null;   // nn.Embedding: N(0, 1)
+        Initializer linear = torch ? Initializer.TORCH_UNIFORM : null;          // nn.Linear: weights and biases U(±1/√fan_in)
         Sequential model = new Sequential();
-        model.add(new Embedding(c.vocabSize(), c.dModel()));
+        model.add(new Embedding(new Embedding.Config(null, c.vocabSize(), c.dModel(), false, embeddings)));
         model.add(new PositionalEmbedding(c.contextLength()));
-        for (int i = 0; i < c.numLayers(); i++) model.add(new GptBlock(new GptBlock.Config(null, c.numHeads(), 4 * c.dModel(), c.dropout())));
+        for (int i = 0; i < c.numLayers(); i++) {
+            model.add(new GptBlock(new GptBlock.Config(null, c.numHeads(), 4 * c.dModel(), c.dropout(), linear, linear)));
+        }
         model.add(new LayerNormalization(1e-5));
-        model.add(new Dense(c.vocabSize()));
+        model.add(new Dense(new Dense.Config(null, c.vocabSize(), Activation.LINEAR, true, linear, linear, 0)));
         model.seed(seed);
         model.build(c.contextLength());
         return model;

@@ -8,12 +8,17 @@ import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.Model;
 import dev.kiln.nn.Sequential;
+import dev.kiln.nn.layers.Dense;
+import dev.kiln.nn.layers.Embedding;
+import dev.kiln.nn.layers.GptBlock;
+import dev.kiln.nn.layers.Initializer;
 import dev.kiln.nn.layers.Lstm;
 import dev.kiln.nn.optimizers.Adam;
 import dev.kiln.nn.optimizers.Optimizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,6 +172,95 @@ class GptTest {
         assertThatThrownBy(() -> new Generator(tiny()).generate(new int[0], 3, Generator.Sampling.greedy(), null))
                 .hasMessageContaining("prompt is empty");
         assertThatThrownBy(() -> new Generator.Sampling(1, 0, 0, 1)).hasMessageContaining("topP");
+    }
+
+    @Test
+    void theInitChoiceIsSavedWithTheModelAndReloaded(@TempDir Path dir) throws Exception {
+        for (String init : new String[] {GptConfig.PYTORCH, GptConfig.KERAS}) {
+            Sequential model = Gpt.build(TINY.withInit(init), 5);
+            Path file = dir.resolve(init + ".kiln");
+            model.save(file);
+            Model loaded = Model.load(file);
+            Initializer embeddings = init.equals(GptConfig.PYTORCH) ? Initializer.STANDARD_NORMAL : null;   // null: Keras's default
+            Initializer linear = init.equals(GptConfig.PYTORCH) ? Initializer.TORCH_UNIFORM : null;
+            assertThat(((Embedding) loaded.layers().get(0)).config().embeddingsInitializer()).as(init).isEqualTo(embeddings);
+            GptBlock.Config block = ((GptBlock) loaded.layers().get(2)).config();
+            assertThat(block.kernelInitializer()).as(init).isEqualTo(linear);
+            assertThat(block.biasInitializer()).as(init).isEqualTo(linear);
+            Dense.Config head = ((Dense) loaded.layers().get(loaded.layers().size() - 1)).config();
+            assertThat(head.kernelInitializer()).as(init).isEqualTo(linear == null ? Initializer.GLOROT_UNIFORM : linear);
+            assertThat(head.biasInitializer()).as(init).isEqualTo(linear == null ? Initializer.ZEROS : linear);
+            int[] prompt = {1, 2, 3};
+            assertThat(new Generator(loaded).nextLogits(prompt)).containsExactly(new Generator(model).nextLogits(prompt));
+        }
+        assertThatThrownBy(() -> TINY.withInit("xavier")).hasMessageContaining("pytorch").hasMessageContaining("keras");
+    }
+
+    @Test
+    void aModelFileFromBeforeTheInitOptionLoadsAsKeras() throws Exception {
+        // Written by Gpt.build(new GptConfig(11, 16, 8, 2, 2, 0), 5).save(...) before GptConfig had an init: its layers
+        // carry no initialiser fields. It loads, reads back as Keras's defaults, and the Keras init still draws the
+        // same weights from the same seed.
+        Path file = Path.of(GptTest.class.getResource("gpt-before-init-option.kiln").toURI());
+        Model loaded = Model.load(file);
+        assertThat(((Embedding) loaded.layers().get(0)).config().embeddingsInitializer()).isNull();
+        assertThat(((GptBlock) loaded.layers().get(2)).config().kernelInitializer()).isNull();
+        Sequential rebuilt = Gpt.build(TINY.withInit(GptConfig.KERAS), 5);
+        for (var e : rebuilt.parameters().entrySet()) {
+            assertThat(loaded.parameters().get(e.getKey()).toFloatArray()).as(e.getKey()).containsExactly(e.getValue().toFloatArray());
+        }
+    }
+
+    @Test
+    void pytorchInitDrawsFromPyTorchsDefaultRanges() {
+        // d 64, MLP 256: a Keras init would show here as glorot's limit √(6/(fan_in+fan_out)) instead of 1/√fan_in,
+        // and as a bias bounded by its own size (PyTorch bounds a Linear's bias by the weights' fan-in).
+        GptConfig c = new GptConfig(50, 32, 64, 4, 3, 0, GptConfig.PYTORCH);
+        Map<String, Tensor> p = Gpt.build(c, 11).parameters();
+        assertNormal(values(p, "embedding_1.embeddings"), 1.0);
+        assertNormal(values(p, "positionalembedding_1.embeddings"), 0.02);
+        for (String name : new String[] {"attention.query", "attention.key", "attention.value", "attention.output", "ffn_1"}) {
+            assertUniform(values(p, ".*\\." + name + "\\.kernel"), 1 / Math.sqrt(64), name);
+            assertUniform(values(p, ".*\\." + name + "\\.bias"), 1 / Math.sqrt(64), name + " bias");
+        }
+        assertUniform(values(p, ".*\\.ffn_2\\.kernel"), 1 / Math.sqrt(256), "ffn_2");
+        assertUniform(values(p, ".*\\.ffn_2\\.bias"), 1 / Math.sqrt(256), "ffn_2 bias");
+        assertUniform(values(p, "dense_1\\.kernel"), 1 / Math.sqrt(64), "head");
+        assertUniform(values(p, "dense_1\\.bias"), 1 / Math.sqrt(64), "head bias");
+        for (double v : values(p, ".*norm.*\\.gamma")) assertThat(v).isEqualTo(1.0);
+        for (double v : values(p, ".*norm.*\\.beta")) assertThat(v).isEqualTo(0.0);
+    }
+
+    /** All elements of the parameters whose names match {@code regex}. */
+    private static double[] values(Map<String, Tensor> params, String regex) {
+        java.util.stream.DoubleStream.Builder b = java.util.stream.DoubleStream.builder();
+        params.forEach((k, t) -> {
+            if (k.matches(regex)) for (float f : t.toFloatArray()) b.add(f);
+        });
+        double[] v = b.build().toArray();
+        assertThat(v).as(regex).isNotEmpty();
+        return v;
+    }
+
+    /** U(±bound): inside the bound, reaching near it, mean and variance (bound²/3) within six standard errors. */
+    private static void assertUniform(double[] v, double bound, String what) {
+        int n = v.length;
+        double mean = java.util.Arrays.stream(v).average().orElseThrow();
+        double var = java.util.Arrays.stream(v).map(x -> x * x).average().orElseThrow();
+        double maxAbs = java.util.Arrays.stream(v).map(Math::abs).max().orElseThrow();
+        assertThat(maxAbs).as(what + " max |w|").isLessThanOrEqualTo(bound * (1 + 1e-6)).isGreaterThan(bound * (1 - 8.0 / n));
+        assertThat(mean).as(what + " mean").isCloseTo(0, Offset.offset(6 * bound / Math.sqrt(3 * n)));
+        // Var(w²) = E[w⁴] − E[w²]² = bound⁴ (1/5 − 1/9) for a uniform.
+        assertThat(var).as(what + " variance").isCloseTo(bound * bound / 3, Offset.offset(6 * bound * bound * Math.sqrt(4.0 / 45 / n)));
+    }
+
+    /** N(0, std): mean and variance within six standard errors. */
+    private static void assertNormal(double[] v, double std) {
+        int n = v.length;
+        double mean = java.util.Arrays.stream(v).average().orElseThrow();
+        double var = java.util.Arrays.stream(v).map(x -> x * x).average().orElseThrow();
+        assertThat(mean).isCloseTo(0, Offset.offset(6 * std / Math.sqrt(n)));
+        assertThat(var).isCloseTo(std * std, Offset.offset(6 * std * std * Math.sqrt(2.0 / n)));
     }
 
     private static float[] toFloats(int[] a) {
