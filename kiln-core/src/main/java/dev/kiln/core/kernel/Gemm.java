@@ -1,7 +1,6 @@
 package dev.kiln.core.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -17,11 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>op(A) is never copied: the micro-kernel reads A(i, p) at {@code i·ars + p·acs}, which covers A and Aᵀ
  * (a transposed A is even contiguous along the tile's rows). A row-major B (K×N) is read in place; a
  * transposed B (stored N×K) is packed into K×N panels once per call, because vector loads need B contiguous
- * along j. Ragged edges: rows past M re-read the last valid row and are not stored; columns past N use masks.
+ * along j — unless M is small enough beside N and K that packing A instead pays ({@link #columnsPay}): then
+ * {@link GemmColumns}' tile, vectorised along M, reads Bᵀ in place. Ragged edges: rows past M re-read the last
+ * valid row and are not stored; a last column tile narrower than NR runs on zero-padded copies (no masks).
  *
  * <p>Both cores: the larger of the two tile grids (rows of C, or columns of C for wide, short products such as
  * 32×784·784×128's backward) is split across {@link Parallel}; every C element is summed in the same K order
- * whatever the split, so results are identical for any thread count.
+ * (one FMA chain, p = 0…K−1) whatever the split and whichever tile computes it, so results are identical for any
+ * thread count, batch size or layout of the operands (GemmPathsTest checks the bits).
  *
  * <p>Backend: {@code -Dkiln.blas=java|auto|openblas}, read once when this class loads. {@code java} (the default)
  * never touches native code; {@code auto} sends products to the system's OpenBLAS ({@link OpenBlas}) when it is
@@ -46,7 +48,7 @@ public final class Gemm {
     /** M block: MC rows of A over one K block (MC·KC floats, 96 KiB) stay in L2 across the column tiles. */
     static final int MC = 96;
     /** Below this many multiply-adds a second thread costs more than it saves. */
-    private static final long PARALLEL_WORK = 1L << 18;
+    static final long PARALLEL_WORK = 1L << 18;
 
     private Gemm() {}
 
@@ -163,6 +165,10 @@ public final class Gemm {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
             return;
         }
+        if (tb && columnsPay(m, n, k)) {
+            GemmColumns.gemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+            return;
+        }
         if (tb) {
             // B stored N×K: pack op(B) = Bᵀ as a K×N row-major scratch so the micro-kernel's loads are contiguous.
             float[] packed = new float[k * n];
@@ -186,6 +192,16 @@ public final class Gemm {
             Parallel.forRange(colTiles, 1, (t0, t1) ->
                     blocked(0, m, t0 * NR, Math.min(n, t1 * NR), k, a, ao, ars, acs, bb, bbo, bld, c, co, ldc, accumulate));
         }
+    }
+
+    /**
+     * Whether A·Bᵀ should take {@link GemmColumns}' tile (pack A, M×K) rather than the row tile (pack Bᵀ, K×N). Per
+     * multiply-add, packing Bᵀ costs ~1/M of the product and packing A ~1/N, while the column tile's scratch copy of
+     * each C tile costs ~0.8/K (measured, one core: 32×128·784×128ᵀ 37 → 87 GFLOP/s on the column tile, but
+     * 256×64·256×64ᵀ 83 → 63); so the column tile when 1/N + 0.83/K &lt; 1/M, i.e. 6·K·(N − M) &gt; 5·M·N.
+     */
+    static boolean columnsPay(int m, int n, int k) {
+        return 6L * k * (n - m) > 5L * m * n;
     }
 
     /** dst (K×N, row-major) = transpose of src (N×K with row stride ld). Blocked so both sides stay in cache. */
@@ -214,12 +230,18 @@ public final class Gemm {
                 for (int j = j0; j < j1; j += NR) {
                     int w = Math.min(NR, j1 - j);
                     int bp = bo + p0 * ldb + j;
+                    // A ragged last column tile (all of C when N < NR, e.g. a 10-class head) runs the same unmasked
+                    // tiles on a zero-padded copy of its B panel and of each C tile: masked loads and stores made
+                    // the tile too big for C1 ("out of virtual registers"), leaving it unoptimised for seconds.
+                    int width = w <= VL ? VL : NR;
+                    float[] pad = w == NR ? null : padPanel(b, bp, ldb, kc, w, width);
+                    float[] tile = w == NR ? null : new float[MR * width];
                     for (int i = ib; i < ie; i += MR) {
                         int rows = Math.min(MR, ie - i);
                         int ap = ao + i * ars + p0 * acs;
                         int cp = co + i * ldc + j;
                         if (w == NR) micro(kc, rows, a, ap, ars, acs, b, bp, ldb, c, cp, ldc, load);
-                        else microEdge(kc, rows, w, a, ap, ars, acs, b, bp, ldb, c, cp, ldc, load);
+                        else microEdge(kc, rows, w, width, a, ap, ars, acs, pad, c, cp, ldc, load, tile);
                     }
                 }
             }
@@ -268,30 +290,47 @@ public final class Gemm {
         if (rows > 5) { c50.intoArray(c, cp + 5 * ldc); c51.intoArray(c, cp + 5 * ldc + VL); }
     }
 
-    /** The ragged last column tile ({@code w < NR} columns): as {@link #micro}, one row at a time, masked. */
-    private static void microEdge(int kc, int rows, int w, float[] a, int ap, int ars, int acs, float[] b, int bp, int ldb,
-                                  float[] c, int cp, int ldc, boolean load) {
-        VectorMask<Float> m0 = S.indexInRange(0, w), m1 = S.indexInRange(VL, w);
-        boolean two = w > VL;
-        for (int r = 0; r < rows; r++) {
-            int ar = ap + r * ars, cr = cp + r * ldc;
-            FloatVector s0 = load ? FloatVector.fromArray(S, c, cr, m0) : FloatVector.zero(S);
-            FloatVector s1 = load && two ? FloatVector.fromArray(S, c, cr + VL, m1) : FloatVector.zero(S);
-            if (two) {
-                for (int p = 0, pa = ar, pb = bp; p < kc; p++, pa += acs, pb += ldb) {
-                    FloatVector x = FloatVector.broadcast(S, a[pa]);
-                    s0 = x.fma(FloatVector.fromArray(S, b, pb), s0);
-                    s1 = x.fma(FloatVector.fromArray(S, b, pb + VL, m1), s1);
-                }
-                s0.intoArray(c, cr);
-                s1.intoArray(c, cr + VL, m1);
-            } else {
-                for (int p = 0, pa = ar, pb = bp; p < kc; p++, pa += acs, pb += ldb) {
-                    s0 = FloatVector.broadcast(S, a[pa]).fma(FloatVector.fromArray(S, b, pb, m0), s0);
-                }
-                s0.intoArray(c, cr, m0);
-            }
+    /** B[0:kc, 0:w] (row stride ldb) copied into a kc×width scratch, zero past column w. */
+    private static float[] padPanel(float[] b, int bp, int ldb, int kc, int w, int width) {
+        float[] pad = new float[kc * width];
+        for (int p = 0; p < kc; p++) System.arraycopy(b, bp + p * ldb, pad, p * width, w);
+        return pad;
+    }
+
+    /**
+     * The ragged last column tile ({@code w < NR} columns) on the padded panel: C's tile goes through {@code tile}
+     * (MR×width) so {@link #micro} (width NR) or {@link #micro1} (width VL) run unmasked; MR rows keep MR independent
+     * FMA chains (one row at a time left each FMA waiting on the last, ~4× slower on the 128→10 head).
+     */
+    private static void microEdge(int kc, int rows, int w, int width, float[] a, int ap, int ars, int acs, float[] pad,
+                                  float[] c, int cp, int ldc, boolean load, float[] tile) {
+        if (load) for (int r = 0; r < rows; r++) System.arraycopy(c, cp + r * ldc, tile, r * width, w);
+        if (width == NR) micro(kc, rows, a, ap, ars, acs, pad, 0, NR, tile, 0, NR, load);
+        else micro1(kc, rows, a, ap, ars, acs, pad, tile, load);
+        for (int r = 0; r < rows; r++) System.arraycopy(tile, r * width, c, cp + r * ldc, w);
+    }
+
+    /** {@link #micro} one vector wide: C[0:rows, 0:VL] (+)= Σ_p A(r, p)·B(p, 0:VL), B and C with row stride VL. */
+    private static void micro1(int kc, int rows, float[] a, int ap, int ars, int acs, float[] b, float[] c, boolean load) {
+        int a0 = ap, a1 = ap + Math.min(1, rows - 1) * ars, a2 = ap + Math.min(2, rows - 1) * ars;
+        int a3 = ap + Math.min(3, rows - 1) * ars, a4 = ap + Math.min(4, rows - 1) * ars, a5 = ap + Math.min(5, rows - 1) * ars;
+        FloatVector c0, c1, c2, c3, c4, c5;
+        c0 = c1 = c2 = c3 = c4 = c5 = FloatVector.zero(S);
+        if (load) {
+            c0 = FloatVector.fromArray(S, c, 0); c1 = FloatVector.fromArray(S, c, VL); c2 = FloatVector.fromArray(S, c, 2 * VL);
+            c3 = FloatVector.fromArray(S, c, 3 * VL); c4 = FloatVector.fromArray(S, c, 4 * VL); c5 = FloatVector.fromArray(S, c, 5 * VL);
         }
+        for (int p = 0, pa = 0, pb = 0; p < kc; p++, pa += acs, pb += VL) {
+            FloatVector b0 = FloatVector.fromArray(S, b, pb);
+            c0 = FloatVector.broadcast(S, a[a0 + pa]).fma(b0, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + pa]).fma(b0, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + pa]).fma(b0, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + pa]).fma(b0, c3);
+            c4 = FloatVector.broadcast(S, a[a4 + pa]).fma(b0, c4);
+            c5 = FloatVector.broadcast(S, a[a5 + pa]).fma(b0, c5);
+        }
+        c0.intoArray(c, 0); c1.intoArray(c, VL); c2.intoArray(c, 2 * VL);
+        c3.intoArray(c, 3 * VL); c4.intoArray(c, 4 * VL); c5.intoArray(c, 5 * VL);
     }
 
     /**

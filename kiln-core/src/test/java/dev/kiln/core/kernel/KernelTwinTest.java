@@ -161,6 +161,11 @@ class KernelTwinTest {
         {32, 784, 128}, {64, 300, 65}, {130, 70, 129}, {9, 17, 31},
         // Gemm's blocking: K past one KC block, M past one MC block, and a wide short C split by columns.
         {200, 530, 97}, {97, 257, 64}, {8, 300, 700},
+        // The column tile (A·Bᵀ with M ≤ N, Aᵀ·B with N below the row tile): ragged row panels and column tiles,
+        // N from 1 to 17 around one and two vectors, and the 10-class head and the dY·Wᵀ of 784-128-10 training.
+        {32, 128, 10}, {128, 32, 10}, {33, 40, 35}, {15, 20, 17}, {16, 9, 16}, {31, 5, 13}, {65, 300, 70},
+        {32, 128, 784}, {6, 11, 2}, {13, 7, 12}, {3, 300, 9}, {40, 33, 11}, {70, 17, 14}, {12, 6, 15},
+        {40, 300, 130}, {33, 200, 100}, {7, 300, 17},
     };
 
     static Stream<Arguments> gemmCases() {

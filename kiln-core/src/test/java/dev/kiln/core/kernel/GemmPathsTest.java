@@ -1,0 +1,109 @@
+package dev.kiln.core.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.core.Rng;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link Gemm}'s tiles (the row tile, its masked edge, {@link GemmColumns}' column tile) all sum each C element as
+ * one FMA chain in K order, so a product must come out bit for bit the same whichever tile a shape takes — with B
+ * stored transposed or not, A transposed or not — and a row of C must not depend on how many rows share the call
+ * (a prediction must not depend on what it was batched with). The scalar twin ({@link KernelTwinTest}) checks the
+ * values; this checks the bits.
+ */
+class GemmPathsTest {
+
+    private static float[] random(Rng rng, int n) {
+        return KernelTwinTest.random(rng, n, -1, 1);
+    }
+
+    /** Row-major (rows×cols, stride ld) → its transpose (cols×rows, stride rows). */
+    private static float[] transpose(float[] x, int rows, int cols, int ld) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++) for (int q = 0; q < cols; q++) t[q * rows + r] = x[r * ld + q];
+        return t;
+    }
+
+    private static float[] product(boolean ta, boolean tb, int m, int n, int k, float[] a, int lda, float[] b, int ldb,
+                                   float[] c0, boolean accumulate) {
+        float[] c = c0.clone();
+        Gemm.gemmJava(ta, tb, m, n, k, a, 0, lda, b, 0, ldb, c, 0, n, accumulate);
+        return c;
+    }
+
+    @Test
+    void everyLayoutGivesTheSameBits() {
+        int[][] shapes = {{32, 128, 10}, {128, 32, 10}, {32, 128, 784}, {33, 40, 35}, {7, 300, 17}, {50, 19, 3},
+            {1, 64, 40}, {97, 257, 64}, {65, 70, 130}, {16, 16, 16}, {40, 9, 1}, {200, 530, 97}, {40, 300, 130},
+            {33, 200, 100}};
+        Rng rng = new Rng(11);
+        for (int[] s : shapes) {
+            int m = s[0], k = s[1], n = s[2];
+            float[] a = random(rng, m * k), b = random(rng, k * n), c0 = random(rng, m * n);
+            float[] at = transpose(a, m, k, k), bt = transpose(b, k, n, n);
+            for (boolean acc : new boolean[] {false, true}) {
+                float[] plain = product(false, false, m, n, k, a, k, b, n, c0, acc);
+                String what = m + "x" + k + "x" + n + " accumulate=" + acc;
+                assertThat(product(false, true, m, n, k, a, k, bt, k, c0, acc)).as("A·Bᵀ, %s", what).isEqualTo(plain);
+                assertThat(product(true, false, m, n, k, at, m, b, n, c0, acc)).as("Aᵀ·B, %s", what).isEqualTo(plain);
+                assertThat(product(true, true, m, n, k, at, m, bt, k, c0, acc)).as("Aᵀ·Bᵀ, %s", what).isEqualTo(plain);
+            }
+        }
+    }
+
+    /** The column tile called directly (whatever {@link Gemm#columnsPay} picks): every layout, offsets and strides. */
+    @Test
+    void theColumnTileMatchesTheRowTileBitForBit() {
+        int[][] shapes = {{1, 1, 1}, {3, 7, 5}, {32, 128, 10}, {33, 40, 35}, {65, 70, 130}, {16, 9, 16}, {40, 300, 130},
+            {97, 257, 64}, {2, 5, 17}, {31, 3, 6}, {64, 33, 7}};
+        Rng rng = new Rng(13);
+        for (int[] s : shapes) {
+            int m = s[0], k = s[1], n = s[2];
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 2) != 0, tb = (t & 1) != 0;
+                int lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 5, ldc = n + 2, ao = 1, bo = 7, co = 3;
+                float[] a = random(rng, ao + (ta ? k : m) * lda), b = random(rng, bo + (tb ? n : k) * ldb);
+                float[] c0 = random(rng, co + m * ldc + 4);
+                for (boolean acc : new boolean[] {false, true}) {
+                    float[] rowTile = c0.clone(), colTile = c0.clone();
+                    // The row tile: op(B) = B when not transposed; Bᵀ goes through the row tile's own pack.
+                    if (tb && Gemm.columnsPay(m, n, k)) {
+                        float[] bt = new float[k * n];
+                        for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) bt[p * n + j] = b[bo + j * ldb + p];
+                        Gemm.gemmJava(ta, false, m, n, k, a, ao, lda, bt, 0, n, rowTile, co, ldc, acc);
+                    } else {
+                        Gemm.gemmJava(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, rowTile, co, ldc, acc);
+                    }
+                    GemmColumns.gemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, colTile, co, ldc, acc);
+                    assertThat(colTile).as("%dx%dx%d ta=%s tb=%s accumulate=%s", m, k, n, ta, tb, acc).isEqualTo(rowTile);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aRowDoesNotDependOnTheOtherRowsInTheCall() {
+        int[][] shapes = {{32, 128, 10}, {40, 128, 784}, {70, 33, 5}, {35, 64, 300}};
+        Rng rng = new Rng(12);
+        for (int[] s : shapes) {
+            int m = s[0], k = s[1], n = s[2];
+            float[] a = random(rng, m * k), b = random(rng, k * n);
+            float[] at = transpose(a, m, k, k), bt = transpose(b, k, n, n);
+            for (int t = 0; t < 4; t++) {
+                boolean ta = (t & 2) != 0, tb = (t & 1) != 0;
+                float[] aa = ta ? at : a, bb = tb ? bt : b;
+                int lda = ta ? m : k, ldb = tb ? k : n;
+                float[] all = new float[m * n];
+                Gemm.gemmJava(ta, tb, m, n, k, aa, 0, lda, bb, 0, ldb, all, 0, n, false);
+                for (int i : new int[] {0, 1, m / 2, m - 1}) {
+                    // Row i alone: op(A)'s row i is at i·lda (A) or column i of Aᵀ (offset i, stride m along K).
+                    float[] one = new float[n];
+                    Gemm.gemmJava(ta, tb, 1, n, k, aa, ta ? i : i * k, lda, bb, 0, ldb, one, 0, n, false);
+                    float[] row = java.util.Arrays.copyOfRange(all, i * n, i * n + n);
+                    assertThat(one).as("%dx%dx%d ta=%s tb=%s row %d", m, k, n, ta, tb, i).isEqualTo(row);
+                }
+            }
+        }
+    }
+}
