@@ -41,12 +41,15 @@ public final class LstmBench {
         System.out.printf(Locale.ROOT, "LstmBench B=%d T=%d F=%d U=%d steps=%d threads=%d%n", b, t, f, u, steps, Runtime.getRuntime().availableProcessors());
 
         Rng rng = new Rng(42);
-        Tensor proj = Tensor.uniform(rng, -1, 1, t, b, 4 * u).requiresGrad(true);
+        Tensor xs = Tensor.uniform(rng, -1, 1, b, t, f).requiresGrad(true);
+        Tensor w = Tensor.uniform(rng, -0.3f, 0.3f, f, 4 * u).requiresGrad(true), bias = Tensor.zeros(4 * u).requiresGrad(true);
         Tensor r = Tensor.uniform(rng, -0.1f, 0.1f, u, 4 * u).requiresGrad(true);
         Tensor h0 = Tensor.zeros(b, u), c0 = Tensor.zeros(b, u);
         boolean composedToo = args.length < 4 || !args[3].equals("fused");
-        if (composedToo) opLevel("recurrence, composed", b, steps, () -> composed(proj, r, h0, c0).sum().backward());
-        opLevel("recurrence, fused   ", b, steps, () -> Recurrent.lstm(proj, r, h0, c0, null).slice(2, 0, u).sum().backward());
+        if (composedToo) opLevel("recurrence, composed", b, steps, () -> composed(xs, w, bias, r, h0, c0).sum().backward());
+        opLevel("recurrence, fused, all steps", b, steps, () -> Recurrent.lstm(xs, w, bias, r, h0, c0, null, null).slice(2, 0, u).sum().backward());
+        Recurrent.Workspace ws = new Recurrent.Workspace();
+        opLevel("recurrence, fused, last     ", b, steps, () -> Recurrent.lstmLast(xs, w, bias, r, h0, c0, null, ws).slice(1, 0, u).sum().backward());
 
         int n = b * (steps + 3);
         float[] x = new float[n * t];
@@ -59,8 +62,9 @@ public final class LstmBench {
     }
 
     /** The LSTM cell as the layer composed it before the fused op (Keras gate order), all h as (T, B, U). */
-    static Tensor composed(Tensor proj, Tensor r, Tensor h, Tensor c) {
-        int t = proj.shape(0), b = proj.shape(1), u = r.shape(0);
+    static Tensor composed(Tensor x, Tensor w, Tensor bias, Tensor r, Tensor h, Tensor c) {
+        int b = x.shape(0), t = x.shape(1), u = r.shape(0);
+        Tensor proj = x.permute(1, 0, 2).reshape(t * b, x.shape(2)).matmul(w).add(bias).reshape(t, b, 4 * u);
         Tensor[] hs = new Tensor[t];
         for (int s = 0; s < t; s++) {
             Tensor z = proj.slice(0, s, s + 1).reshape(b, 4 * u).add(h.matmul(r));

@@ -3,6 +3,7 @@ package dev.kiln.core;
 import dev.kiln.core.kernel.Buf;
 import dev.kiln.core.kernel.RecurrentKernels;
 import dev.kiln.core.kernel.ScalarRecurrent;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Fused recurrent ops: a whole sequence as one recorded op instead of a dozen tiny ops per time step, so
@@ -13,43 +14,73 @@ public final class Recurrent {
     private Recurrent() {}
 
     /**
-     * An LSTM over a whole sequence (Hochreiter &amp; Schmidhuber 1997; Keras gate order i, f, c̃, o):
+     * An LSTM over a whole sequence (Hochreiter &amp; Schmidhuber 1997; Keras gate order i, f, c̃, o), input
+     * projection included:
      * <pre>
-     *   z = proj[s] + h·R    i, f, o = σ(z_i, z_f, z_o)   c̃ = tanh(z_c)   c' = f ⊙ c + i ⊙ c̃   h' = o ⊙ tanh(c')
+     *   z = x[:, s]·W + b + h·R    i, f, o = σ(z_i, z_f, z_o)   c̃ = tanh(z_c)   c' = f ⊙ c + i ⊙ c̃   h' = o ⊙ tanh(c')
      * </pre>
-     * Time runs along the first axis so that each step's rows are contiguous for the GEMM (this is what one
-     * (T·B, F)·(F, 4U) input projection gives without a transpose); a layer reading backwards reverses
-     * {@code proj} and {@code mask} itself.
+     * Taking x rather than its projection lets the kernel fold x·W + b into the per-step recurrent GEMM and the
+     * weight gradients into one GEMM after the backward loop, with no (T, B, 4U) projection tensor or its
+     * gradient. A layer reading backwards reverses {@code x} and {@code mask} itself.
      *
-     * @param proj            (T, B, 4U) input projections x·W + b of every step
+     * @param x               (B, T, F) inputs, batch first as layers hold sequences
+     * @param kernel          (F, 4U)
+     * @param bias            (4U)
      * @param recurrentKernel (U, 4U)
      * @param h0              (B, U) initial hidden state
      * @param c0              (B, U) initial cell state
      * @param mask            (B, T), or null: where 0 the step is padding and both states carry over unchanged
      *                        (Keras's masking); not differentiated
-     * @return (T, B, 2U): h of every step in columns [0, U), c in [U, 2U); the final states are the last step
+     * @param workspace       buffers reused across calls (see {@link Workspace}), or null to allocate them
+     * @return (T, B, 2U): h of every step in columns [0, U), c in [U, 2U); time first, so a step's rows are contiguous
      */
-    public static Tensor lstm(Tensor proj, Tensor recurrentKernel, Tensor h0, Tensor c0, Tensor mask) {
-        if (proj.rank() != 3 || proj.shape[2] % 4 != 0) {
-            throw new IllegalArgumentException("lstm: proj must be (timesteps, batch, 4·units), got " + Shape.str(proj.shape));
+    public static Tensor lstm(Tensor x, Tensor kernel, Tensor bias, Tensor recurrentKernel, Tensor h0, Tensor c0, Tensor mask, Workspace workspace) {
+        return lstm(x, kernel, bias, recurrentKernel, h0, c0, mask, workspace, true);
+    }
+
+    /**
+     * As {@link #lstm} but returns only the final states, (B, 2U): h in columns [0, U), c in [U, 2U). What a
+     * classifier reading the last state needs, without a (T, B, 2U) output and gradient.
+     */
+    public static Tensor lstmLast(Tensor x, Tensor kernel, Tensor bias, Tensor recurrentKernel, Tensor h0, Tensor c0, Tensor mask,
+                                  Workspace workspace) {
+        return lstm(x, kernel, bias, recurrentKernel, h0, c0, mask, workspace, false);
+    }
+
+    private static Tensor lstm(Tensor x, Tensor kernel, Tensor bias, Tensor recurrentKernel, Tensor h0, Tensor c0, Tensor mask,
+                               Workspace ws, boolean allSteps) {
+        if (x.rank() != 3) throw new IllegalArgumentException("lstm: x must be (batch, timesteps, features), got " + Shape.str(x.shape));
+        if (recurrentKernel.rank() != 2 || recurrentKernel.shape[1] != 4 * recurrentKernel.shape[0]) {
+            throw new IllegalArgumentException("lstm: recurrentKernel must be (units, 4·units), got " + Shape.str(recurrentKernel.shape));
         }
-        int t = proj.shape[0], b = proj.shape[1], u = proj.shape[2] / 4;
-        if (t < 1) throw new IllegalArgumentException("lstm: the sequence must have at least one step, got " + Shape.str(proj.shape));
-        expect("lstm", "recurrentKernel", recurrentKernel, proj.dtype, u, 4 * u);
-        expect("lstm", "h0", h0, proj.dtype, b, u);
-        expect("lstm", "c0", c0, proj.dtype, b, u);
+        int b = x.shape[0], t = x.shape[1], f = x.shape[2], u = recurrentKernel.shape[0];
+        if (t < 1) throw new IllegalArgumentException("lstm: the sequence must have at least one step, got x " + Shape.str(x.shape));
+        expect("lstm", "kernel", kernel, x.dtype, f, 4 * u);
+        expect("lstm", "bias", bias, x.dtype, 4 * u);
+        expect("lstm", "recurrentKernel", recurrentKernel, x.dtype, u, 4 * u);
+        expect("lstm", "h0", h0, x.dtype, b, u);
+        expect("lstm", "c0", c0, x.dtype, b, u);
         float[] keep = keep("lstm", mask, b, t);
-        Tensor p = dense(proj), r = dense(recurrentKernel), h = dense(h0), c = dense(c0);
-        Tensor out = Tensor.zeros(proj.dtype, t, b, 2 * u);
-        Tensor gates = Tensor.zeros(proj.dtype, t, b, 4 * u);
-        if (proj.dtype == DType.FLOAT32) {
-            RecurrentKernels.lstmForward(t, b, u, p.f, p.offset, r.f, r.offset, h.f, h.offset, c.f, c.offset, keep, out.f, gates.f);
-        } else {
-            ScalarRecurrent.lstmForward(t, b, u, Buf.of(p.d), p.offset, Buf.of(r.d), r.offset, Buf.of(h.d), h.offset, Buf.of(c.d), c.offset,
-                    keep, Buf.of(out.d), Buf.of(gates.d));
+        Tensor xd = dense(x), w = dense(kernel), bd = dense(bias), r = dense(recurrentKernel), h = dense(h0), c = dense(c0);
+        boolean record = Function.needsGrad(x, kernel, bias, recurrentKernel, h0, c0);
+        Tensor last = Tensor.zeros(x.dtype, b, 2 * u), seq = allSteps ? Tensor.zeros(x.dtype, t, b, 2 * u) : null;
+        Tensor out = allSteps ? seq : last;
+        if (x.dtype == DType.FLOAT32) {
+            int k = RecurrentKernels.lstmRowWidth(f, u);
+            float[][] bufs = ws != null ? ws.take(t * b * k, t * b * u, t * b * 4 * u) : new float[][] {new float[t * b * k], new float[t * b * u], new float[t * b * 4 * u]};
+            RecurrentKernels.lstmForward(t, b, f, u, xd.f, xd.offset, w.f, w.offset, bd.f, bd.offset, r.f, r.offset, h.f, h.offset, c.f, c.offset,
+                    keep, bufs[0], bufs[1], bufs[2], last.f, allSteps ? seq.f : null);
+            if (!record) {
+                if (ws != null) ws.give(bufs);
+                return out;
+            }
+            return Function.record(out, new Lstm(x, kernel, bias, recurrentKernel, h0, c0, w, r, c, keep, bufs, ws, null, null, null, null));
         }
-        return Function.needsGrad(proj, recurrentKernel, h0, c0)
-                ? Function.record(out, new Lstm(proj, recurrentKernel, h0, c0, r, h, c, keep, out, gates)) : out;
+        Tensor all = allSteps ? seq : Tensor.zeros(x.dtype, t, b, 2 * u), gates = Tensor.zeros(x.dtype, t, b, 4 * u);
+        ScalarRecurrent.lstmForward(t, b, f, u, Buf.of(xd.d), xd.offset, Buf.of(w.d), w.offset, Buf.of(bd.d), bd.offset, Buf.of(r.d), r.offset,
+                Buf.of(h.d), h.offset, Buf.of(c.d), c.offset, keep, Buf.of(all.d), Buf.of(gates.d));
+        if (!allSteps) System.arraycopy(all.d, (t - 1) * b * 2 * u, last.d, 0, b * 2 * u);
+        return record ? Function.record(out, new Lstm(x, kernel, bias, recurrentKernel, h0, c0, w, r, c, keep, null, null, xd, h, all, gates)) : out;
     }
 
     /** The tensor's own storage when it is contiguous, else a contiguous copy (untracked). */
@@ -57,38 +88,93 @@ public final class Recurrent {
         return x.isContiguous() ? x : x.detach().contiguous();
     }
 
-    /** The LSTM's backward: BPTT from the saved gates and states. */
-    private static final class Lstm extends Function {
-        private final Tensor r, h0, c0, out, gates;   // contiguous forward inputs, and what forward produced
-        private final float[] keep;
+    /**
+     * Buffers a recurrent op reuses from one call to the next: the LSTM's saved activations are tens of megabytes
+     * a training step (about 40 MB at batch 128, 100 steps, 128 units), which would otherwise be allocated,
+     * zeroed and, when a collection falls between forward and backward, copied by the collector every step. A
+     * layer owns one and passes it to every call.
+     *
+     * <p>Lifecycle: a call takes the buffers; an untracked call (inference, or no input needing a gradient) gives
+     * them back before it returns; a recorded call keeps them in its graph node until that node's backward has run,
+     * then gives them back. A call finding them taken (another graph not yet back-propagated, or another thread)
+     * allocates its own, so nothing is ever shared: correctness never depends on how calls interleave. Because the
+     * buffers are gone after it, a node's backward runs once (a second one throws, like PyTorch's backward through
+     * a freed graph).
+     *
+     * <p>Thread-safety: safe for concurrent calls (take and give are atomic).
+     */
+    public static final class Workspace {
+        private final AtomicReference<float[][]> free = new AtomicReference<>();
 
-        private Lstm(Tensor proj, Tensor recurrentKernel, Tensor h0In, Tensor c0In, Tensor r, Tensor h0, Tensor c0, float[] keep, Tensor out, Tensor gates) {
-            super(proj, recurrentKernel, h0In, c0In);
+        /** Buffers of at least the given lengths (contents unspecified): the free set when it is large enough. */
+        float[][] take(int... lengths) {
+            float[][] bufs = free.getAndSet(null);
+            if (bufs == null || bufs.length != lengths.length) bufs = new float[lengths.length][];
+            for (int i = 0; i < lengths.length; i++) if (bufs[i] == null || bufs[i].length < lengths[i]) bufs[i] = new float[lengths[i]];
+            return bufs;
+        }
+
+        /** Hands buffers back for the next call (a set already there is dropped). */
+        void give(float[][] bufs) {
+            free.set(bufs);
+        }
+    }
+
+    /**
+     * The LSTM's backward: BPTT from the saved activations. float32 keeps the kernel's buffers (hx, cs, gates; see
+     * {@link RecurrentKernels}), float64 the full output and gates of {@link ScalarRecurrent}.
+     */
+    private static final class Lstm extends Function {
+        private final Tensor w, r, c0;           // contiguous forward inputs
+        private final float[] keep;
+        private float[][] bufs;                  // float32: hx, cs, gates; null once backward has run
+        private final Workspace ws;
+        private final Tensor x, h0, seq, gates;  // float64 only
+        private boolean spent;
+
+        private Lstm(Tensor xIn, Tensor kernelIn, Tensor biasIn, Tensor rIn, Tensor h0In, Tensor c0In, Tensor w, Tensor r, Tensor c0,
+                     float[] keep, float[][] bufs, Workspace ws, Tensor x, Tensor h0, Tensor seq, Tensor gates) {
+            super(xIn, kernelIn, biasIn, rIn, h0In, c0In);
+            this.w = w;
             this.r = r;
-            this.h0 = h0;
             this.c0 = c0;
             this.keep = keep;
-            this.out = out;
+            this.bufs = bufs;
+            this.ws = ws;
+            this.x = x;
+            this.h0 = h0;
+            this.seq = seq;
             this.gates = gates;
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
-            int t = out.shape[0], b = out.shape[1], u = out.shape[2] / 2;
+            if (spent) {
+                throw new IllegalStateException("backward ran twice through a fused LSTM; its saved activations are released by the first "
+                        + "backward. Run the forward pass again before a second backward");
+            }
+            spent = true;
+            Tensor xIn = inputs[0];
+            int b = xIn.shape[0], t = xIn.shape[1], f = xIn.shape[2], u = r.shape[0];
+            boolean allSteps = dOut.rank() == 3;
+            DType dt = xIn.dtype;
             Tensor dY = dense(dOut);
-            Tensor dProj = Tensor.zeros(out.dtype, t, b, 4 * u);   // (T, B, 4U)
-            Tensor dR = Tensor.zeros(out.dtype, u, 4 * u);
-            Tensor dh0 = Tensor.zeros(out.dtype, b, u), dc0 = Tensor.zeros(out.dtype, b, u);
-            if (out.dtype == DType.FLOAT32) {
+            Tensor dx = Tensor.zeros(dt, b, t, f), dW = Tensor.zeros(dt, f, 4 * u), dBias = Tensor.zeros(dt, 4 * u);
+            Tensor dR = Tensor.zeros(dt, u, 4 * u), dh0 = Tensor.zeros(dt, b, u), dc0 = Tensor.zeros(dt, b, u);
+            if (dt == DType.FLOAT32) {
                 float[] dy = dY.offset == 0 ? dY.f : java.util.Arrays.copyOfRange(dY.f, dY.offset, dY.offset + dY.size());
-                RecurrentKernels.lstmBackward(t, b, u, r.f, r.offset, h0.f, h0.offset, c0.f, c0.offset, keep, out.f, gates.f, dy,
-                        dProj.f, dR.f, dh0.f, dc0.f);
+                RecurrentKernels.lstmBackward(t, b, f, u, w.f, w.offset, r.f, r.offset, c0.f, c0.offset, keep, bufs[0], bufs[1], bufs[2],
+                        allSteps ? dy : null, allSteps ? null : dy, dx.f, dW.f, dBias.f, dR.f, dh0.f, dc0.f);
+                if (ws != null) ws.give(bufs);
+                bufs = null;
             } else {
                 double[] dy = dY.offset == 0 ? dY.d : java.util.Arrays.copyOfRange(dY.d, dY.offset, dY.offset + dY.size());
-                ScalarRecurrent.lstmBackward(t, b, u, Buf.of(r.d), r.offset, Buf.of(h0.d), h0.offset, Buf.of(c0.d), c0.offset, keep,
-                        Buf.of(out.d), Buf.of(gates.d), Buf.of(dy), Buf.of(dProj.d), Buf.of(dR.d), Buf.of(dh0.d), Buf.of(dc0.d));
+                ScalarRecurrent.lstmBackward(t, b, f, u, Buf.of(x.d), x.offset, Buf.of(w.d), w.offset, Buf.of(r.d), r.offset, Buf.of(h0.d), h0.offset,
+                        Buf.of(c0.d), c0.offset, keep, Buf.of(seq.d), Buf.of(gates.d), allSteps ? Buf.of(dy) : null, allSteps ? null : Buf.of(dy),
+                        Buf.of(dx.d), Buf.of(dW.d), Buf.of(dBias.d), Buf.of(dR.d), Buf.of(dh0.d), Buf.of(dc0.d));
             }
-            return new Tensor[] {wants(0) ? dProj : null, wants(1) ? dR : null, wants(2) ? dh0 : null, wants(3) ? dc0 : null};
+            return new Tensor[] {wants(0) ? dx : null, wants(1) ? dW : null, wants(2) ? dBias : null, wants(3) ? dR : null,
+                    wants(4) ? dh0 : null, wants(5) ? dc0 : null};
         }
     }
 
@@ -97,7 +183,9 @@ public final class Recurrent {
      * <pre>
      *   hr = h·R + rb   z = σ(p_z + hr_z)   r = σ(p_r + hr_r)   h̃ = tanh(p_h + r ⊙ hr_h)   h' = h̃ + z ⊙ (h − h̃)
      * </pre>
-     * Layout and masking as {@link #lstm}.
+     * Time runs along the first axis of {@code proj} so that each step's rows are contiguous (what one (T·B, F)·(F, 3U)
+     * input projection gives); a layer reading backwards reverses {@code proj} and {@code mask} itself. Masking as
+     * {@link #lstm}.
      *
      * @param proj            (T, B, 3U) input projections x·W + b_input of every step
      * @param recurrentKernel (U, 3U)
@@ -143,7 +231,7 @@ public final class Recurrent {
 
     private static void expect(String op, String what, Tensor x, DType dtype, int... shape) {
         if (!Shape.equal(x.shape, shape)) {
-            throw new IllegalArgumentException(op + ": " + what + " must be " + Shape.str(shape) + " for proj's shape, got " + Shape.str(x.shape));
+            throw new IllegalArgumentException(op + ": " + what + " must be " + Shape.str(shape) + " for the input's shape, got " + Shape.str(x.shape));
         }
         if (x.dtype != dtype) throw new IllegalArgumentException(op + ": " + what + " is " + x.dtype + " but proj is " + dtype);
     }

@@ -1,126 +1,224 @@
 package dev.kiln.core.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
- * A whole LSTM (and GRU, below) sequence (Hochreiter &amp; Schmidhuber 1997; gates i, f, c̃, o as Keras) in float32: the forward
- * loop and its backpropagation through time in one pass each. Per step the only matrix work is one
- * {@link Gemm} with the recurrent kernel; gate math is one fused loop over (B, 4U) with no temporaries.
- * The scalar twin (the float64 path and the contract reference) is {@link ScalarRecurrent}.
+ * A whole LSTM (and GRU, below) sequence (Hochreiter &amp; Schmidhuber 1997; gates i, f, c̃, o as Keras) in float32: the
+ * forward loop and its backpropagation through time in one pass each. The scalar twin (the float64 path and the
+ * contract reference) is {@link ScalarRecurrent}.
  *
- * <p>Layouts, all row-major: {@code proj} (T, B, 4U) input projections with bias; {@code r} (U, 4U);
- * {@code h0}, {@code c0} (B, U); {@code keep} (T, B) or null, 0 = padded step (state carried over unchanged);
- * {@code out} (T, B, 2U): h in columns [0, U), c in [U, 2U); {@code gates} (T, B, 4U) the activated gates
- * (zero on padded rows), saved for backward. Threads: gate loops split rows over {@link Parallel}; each element is computed by the
- * same expression whatever the split, so results do not depend on the thread count.
+ * <p><b>LSTM layout.</b> The input projection, the recurrent product and the bias are one GEMM per step: row (s, b)
+ * of {@code hx} (T, B, K = U + F + 1) holds [h<sub>s−1</sub> | x<sub>s</sub> | 1], and {@code [R; W; b]} (K, 4U)
+ * is stacked once per call, so z<sub>s</sub> = hx<sub>s</sub>·[R; W; b]. Backward mirrors it: per step one GEMM
+ * dz<sub>s</sub>·[R; W]ᵀ gives dh<sub>s−1</sub> and dx<sub>s</sub> together, and after the loop one GEMM
+ * hxᵀ·dz gives dR, dW and the bias gradient at once. {@code cs} (T, B, U) keeps the cell states, {@code gates}
+ * (T, B, 4U) the activated gates (zero on padded rows) and, after backward, dz. {@code keep} (T, B) or null:
+ * 0 = padded step, both states carried over unchanged.
+ *
+ * <p><b>Threads.</b> The recurrence couples the steps but never the batch rows, so each thread takes a block of
+ * rows through the whole sequence with no synchronisation per step (one fork for forward, one for BPTT), and the
+ * per-step GEMMs run on that thread ({@link Gemm#gemmSerial}). Every element is computed by the same
+ * expression whatever the split (GEMM sums in a fixed K order; gate math through {@link FastMath}, whose vector
+ * lanes and scalar tail agree bit for bit), so results do not depend on the thread count or the vector length.
  */
 public final class RecurrentKernels {
+    private static final VectorSpecies<Float> S = FastMath.S;
+    private static final int VL = S.length();
+
     private RecurrentKernels() {}
 
-    /** The two-sided stable sigmoid of {@code UnaryKind.SIGMOID}, bit for bit, with one exp instead of two for x < 0. */
-    static float sigmoid(float x) {
-        double e = Math.exp(-Math.abs((double) x));
-        return (float) (x >= 0 ? 1 / (1 + e) : e / (1 + e));
+    /** Splits the batch into blocks of whole GEMM micro-tile rows; one block (no fork) when the work is small. */
+    private static void forRows(int b, long work, Parallel.RangeBody body) {
+        int tiles = (b + Gemm.MR - 1) / Gemm.MR;
+        Parallel.forRange(tiles, work < (1L << 20) ? tiles : 1, (t0, t1) -> body.run(t0 * Gemm.MR, Math.min(b, t1 * Gemm.MR)));
     }
 
-    /** Fills {@code out} and {@code gates}; see the class comment for the layouts. */
-    public static void lstmForward(int t, int b, int u, float[] proj, int po, float[] r, int ro, float[] h0, int ho, float[] c0, int co,
-                                   float[] keep, float[] out, float[] gates) {
-        int g4 = 4 * u, o2 = 2 * u;
-        for (int s = 0; s < t; s++) {
-            int gz = s * b * g4;
-            System.arraycopy(proj, po + gz, gates, gz, b * g4);
-            // z += h_{s-1} · R: h_{s-1} is h0 or the h columns of the previous step of out (row stride 2U)
-            if (s == 0) Gemm.gemm(false, false, b, g4, u, h0, ho, u, r, ro, g4, gates, gz, g4, true);
-            else Gemm.gemm(false, false, b, g4, u, out, (s - 1) * b * o2, o2, r, ro, g4, gates, gz, g4, true);
-            final int step = s;
-            Parallel.forRange(b, Math.max(1, 4096 / g4), (b0, b1) -> {
-                for (int row = b0; row < b1; row++) {
-                    int z = (step * b + row) * g4, oo = (step * b + row) * o2;
-                    int hp = step == 0 ? ho + row * u : (oo - b * o2);   // previous h (c follows at +U in out)
-                    float[] hs = step == 0 ? h0 : out;
-                    float[] cs = step == 0 ? c0 : out;
-                    int cp = step == 0 ? co + row * u : hp + u;
-                    if (keep != null && keep[step * b + row] == 0) {
-                        for (int j = 0; j < u; j++) {
-                            out[oo + j] = hs[hp + j];
-                            out[oo + u + j] = cs[cp + j];
-                        }
-                        java.util.Arrays.fill(gates, z, z + g4, 0f);   // padded: no gates (as the scalar twin)
-                        continue;
-                    }
-                    for (int j = 0; j < u; j++) {
-                        float i = sigmoid(gates[z + j]);
-                        float f = sigmoid(gates[z + u + j]);
-                        float g = (float) Math.tanh(gates[z + 2 * u + j]);
-                        float o = sigmoid(gates[z + 3 * u + j]);
-                        float c = f * cs[cp + j] + i * g;
-                        gates[z + j] = i;
-                        gates[z + u + j] = f;
-                        gates[z + 2 * u + j] = g;
-                        gates[z + 3 * u + j] = o;
-                        out[oo + u + j] = c;
-                        out[oo + j] = o * (float) Math.tanh(c);
-                    }
-                }
-            });
-        }
+    /** The width of {@code hx}'s rows: [h | x | 1]. */
+    public static int lstmRowWidth(int f, int u) {
+        return u + f + 1;
     }
 
     /**
-     * Backpropagation through time: from {@code dOut} (T, B, 2U), the gradient of {@code out}, fills
-     * {@code dProj} (T, B, 4U), {@code dR} (U, 4U), {@code dh0} and {@code dc0} (B, U), all overwritten.
-     * {@code out} and {@code gates} are what {@link #lstmForward} left.
+     * LSTM forward. Reads x (B, T, F) at {@code xo}, W (F, 4U), bias (4U), R (U, 4U), h0 and c0 (B, U); fills
+     * {@code hx} (T, B, K), {@code cs} (T, B, U) and {@code gates} (T, B, 4U), which backward needs, {@code last}
+     * (B, 2U) the final h | c, and {@code seq} (T, B, 2U), h | c of every step, when not null.
      */
-    public static void lstmBackward(int t, int b, int u, float[] r, int ro, float[] h0, int ho, float[] c0, int co, float[] keep,
-                                    float[] out, float[] gates, float[] dOut, float[] dProj, float[] dR, float[] dh0, float[] dc0) {
-        int g4 = 4 * u, o2 = 2 * u;
-        float[] rt = new float[g4 * u];   // Rᵀ (4U, U), once, so each step's dh = dz · Rᵀ reads rows contiguously
-        for (int p = 0; p < u; p++) for (int q = 0; q < g4; q++) rt[q * u + p] = r[ro + p * g4 + q];
-        float[] dh = dh0, dc = dc0;       // carried gradients of h_s and c_s from the later steps
-        java.util.Arrays.fill(dh, 0, b * u, 0f);
-        java.util.Arrays.fill(dc, 0, b * u, 0f);
-        float[] dhTotal = new float[b * u];
-        for (int s = t - 1; s >= 0; s--) {
-            final int step = s;
-            Parallel.forRange(b, Math.max(1, 4096 / g4), (b0, b1) -> {
-                for (int row = b0; row < b1; row++) {
-                    int z = (step * b + row) * g4, oo = (step * b + row) * o2, bu = row * u;
-                    boolean skip = keep != null && keep[step * b + row] == 0;
-                    float[] cs = step == 0 ? c0 : out;
-                    int cp = step == 0 ? co + bu : oo - b * o2 + u;
-                    for (int j = 0; j < u; j++) {
-                        float dht = dh[bu + j] + dOut[oo + j];
-                        float dct = dc[bu + j] + dOut[oo + u + j];
-                        dhTotal[bu + j] = dht;
-                        if (skip) {
-                            dc[bu + j] = dct;
-                            continue;
-                        }
-                        float i = gates[z + j], f = gates[z + u + j], g = gates[z + 2 * u + j], o = gates[z + 3 * u + j];
-                        float tc = (float) Math.tanh(out[oo + u + j]);
-                        float dcc = dct + dht * o * (1 - tc * tc);
-                        dProj[z + j] = dcc * g * i * (1 - i);
-                        dProj[z + u + j] = dcc * cs[cp + j] * f * (1 - f);
-                        dProj[z + 2 * u + j] = dcc * i * (1 - g * g);
-                        dProj[z + 3 * u + j] = dht * tc * o * (1 - o);
-                        dc[bu + j] = dcc * f;
-                    }
-                    if (skip) java.util.Arrays.fill(dProj, z, z + g4, 0f);
-                }
-            });
-            Gemm.gemm(false, false, b, u, g4, dProj, s * b * g4, g4, rt, 0, u, dh, 0, u, false);   // dh_{s-1} = dz · Rᵀ
-            if (keep != null) {
-                for (int row = 0; row < b; row++) {
-                    if (keep[s * b + row] == 0) System.arraycopy(dhTotal, row * u, dh, row * u, u);   // padded: passes through
-                }
+    public static void lstmForward(int t, int b, int f, int u, float[] x, int xo, float[] w, int wo, float[] bias, int bo,
+                                   float[] r, int ro, float[] h0, int ho, float[] c0, int co, float[] keep,
+                                   float[] hx, float[] cs, float[] gates, float[] last, float[] seq) {
+        int g4 = 4 * u, k = lstmRowWidth(f, u);
+        float[] wrb = new float[k * g4];   // [R; W; b] (K, 4U)
+        for (int p = 0; p < u; p++) System.arraycopy(r, ro + p * g4, wrb, p * g4, g4);
+        for (int p = 0; p < f; p++) System.arraycopy(w, wo + p * g4, wrb, (u + p) * g4, g4);
+        System.arraycopy(bias, bo, wrb, (u + f) * g4, g4);
+        for (int s = 0; s < t; s++) {   // the x | 1 columns of every row, and h0 in the rows of step 0
+            for (int row = 0; row < b; row++) {
+                int dst = (s * b + row) * k;
+                if (s == 0) System.arraycopy(h0, ho + row * u, hx, dst, u);
+                System.arraycopy(x, xo + (row * t + s) * f, hx, dst + u, f);
+                hx[dst + u + f] = 1f;
             }
         }
-        // dR = Σ_s h_{s-1}ᵀ · dz_s: one GEMM over steps 1..T-1 (h columns of out), one for h0
-        if (t > 1) Gemm.gemm(true, false, u, g4, (t - 1) * b, out, 0, o2, dProj, b * g4, g4, dR, 0, g4, false);
-        Gemm.gemm(true, false, u, g4, b, h0, ho, u, dProj, 0, g4, dR, 0, g4, t > 1);
+        forRows(b, (long) t * b * g4 * k, (b0, b1) -> {
+            for (int s = 0; s < t; s++) {
+                int rows = b1 - b0, z0 = (s * b + b0) * g4;
+                Gemm.gemmSerial(false, rows, g4, k, hx, (s * b + b0) * k, k, wrb, 0, g4, gates, z0, g4, false);
+                for (int row = b0; row < b1; row++) {
+                    int sr = s * b + row, z = sr * g4, cp = s == 0 ? co + row * u : sr * u - b * u;
+                    float[] cPrev = s == 0 ? c0 : cs;
+                    // where h_s goes: the h columns of the next step's row, or last
+                    float[] hDst = s + 1 < t ? hx : last;
+                    int hd = s + 1 < t ? (sr + b) * k : row * 2 * u;
+                    if (keep != null && keep[sr] == 0) {
+                        System.arraycopy(hx, sr * k, hDst, hd, u);
+                        System.arraycopy(cPrev, cp, cs, sr * u, u);
+                        java.util.Arrays.fill(gates, z, z + g4, 0f);   // padded: no gates (as the scalar twin)
+                    } else {
+                        lstmCell(u, gates, z, cPrev, cp, cs, sr * u, hDst, hd);
+                    }
+                    if (seq != null) {
+                        System.arraycopy(hDst, hd, seq, sr * 2 * u, u);
+                        System.arraycopy(cs, sr * u, seq, sr * 2 * u + u, u);
+                    }
+                    if (s == t - 1) System.arraycopy(cs, sr * u, last, row * 2 * u + u, u);
+                }
+            }
+        });
     }
 
     /**
-     * A whole GRU sequence (Cho et al. 2014; Keras's reset_after form, gates z, r, h̃):
+     * One row of gates: activates z in place, c = f ⊙ c_prev + i ⊙ g into cOut, h = o ⊙ tanh(c) into hOut. The
+     * transcendentals go through FastMath's array loops, one function per call: C2 stops inlining Vector API code
+     * into a method after a node budget, and a vector that crosses a call it did not inline is boxed on the heap,
+     * so several exp/tanh bodies in one loop would fall off the intrinsics.
+     */
+    private static void lstmCell(int u, float[] gates, int z, float[] cPrev, int cp, float[] cOut, int cq, float[] hOut, int hq) {
+        FastMath.sigmoid(gates, z, gates, z, 2 * u);              // i, f
+        FastMath.tanh(gates, z + 2 * u, gates, z + 2 * u, u);     // g
+        FastMath.sigmoid(gates, z + 3 * u, gates, z + 3 * u, u);  // o
+        int j = 0;
+        for (int upper = S.loopBound(u); j < upper; j += VL) {
+            FloatVector i = FloatVector.fromArray(S, gates, z + j), f = FloatVector.fromArray(S, gates, z + u + j);
+            FloatVector g = FloatVector.fromArray(S, gates, z + 2 * u + j);
+            f.mul(FloatVector.fromArray(S, cPrev, cp + j)).add(i.mul(g)).intoArray(cOut, cq + j);
+        }
+        for (; j < u; j++) cOut[cq + j] = gates[z + u + j] * cPrev[cp + j] + gates[z + j] * gates[z + 2 * u + j];
+        FastMath.tanh(cOut, cq, hOut, hq, u);                      // tanh(c), then h = o ⊙ tanh(c)
+        j = 0;
+        for (int upper = S.loopBound(u); j < upper; j += VL) {
+            FloatVector.fromArray(S, gates, z + 3 * u + j).mul(FloatVector.fromArray(S, hOut, hq + j)).intoArray(hOut, hq + j);
+        }
+        for (; j < u; j++) hOut[hq + j] = gates[z + 3 * u + j] * hOut[hq + j];
+    }
+
+    /**
+     * Backpropagation through time from what {@link #lstmForward} left in {@code hx}, {@code cs} and {@code gates}
+     * (which it overwrites with dz) and the output gradients {@code dSeq} (T, B, 2U) and/or {@code dLast} (B, 2U)
+     * (either may be null). Fills dx (B, T, F), dW (F, 4U), dBias (4U), dR (U, 4U), dh0 and dc0 (B, U), all
+     * overwritten.
+     */
+    public static void lstmBackward(int t, int b, int f, int u, float[] w, int wo, float[] r, int ro, float[] c0, int co, float[] keep,
+                                    float[] hx, float[] cs, float[] gates, float[] dSeq, float[] dLast,
+                                    float[] dx, float[] dW, float[] dBias, float[] dR, float[] dh0, float[] dc0) {
+        int g4 = 4 * u, k = lstmRowWidth(f, u);
+        // [R; W]ᵀ (4U, N), N = U + F rounded up to whole GEMM column tiles (zero columns) so no ragged edge tile runs
+        int n = ((u + f + Gemm.NR - 1) / Gemm.NR) * Gemm.NR;
+        float[] rwT = new float[g4 * n];
+        for (int q = 0; q < g4; q++) {
+            for (int p = 0; p < u; p++) rwT[q * n + p] = r[ro + p * g4 + q];
+            for (int p = 0; p < f; p++) rwT[q * n + u + p] = w[wo + p * g4 + q];
+        }
+        float[] dhx = new float[b * n];      // per row: dh carried to the previous step | dx of this step
+        float[] dhTotal = keep == null ? null : new float[b * u];
+        forRows(b, (long) t * b * g4 * n, (b0, b1) -> {
+            float[] tc = new float[u];   // tanh(c_s) of one row
+            for (int row = b0; row < b1; row++) {
+                if (dLast != null) {
+                    System.arraycopy(dLast, row * 2 * u, dhx, row * n, u);
+                    System.arraycopy(dLast, row * 2 * u + u, dc0, row * u, u);
+                } else {
+                    java.util.Arrays.fill(dc0, row * u, row * u + u, 0f);
+                }
+            }
+            for (int s = t - 1; s >= 0; s--) {
+                for (int row = b0; row < b1; row++) {
+                    int sr = s * b + row, z = sr * g4;
+                    float[] cPrev = s == 0 ? c0 : cs;
+                    int cp = s == 0 ? co + row * u : sr * u - b * u;
+                    if (keep != null && keep[sr] == 0) {
+                        for (int j = 0; j < u; j++) {
+                            dhTotal[row * u + j] = dSeq == null ? dhx[row * n + j] : dhx[row * n + j] + dSeq[sr * 2 * u + j];
+                            if (dSeq != null) dc0[row * u + j] += dSeq[sr * 2 * u + u + j];
+                        }
+                        java.util.Arrays.fill(gates, z, z + g4, 0f);
+                    } else {
+                        FastMath.tanh(cs, sr * u, tc, 0, u);
+                        lstmCellBackward(u, gates, z, cPrev, cp, tc, dSeq, sr * 2 * u, dhx, row * n, dc0, row * u);
+                    }
+                }
+                // dh_{s-1} | dx_s = dz_s · [R; W]ᵀ for this block's rows
+                Gemm.gemmSerial(false, b1 - b0, n, g4, gates, (s * b + b0) * g4, g4, rwT, 0, n, dhx, b0 * n, n, false);
+                for (int row = b0; row < b1; row++) {
+                    System.arraycopy(dhx, row * n + u, dx, (row * t + s) * f, f);
+                    if (keep != null && keep[s * b + row] == 0) System.arraycopy(dhTotal, row * u, dhx, row * n, u);   // passes through
+                }
+            }
+            for (int row = b0; row < b1; row++) System.arraycopy(dhx, row * n, dh0, row * u, u);
+        });
+        // [dR; dW; dBias] = hxᵀ · dz over all steps and rows: one GEMM
+        float[] dAll = new float[k * g4];
+        Gemm.gemm(true, false, k, g4, t * b, hx, 0, k, gates, 0, g4, dAll, 0, g4, false);
+        System.arraycopy(dAll, 0, dR, 0, u * g4);
+        System.arraycopy(dAll, u * g4, dW, 0, f * g4);
+        System.arraycopy(dAll, (u + f) * g4, dBias, 0, g4);
+    }
+
+    /**
+     * One row of BPTT: from the carried dh ({@code dh} at {@code hq}) and dc ({@code dc} at {@code cq}) plus this
+     * step's output gradient, overwrites the row's gates with dz and dc with the gradient of c_{s-1}. {@code tanhC}
+     * holds tanh(c_s) of the row (from FastMath's array loop, for the reason given at {@link #lstmCell}).
+     */
+    private static void lstmCellBackward(int u, float[] gates, int z, float[] cPrev, int cp, float[] tanhC, float[] dSeq, int dq,
+                                         float[] dh, int hq, float[] dc, int cq) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        int j = 0;
+        for (int upper = S.loopBound(u); j < upper; j += VL) {
+            FloatVector dht = FloatVector.fromArray(S, dh, hq + j), dct = FloatVector.fromArray(S, dc, cq + j);
+            if (dSeq != null) {
+                dht = dht.add(FloatVector.fromArray(S, dSeq, dq + j));
+                dct = dct.add(FloatVector.fromArray(S, dSeq, dq + u + j));
+            }
+            FloatVector i = FloatVector.fromArray(S, gates, z + j), f = FloatVector.fromArray(S, gates, z + u + j);
+            FloatVector g = FloatVector.fromArray(S, gates, z + 2 * u + j), o = FloatVector.fromArray(S, gates, z + 3 * u + j);
+            FloatVector tc = FloatVector.fromArray(S, tanhC, j);
+            FloatVector dcc = dct.add(dht.mul(o).mul(one.sub(tc.mul(tc))));
+            dcc.mul(g).mul(i).mul(one.sub(i)).intoArray(gates, z + j);
+            dcc.mul(FloatVector.fromArray(S, cPrev, cp + j)).mul(f).mul(one.sub(f)).intoArray(gates, z + u + j);
+            dcc.mul(i).mul(one.sub(g.mul(g))).intoArray(gates, z + 2 * u + j);
+            dht.mul(tc).mul(o).mul(one.sub(o)).intoArray(gates, z + 3 * u + j);
+            dcc.mul(f).intoArray(dc, cq + j);
+        }
+        for (; j < u; j++) {
+            float dht = dh[hq + j], dct = dc[cq + j];
+            if (dSeq != null) {
+                dht = dht + dSeq[dq + j];
+                dct = dct + dSeq[dq + u + j];
+            }
+            float i = gates[z + j], f = gates[z + u + j], g = gates[z + 2 * u + j], o = gates[z + 3 * u + j];
+            float tc = tanhC[j];
+            float dcc = dct + dht * o * (1 - tc * tc);
+            gates[z + j] = dcc * g * i * (1 - i);
+            gates[z + u + j] = dcc * cPrev[cp + j] * f * (1 - f);
+            gates[z + 2 * u + j] = dcc * i * (1 - g * g);
+            gates[z + 3 * u + j] = dht * tc * o * (1 - o);
+            dc[cq + j] = dcc * f;
+        }
+    }
+
+    /**
+     * A whole GRU sequence (Cho et al. 2014; Keras's reset_after form, gates z, r, h̃), threaded as the LSTM (batch rows
+     * per thread through the whole sequence):
      * hr = h·R + rb, z = σ(p_z + hr_z), r = σ(p_r + hr_r), h̃ = tanh(p_h + r ⊙ hr_h), h' = h̃ + z ⊙ (h − h̃).
      * {@code proj} (T, B, 3U), {@code r} (U, 3U), {@code rb} (3U), {@code h0} (B, U), {@code keep} as for the
      * LSTM; fills {@code out} (T, B, U) and {@code gates} (T, B, 4U): z, r, h̃ and hr_h (zero on padded rows).
@@ -128,27 +226,26 @@ public final class RecurrentKernels {
     public static void gruForward(int t, int b, int u, float[] proj, int po, float[] r, int ro, float[] rb, int rbo, float[] h0, int ho,
                                   float[] keep, float[] out, float[] gates) {
         int g3 = 3 * u, g4 = 4 * u;
-        float[] hr = new float[b * g3];   // h·R + rb of one step
-        for (int s = 0; s < t; s++) {
-            for (int row = 0; row < b; row++) System.arraycopy(rb, rbo, hr, row * g3, g3);
-            if (s == 0) Gemm.gemm(false, false, b, g3, u, h0, ho, u, r, ro, g3, hr, 0, g3, true);
-            else Gemm.gemm(false, false, b, g3, u, out, (s - 1) * b * u, u, r, ro, g3, hr, 0, g3, true);
-            final int step = s;
-            Parallel.forRange(b, Math.max(1, 4096 / g3), (b0, b1) -> {
+        forRows(b, (long) t * b * g3 * u, (b0, b1) -> {   // batch rows per thread through the whole sequence, as the LSTM
+            float[] hr = new float[(b1 - b0) * g3];   // h·R + rb of this block's rows at one step
+            for (int s = 0; s < t; s++) {
+                for (int row = b0; row < b1; row++) System.arraycopy(rb, rbo, hr, (row - b0) * g3, g3);
+                if (s == 0) Gemm.gemmSerial(false, b1 - b0, g3, u, h0, ho + b0 * u, u, r, ro, g3, hr, 0, g3, true);
+                else Gemm.gemmSerial(false, b1 - b0, g3, u, out, ((s - 1) * b + b0) * u, u, r, ro, g3, hr, 0, g3, true);
                 for (int row = b0; row < b1; row++) {
-                    int p = po + (step * b + row) * g3, q = row * g3, z = (step * b + row) * g4, oo = (step * b + row) * u;
-                    float[] hs = step == 0 ? h0 : out;
-                    int hp = step == 0 ? ho + row * u : oo - b * u;
-                    if (keep != null && keep[step * b + row] == 0) {
+                    int p = po + (s * b + row) * g3, q = (row - b0) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u;
+                    float[] hs = s == 0 ? h0 : out;
+                    int hp = s == 0 ? ho + row * u : oo - b * u;
+                    if (keep != null && keep[s * b + row] == 0) {
                         System.arraycopy(hs, hp, out, oo, u);
                         java.util.Arrays.fill(gates, z, z + g4, 0f);
                         continue;
                     }
                     for (int j = 0; j < u; j++) {
-                        float zg = sigmoid(proj[p + j] + hr[q + j]);
-                        float rg = sigmoid(proj[p + u + j] + hr[q + u + j]);
+                        float zg = FastMath.sigmoid(proj[p + j] + hr[q + j]);
+                        float rg = FastMath.sigmoid(proj[p + u + j] + hr[q + u + j]);
                         float hrh = hr[q + 2 * u + j];
-                        float n = (float) Math.tanh(proj[p + 2 * u + j] + rg * hrh);
+                        float n = FastMath.tanh(proj[p + 2 * u + j] + rg * hrh);
                         gates[z + j] = zg;
                         gates[z + u + j] = rg;
                         gates[z + 2 * u + j] = n;
@@ -156,8 +253,8 @@ public final class RecurrentKernels {
                         out[oo + j] = n + zg * (hs[hp + j] - n);
                     }
                 }
-            });
-        }
+            }
+        });
     }
 
     /**
@@ -172,14 +269,13 @@ public final class RecurrentKernels {
         float[] dHr = new float[t * b * g3];   // gradient of h·R + rb at every step
         float[] dh = dh0, direct = new float[b * u];
         java.util.Arrays.fill(dh, 0, b * u, 0f);
-        for (int s = t - 1; s >= 0; s--) {
-            final int step = s;
-            Parallel.forRange(b, Math.max(1, 4096 / g3), (b0, b1) -> {
+        forRows(b, (long) t * b * g3 * u, (b0, b1) -> {
+            for (int s = t - 1; s >= 0; s--) {
                 for (int row = b0; row < b1; row++) {
-                    int p = (step * b + row) * g3, z = (step * b + row) * g4, oo = (step * b + row) * u, bu = row * u;
-                    float[] hs = step == 0 ? h0 : out;
-                    int hp = step == 0 ? ho + bu : oo - b * u;
-                    if (keep != null && keep[step * b + row] == 0) {
+                    int p = (s * b + row) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u, bu = row * u;
+                    float[] hs = s == 0 ? h0 : out;
+                    int hp = s == 0 ? ho + bu : oo - b * u;
+                    if (keep != null && keep[s * b + row] == 0) {
                         for (int j = 0; j < u; j++) direct[bu + j] = dh[bu + j] + dOut[oo + j];   // passes through
                         java.util.Arrays.fill(dProj, p, p + g3, 0f);
                         continue;   // the dHr row stays zero
@@ -199,10 +295,11 @@ public final class RecurrentKernels {
                         direct[bu + j] = dht * zg;
                     }
                 }
-            });
-            Gemm.gemm(false, false, b, u, g3, dHr, s * b * g3, g3, rt, 0, u, dh, 0, u, false);   // dh_{s-1} = dHr · Rᵀ + direct
-            for (int i = 0; i < b * u; i++) dh[i] += direct[i];
-        }
+                // dh_{s-1} = dHr · Rᵀ + direct, this block's rows
+                Gemm.gemmSerial(false, b1 - b0, u, g3, dHr, (s * b + b0) * g3, g3, rt, 0, u, dh, b0 * u, u, false);
+                for (int i = b0 * u; i < b1 * u; i++) dh[i] += direct[i];
+            }
+        });
         if (t > 1) Gemm.gemm(true, false, u, g3, (t - 1) * b, out, 0, u, dHr, b * g3, g3, dR, 0, g3, false);
         Gemm.gemm(true, false, u, g3, b, h0, ho, u, dHr, 0, g3, dR, 0, g3, t > 1);
         java.util.Arrays.fill(dRb, 0, g3, 0f);

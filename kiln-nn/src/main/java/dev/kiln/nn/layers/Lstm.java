@@ -49,6 +49,8 @@ public final class Lstm extends Layer implements Recurrent {
     }
 
     private final Config config;
+    /** Saved activations reused from one training step to the next (see {@link dev.kiln.core.Recurrent.Workspace}). */
+    private final dev.kiln.core.Recurrent.Workspace workspace = new dev.kiln.core.Recurrent.Workspace();
 
     public Lstm(Config config) {
         super(config.name());
@@ -148,29 +150,36 @@ public final class Lstm extends Layer implements Recurrent {
     }
 
     /**
-     * The whole sequence as one fused op ({@link dev.kiln.core.Recurrent#lstm}): one GEMM for the input
-     * projections of all steps, then the recurrence and its backward in kernels, instead of a dozen recorded
-     * ops per step. Same results as {@link Recurrent#run} without dropout.
+     * The whole sequence as one fused op ({@link dev.kiln.core.Recurrent#lstm}): the input projection, the
+     * recurrence and their backward in kernels, instead of a dozen recorded ops per step. Same results as
+     * {@link Recurrent#run} without dropout. Without {@code returnSequences} only the final states are produced
+     * ({@link dev.kiln.core.Recurrent#lstmLast}), and the saved activations live in this layer's workspace.
      */
     private Result fused(Tensor x, Tensor mask, Tensor[] states) {
-        int b = x.shape(0), t = x.shape(1), f = x.shape(2), u = config.units();
+        int b = x.shape(0), t = x.shape(1), u = config.units();
         if (mask != null && !Shape.equal(mask.shape(), new int[] {b, t})) {
             throw new IllegalArgumentException("layer '" + name() + "' got a mask of shape " + Shape.str(mask.shape()) + " for input "
                     + Shape.str(x.shape()) + "; the mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}));
         }
-        Tensor proj = x.permute(1, 0, 2).reshape(t * b, f).matmul(parameter("kernel")).add(parameter("bias")).reshape(t, b, 4 * u);   // (T, B, 4U)
         Tensor m = mask == null ? null : mask.to(x.dtype());
         if (config.goBackwards()) {   // read from the end; outputs stay in reading order, as in Recurrent.run
             int[] reversed = new int[t];
             for (int s = 0; s < t; s++) reversed[s] = t - 1 - s;
-            proj = proj.indexSelect(0, reversed);
+            x = x.indexSelect(1, reversed);
             if (m != null) m = m.indexSelect(1, reversed);
         }
-        Tensor seq = dev.kiln.core.Recurrent.lstm(proj, parameter("recurrent_kernel"), states[0], states[1], m);   // (T, B, 2U): h | c
-        Tensor last = seq.slice(0, t - 1, t).reshape(b, 2 * u);
+        Tensor kernel = parameter("kernel"), bias = parameter("bias"), recurrent = parameter("recurrent_kernel");
+        Tensor last;   // (B, 2U): final h | c
+        Tensor output = null;
+        if (config.returnSequences()) {
+            Tensor seq = dev.kiln.core.Recurrent.lstm(x, kernel, bias, recurrent, states[0], states[1], m, workspace);   // (T, B, 2U): h | c
+            last = seq.slice(0, t - 1, t).reshape(b, 2 * u);
+            output = seq.slice(2, 0, u).permute(1, 0, 2).contiguous();   // (B, T, U)
+        } else {
+            last = dev.kiln.core.Recurrent.lstmLast(x, kernel, bias, recurrent, states[0], states[1], m, workspace);
+        }
         Tensor h = last.slice(1, 0, u), c = last.slice(1, u, 2 * u);   // (B, U) each
-        Tensor output = config.returnSequences() ? seq.slice(2, 0, u).permute(1, 0, 2).contiguous() : h;   // (B, T, U) or (B, U)
-        return new Result(output, List.of(h, c));
+        return new Result(output != null ? output : h, List.of(h, c));
     }
 
     @Override
