@@ -22,7 +22,8 @@ import java.util.Set;
 /**
  * The character-level GPT (issue 5, {@code examples/CharGpt.java}) for {@code bench/compare gpt}: 4 layers,
  * 4 heads, d_model 128, context 128, no dropout, AdamW(1e-3, weight decay 0.01) clipped to global norm 1,
- * batch 32 random windows of the shipped corpus (Pride and Prejudice, chapters 1-30). {@code --warmup} steps
+ * batch 32 random windows of the shipped corpus (Pride and Prejudice, chapters 1-30), weights initialised as
+ * {@code --init} says (GptConfig's default, keras; pytorch starts as the twin does). {@code --warmup} steps
  * untimed, then up to {@code --steps} timed (capped at {@code --max-seconds}); prints training tokens/s and
  * the loss at the first step and after the last (the mean of the last 10 steps' losses too, less noisy). Its
  * twin is {@code bench/torch_gpt.py}; the same number of steps on both sides gives comparable losses.

@@ -15,7 +15,12 @@ public record GptConfig(int vocabSize, int contextLength, int dModel, int numHea
     public static final String PYTORCH = "pytorch";
     /** Keras's layer defaults (Kiln's only initialisation before the choice existed). */
     public static final String KERAS = "keras";
-    /** The init a config gets when none is named (Kiln's behaviour before the choice existed). */
+    /**
+     * The init a config gets when none is named. Measured on the issue's char-GPT (shipped corpus, batch 32, AdamW,
+     * clip 1; GptBench seeds 42, 7, 1, 2), loss over steps 16-20 / mean of steps 191-200: pytorch 2.634 / 2.351,
+     * keras 2.770 / 2.316 (lower at 200 steps on all four seeds, by 0.004-0.061); PyTorch itself (seed 42) 2.628 /
+     * 2.357. The pytorch init tracks PyTorch early, keras trains further by step 200, so keras stays the default.
+     */
     public static final String DEFAULT_INIT = KERAS;
 
     public GptConfig {
