@@ -67,7 +67,8 @@ public final class Recurrent {
         Tensor out = allSteps ? seq : last;
         if (x.dtype == DType.FLOAT32) {
             int k = RecurrentKernels.lstmRowWidth(f, u);
-            float[][] bufs = ws != null ? ws.take(t * b * k, t * b * u, t * b * 4 * u) : new float[][] {new float[t * b * k], new float[t * b * u], new float[t * b * 4 * u]};
+            int[] lengths = {t * b * k, t * b * u, t * b * 4 * u, record ? t * b * k : 0};   // hx, cs, gates, and hxT for backward
+            float[][] bufs = ws != null ? ws.take(lengths) : new float[][] {new float[lengths[0]], new float[lengths[1]], new float[lengths[2]], new float[lengths[3]]};
             RecurrentKernels.lstmForward(t, b, f, u, xd.f, xd.offset, w.f, w.offset, bd.f, bd.offset, r.f, r.offset, h.f, h.offset, c.f, c.offset,
                     keep, bufs[0], bufs[1], bufs[2], last.f, allSteps ? seq.f : null);
             if (!record) {
@@ -127,7 +128,7 @@ public final class Recurrent {
     private static final class Lstm extends Function {
         private final Tensor w, r, c0;           // contiguous forward inputs
         private final float[] keep;
-        private float[][] bufs;                  // float32: hx, cs, gates; null once backward has run
+        private float[][] bufs;                  // float32: hx, cs, gates, hxT; null once backward has run
         private final Workspace ws;
         private final Tensor x, h0, seq, gates;  // float64 only
         private boolean spent;
@@ -163,7 +164,7 @@ public final class Recurrent {
             Tensor dR = Tensor.zeros(dt, u, 4 * u), dh0 = Tensor.zeros(dt, b, u), dc0 = Tensor.zeros(dt, b, u);
             if (dt == DType.FLOAT32) {
                 float[] dy = dY.offset == 0 ? dY.f : java.util.Arrays.copyOfRange(dY.f, dY.offset, dY.offset + dY.size());
-                RecurrentKernels.lstmBackward(t, b, f, u, w.f, w.offset, r.f, r.offset, c0.f, c0.offset, keep, bufs[0], bufs[1], bufs[2],
+                RecurrentKernels.lstmBackward(t, b, f, u, w.f, w.offset, r.f, r.offset, c0.f, c0.offset, keep, bufs[0], bufs[1], bufs[2], bufs[3],
                         allSteps ? dy : null, allSteps ? null : dy, dx.f, dW.f, dBias.f, dR.f, dh0.f, dc0.f);
                 if (ws != null) ws.give(bufs);
                 bufs = null;

@@ -46,7 +46,8 @@ class RecurrentKernelTwinTest {
         RecurrentKernels.lstmForward(t, b, f, u, x, off, w, off + 1, bias, off + 3, r, off + 2, h0, off, c0, off + 1, keep, hx, cs, gates, last, seq);
         float[] activated = gates.clone();
         float[] dx = new float[b * t * f], dW = new float[f * g4], dBias = new float[g4], dR = new float[u * g4], dh0 = new float[b * u], dc0 = new float[b * u];
-        RecurrentKernels.lstmBackward(t, b, f, u, w, off + 1, r, off + 2, c0, off + 1, keep, hx, cs, gates, dSeq, dLast, dx, dW, dBias, dR, dh0, dc0);
+        float[] hxT = new float[t * b * k];
+        RecurrentKernels.lstmBackward(t, b, f, u, w, off + 1, r, off + 2, c0, off + 1, keep, hx, cs, gates, hxT, dSeq, dLast, dx, dW, dBias, dR, dh0, dc0);
         return new LstmRun(last, seq, activated, dx, dW, dBias, dR, dh0, dc0);
     }
 
