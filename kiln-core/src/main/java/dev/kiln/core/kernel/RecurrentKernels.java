@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * of {@code hx} (T, B, K = U + F + 1) holds [h<sub>s−1</sub> | x<sub>s</sub> | 1], and {@code [R; W; b]} (K, 4U)
  * is stacked once per call, so z<sub>s</sub> = hx<sub>s</sub>·[R; W; b]. Backward mirrors it: per step one GEMM
  * dz<sub>s</sub>·[R; W]ᵀ gives dh<sub>s−1</sub> and dx<sub>s</sub> together, and after the loop one GEMM
- * hxᵀ·dz gives dR, dW and the bias gradient at once. {@code cs} (T, B, U) keeps the cell states, {@code gates}
+ * hxᵀ·dz gives dR, dW and the bias gradient at once (from {@code hxT}, hx transposed during the loop). {@code cs} (T, B, U) keeps the cell states, {@code gates}
  * (T, B, 4U) the activated gates (zero on padded rows) and, after backward, dz. {@code keep} (T, B) or null:
  * 0 = padded step, both states carried over unchanged.
  *
