@@ -29,6 +29,14 @@ public record ConvGeometry(int batch, int height, int width, int channels, int k
         return filters / groups;
     }
 
+    /**
+     * Whether a window row starting at input column {@code iw0} is one contiguous run of kw·inPerGroup floats of the
+     * input (one group, no width dilation, the row inside the input), so im2col and col2im can move it in one go.
+     */
+    boolean windowRowContiguous(int iw0) {
+        return groups == 1 && dw == 1 && iw0 >= 0 && iw0 + kw <= width;
+    }
+
     /** Length of one im2col row: kh·kw·(channels / groups). */
     public int patch() {
         return kh * kw * inPerGroup();

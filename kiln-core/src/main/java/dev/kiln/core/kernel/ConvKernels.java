@@ -534,14 +534,12 @@ public final class ConvKernels {
     static void im2col(ConvGeometry g, int grp, float[] x, int xo, int r0, int r1, float[] cols) {
         int cin = g.inPerGroup(), k = g.patch(), c0 = grp * cin;
         int perImage = g.outH() * g.outW();
-        // One group and no dilation along the width: a window row inside the input is one contiguous run of kw·cin floats.
-        boolean runs = g.groups() == 1 && g.dw() == 1;
-        int run = g.kw() * cin;
+        int run = g.kw() * cin;   // a window row, when g.windowRowContiguous says it is one run of the input
         for (int r = r0; r < r1; r++) {
             int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
             int dst = (r - r0) * k;
             int iw0 = ow * g.sw() - g.padLeft();
-            boolean across = runs && iw0 >= 0 && iw0 + g.kw() <= g.width();
+            boolean across = g.windowRowContiguous(iw0);
             for (int i = 0; i < g.kh(); i++) {
                 int ih = oh * g.sh() - g.padTop() + i * g.dh();
                 if (across && ih >= 0 && ih < g.height()) {
@@ -569,13 +567,12 @@ public final class ConvKernels {
     static void col2im(ConvGeometry g, int grp, float[] dCols, int r0, int r1, float[] dx, int dxo) {
         int cin = g.inPerGroup(), k = g.patch(), c0 = grp * cin;
         int perImage = g.outH() * g.outW();
-        boolean runs = g.groups() == 1 && g.dw() == 1;   // as in im2col: whole window rows at once
-        int run = g.kw() * cin;
+        int run = g.kw() * cin;   // as in im2col: whole window rows at once
         for (int r = r0; r < r1; r++) {
             int b = r / perImage, oh = (r % perImage) / g.outW(), ow = r % g.outW();
             int src = (r - r0) * k;
             int iw0 = ow * g.sw() - g.padLeft();
-            boolean across = runs && iw0 >= 0 && iw0 + g.kw() <= g.width();
+            boolean across = g.windowRowContiguous(iw0);
             for (int i = 0; i < g.kh(); i++) {
                 int ih = oh * g.sh() - g.padTop() + i * g.dh();
                 if (across && ih >= 0 && ih < g.height()) {
