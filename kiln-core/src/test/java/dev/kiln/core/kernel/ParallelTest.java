@@ -1,0 +1,109 @@
+package dev.kiln.core.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** {@link Parallel#forRange}: every index exactly once, nesting, failures, and its jobs reused rather than remade. */
+class ParallelTest {
+
+    @Test
+    void runsEveryIndexExactlyOnceForManySizes() {
+        for (int n = 0; n <= 67; n++) {
+            for (int minChunk : new int[] {1, 3, 16, 100}) {
+                AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(1, n));
+                Parallel.forRange(n, minChunk, (from, to) -> {
+                    for (int i = from; i < to; i++) hits.incrementAndGet(i);
+                });
+                for (int i = 0; i < n; i++) assertThat(hits.get(i)).as("n=%d minChunk=%d index %d", n, minChunk, i).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void nestedCallsRunInlineAndCoverEverything() {
+        int outer = 8, inner = 50;
+        AtomicIntegerArray hits = new AtomicIntegerArray(outer * inner);
+        Parallel.forRange(outer, 1, (o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                int row = o;
+                Parallel.forRange(inner, 1, (i0, i1) -> {
+                    for (int i = i0; i < i1; i++) hits.incrementAndGet(row * inner + i);
+                });
+            }
+        });
+        for (int i = 0; i < outer * inner; i++) assertThat(hits.get(i)).isEqualTo(1);
+    }
+
+    @Test
+    void aFailureInAWorkerChunkReachesTheCallerAfterAllChunksFinished() {
+        assumeThat(Parallel.THREADS).as("needs a pool").isGreaterThan(1);
+        AtomicIntegerArray hits = new AtomicIntegerArray(Parallel.THREADS);
+        assertThatThrownBy(() -> Parallel.forRange(Parallel.THREADS, 1, (from, to) -> {
+            hits.incrementAndGet(from);
+            if (from > 0) throw new IllegalArgumentException("chunk " + from);
+        })).isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("chunk ");
+        for (int i = 0; i < Parallel.THREADS; i++) assertThat(hits.get(i)).isEqualTo(1);
+        // The job went back to the free list in a clean state: the next call works.
+        AtomicIntegerArray again = new AtomicIntegerArray(100);
+        Parallel.forRange(100, 1, (from, to) -> {
+            for (int i = from; i < to; i++) again.incrementAndGet(i);
+        });
+        for (int i = 0; i < 100; i++) assertThat(again.get(i)).isEqualTo(1);
+    }
+
+    @Test
+    void aFailureInTheCallersOwnChunkIsRethrown() {
+        assertThatThrownBy(() -> Parallel.forRange(64, 1, (from, to) -> {
+            if (from == 0) throw new IllegalStateException("first chunk");
+        })).isInstanceOf(IllegalStateException.class).hasMessage("first chunk");
+    }
+
+    @Test
+    void repeatedCallsFromOneThreadReuseOneJob() {
+        assumeThat(Parallel.THREADS).as("needs a pool").isGreaterThan(1);
+        Parallel.forRange(64, 1, (from, to) -> {});
+        int made = Parallel.jobsMade();
+        float[] sink = new float[64];
+        for (int rep = 0; rep < 2000; rep++) {
+            Parallel.forRange(64, 1, (from, to) -> {
+                for (int i = from; i < to; i++) sink[i] += 1;
+            });
+        }
+        assertThat(Parallel.jobsMade()).as("jobs made by 2000 more calls from one thread").isEqualTo(made);
+        for (float v : sink) assertThat(v).isEqualTo(2000f);
+    }
+
+    @Test
+    void concurrentCallersEachGetTheirOwnJob() throws Exception {
+        int callers = 4, n = 1000;
+        ExecutorService ex = Executors.newFixedThreadPool(callers);
+        try {
+            List<Future<long[]>> results = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                results.add(ex.submit(() -> {
+                    long[] sums = new long[200];
+                    for (int rep = 0; rep < sums.length; rep++) {
+                        long[] part = new long[n];
+                        Parallel.forRange(n, 1, (from, to) -> {
+                            for (int i = from; i < to; i++) part[i] = i;
+                        });
+                        for (long v : part) sums[rep] += v;
+                    }
+                    return sums;
+                }));
+            }
+            for (Future<long[]> f : results) for (long s : f.get()) assertThat(s).isEqualTo((long) n * (n - 1) / 2);
+        } finally {
+            ex.shutdownNow();
+        }
+    }
+}
