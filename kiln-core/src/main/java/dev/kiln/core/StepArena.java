@@ -47,6 +47,8 @@ public final class StepArena {
     private int kinds;
     private long lentBytes;
     private long allocatedBytes;
+    /** The backward pass's bookkeeping, kept across steps (see {@link BackwardWalk}). */
+    final BackwardWalk walk = new BackwardWalk();
 
     /** An arena; with {@code poison}, {@link #reset} fills recycled arrays with NaN (for tests). */
     public StepArena(boolean poison) {
@@ -61,6 +63,11 @@ public final class StepArena {
     /** Runs {@code step} on this thread with op results taking their storage from this arena. */
     public <T> T call(Supplier<T> step) {
         return carrier.call(step::get);
+    }
+
+    /** Runs {@code step} on this thread with op results taking their storage from this arena; allocates nothing itself. */
+    public void run(Runnable step) {
+        carrier.run(step);
     }
 
     /** Runs {@code body} with no arena: what it allocates is ordinary garbage-collected storage that may outlive the step. */
@@ -111,6 +118,12 @@ public final class StepArena {
     /** Bytes this arena has had to allocate fresh since it was made (stops growing once the steps are warmed up). */
     public long allocatedBytes() {
         return allocatedBytes;
+    }
+
+    /** The arena of the training step running on this thread, or null outside one. */
+    static StepArena current() {
+        StepArena arena = CURRENT.orElse(NONE);
+        return arena == NONE ? null : arena;
     }
 
     /**

@@ -1,10 +1,6 @@
 package dev.kiln.core;
 
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Locale;
 import dev.kiln.core.kernel.BinaryKind;
 import dev.kiln.core.kernel.UnaryKind;
@@ -257,7 +253,10 @@ public final class Tensor {
             throw new IllegalStateException("backward() without an argument needs a scalar; got shape " + Shape.str(shape)
                     + ". Reduce it first (e.g. loss.mean()) or pass the upstream gradient to backward(Tensor)");
         }
-        backward(dtype == DType.FLOAT32 ? full(1f, shape) : of(new double[] {1.0}, shape));
+        Tensor seed = uninitialized(dtype, shape);   // from the step's arena inside a training step
+        if (dtype == DType.FLOAT32) seed.f[0] = 1f;
+        else seed.d[0] = 1.0;
+        backward(seed);
     }
 
     /** Back-propagates with the given upstream gradient {@code dThis} of this tensor's shape. */
@@ -266,76 +265,11 @@ public final class Tensor {
         if (!Shape.equal(dThis.shape, shape)) {
             throw new IllegalArgumentException("upstream gradient shape " + Shape.str(dThis.shape) + " differs from tensor shape " + Shape.str(shape));
         }
-        List<Tensor> order = topologicalOrder();
-        IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>(order.size());   // sized to the graph: less garbage per step
-        // Sums this walk created itself: nothing else holds them, so further contributions are added in place.
-        IdentityHashMap<Tensor, Boolean> ownSums = new IdentityHashMap<>(4);
-        grads.put(this, dThis);
-        Grad.noGrad(() -> {
-            for (int i = order.size() - 1; i >= 0; i--) {
-                Tensor t = order.get(i);
-                Tensor g = grads.remove(t);
-                if (g == null) continue;
-                ownSums.remove(g);   // handed on from here (backward may pass it to several inputs): never mutate it again
-                if (t.creator == null) {
-                    t.accumulateGrad(g);
-                    continue;
-                }
-                Tensor[] inputs = t.creator.inputs;
-                Tensor[] dInputs = t.creator.backward(g);
-                for (int k = 0; k < inputs.length; k++) {
-                    Tensor in = inputs[k];
-                    if (in == null || !in.requiresGrad || dInputs[k] == null) continue;
-                    Tensor dIn = dInputs[k];
-                    if (!Shape.equal(dIn.shape, in.shape)) {
-                        throw new IllegalStateException(t.creator.getClass().getSimpleName() + " produced gradient of shape "
-                                + Shape.str(dIn.shape) + " for input of shape " + Shape.str(in.shape));
-                    }
-                    Tensor prev = grads.get(in);
-                    if (prev == null) {
-                        grads.put(in, dIn);
-                    } else if (ownSums.containsKey(prev)) {
-                        prev.addInPlace(dIn);
-                    } else {
-                        Tensor sum = prev.add(dIn);
-                        ownSums.put(sum, Boolean.TRUE);
-                        grads.put(in, sum);
-                    }
-                }
-            }
-        });
+        BackwardWalk.borrow().backward(this, dThis);
     }
 
-    private static final Tensor[] NO_INPUTS = {};
-
-    private List<Tensor> topologicalOrder() {
-        List<Tensor> order = new ArrayList<>();
-        IdentityHashMap<Tensor, Boolean> seen = new IdentityHashMap<>();
-        ArrayDeque<Tensor> stack = new ArrayDeque<>();
-        ArrayDeque<Integer> next = new ArrayDeque<>();
-        stack.push(this);
-        next.push(0);
-        seen.put(this, Boolean.TRUE);
-        while (!stack.isEmpty()) {
-            Tensor t = stack.peek();
-            int k = next.pop();
-            Tensor[] inputs = t.creator == null ? NO_INPUTS : t.creator.inputs;
-            if (k < inputs.length) {
-                next.push(k + 1);
-                Tensor in = inputs[k];
-                if (in != null && in.requiresGrad && seen.put(in, Boolean.TRUE) == null) {
-                    stack.push(in);
-                    next.push(0);
-                }
-            } else {
-                stack.pop();
-                order.add(t);
-            }
-        }
-        return order;
-    }
-
-    private void accumulateGrad(Tensor g) {
+    /** Adds a leaf's gradient from a backward pass into {@link #grad} (called by {@link BackwardWalk}). */
+    void accumulateGrad(Tensor g) {
         if (grad == null) {
             // Always a fresh copy: backward hands the same tensor to several inputs (add, sub, where), and the
             // upstream gradient belongs to the caller, so keeping g itself would let a later addInPlace on one
