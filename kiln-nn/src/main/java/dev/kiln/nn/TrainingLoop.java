@@ -38,8 +38,17 @@ final class TrainingLoop {
     private final Rng rng;
     private final StepArena arena;   // null: every step allocates afresh
     private int[] predicted = new int[0];   // argmax per row, reused across steps
+    // One step's inputs and results, in fields so that the step is one Runnable made once (no capturing lambda per step).
+    private final Runnable stepInArena = this::step;
+    private Batch stepBatch;
+    private Loss loss;
+    private List<Tensor> params;
+    private List<Layer> layers;   // fetched once: model.layers() wraps the list anew on each call
+    private CallContext training;
     private double stepLoss;
     private long stepCorrect;
+    // What onBatchEnd sees: one map refilled each step (callbacks must copy it to keep it, see Callback#onBatchEnd).
+    private final Map<String, Double> batchLogs = new LinkedHashMap<>();
 
     TrainingLoop(Model model, Dataset data, FitOptions options, List<Callback> userCallbacks) {
         this.model = model;
@@ -68,18 +77,20 @@ final class TrainingLoop {
     }
 
     History run() {
-        Loss loss = model.loss();
-        List<Tensor> params = new ArrayList<>(model.parameters().values());
+        loss = model.loss();
+        params = new ArrayList<>(model.parameters().values());
+        layers = model.layers();
         int steps = (train.size() + options.batchSize() - 1) / options.batchSize();
         TrainingState state = new TrainingState(model, model.optimizer(), options.epochs(), steps, train.size());
         History history = new History();
-        Rng dropoutRng = rng.split();
+        training = new CallContext(true, rng.split());   // the dropout random source, advanced by every step
         Rng shuffleRng = rng.split();
         model.provenance(Kiln.provenance(options.seed(), Kiln.sha256(train)));
         callbacks.forEach(c -> c.onTrainBegin(state));
 
         // One Iterable for the whole fit: its batch buffers are made once; each pass (epoch) reshuffles from shuffleRng.
         Iterable<Batch> batches = train.reusedBatches(options.batchSize(), options.shuffle(), shuffleRng);
+        boolean built = model.isBuilt();
         for (int epoch = 0; epoch < options.epochs() && !state.stopRequested(); epoch++) {
             for (Callback c : callbacks) c.onEpochBegin(epoch, state);
             double lossSum = 0;
@@ -89,19 +100,22 @@ final class TrainingLoop {
             double lr = model.optimizer().learningRate();
             for (Batch b : batches) {
                 lr = model.optimizer().learningRate();
-                if (arena != null && model.isBuilt()) {   // the first step builds the model: its weights must not come from the arena
-                    arena.call(() -> step(b, loss, params, dropoutRng));
+                stepBatch = b;
+                if (arena != null && built) {   // the first step builds the model: its weights must not come from the arena
+                    arena.run(stepInArena);
                     arena.reset();   // nothing of the step is referenced any more: step() kept only numbers
                 } else {
-                    step(b, loss, params, dropoutRng);
+                    step();
+                    built = model.isBuilt();
                 }
+                stepBatch = null;
 
                 int n = b.y().length;
                 lossSum += stepLoss * n;
                 correct += stepCorrect;
                 seen += n;
-                Map<String, Double> logs = logs(lossSum / seen, correct, seen, lr);
-                for (Callback c : callbacks) c.onBatchEnd(batch, logs, state);
+                fillLogs(batchLogs, lossSum / seen, correct, seen, lr);
+                for (int i = 0; i < callbacks.size(); i++) callbacks.get(i).onBatchEnd(batch, batchLogs, state);
                 batch++;
                 if (state.stopRequested()) break;
             }
@@ -121,9 +135,10 @@ final class TrainingLoop {
         return history;
     }
 
-    /** Forward, loss, backward, update, zero gradients; leaves the loss and the correct count in fields. */
-    private Void step(Batch b, Loss loss, List<Tensor> params, Rng dropoutRng) {
-        Tensor pred = model.call(b.x(), new CallContext(true, dropoutRng));        // (B, outputs)
+    /** Forward, loss, backward, update, zero gradients on {@link #stepBatch}; leaves the loss and the correct count in fields. */
+    private void step() {
+        Batch b = stepBatch;
+        Tensor pred = model.call(b.x(), training);        // (B, outputs)
         Tensor lossValue = loss.isSparse() ? loss.compute(pred, b.y(), sampleWeights(b.y()))   // class ids as they are
                 : loss.compute(pred, targets(loss, b.y(), pred), sampleWeights(b.y()));
         Tensor objective = withRegularization(lossValue);
@@ -132,11 +147,14 @@ final class TrainingLoop {
         for (int i = 0; i < params.size(); i++) params.get(i).zeroGrad();
         stepLoss = lossValue.item();
         stepCorrect = model.tracksAccuracy() ? countCorrect(loss, pred, b.y()) : 0;
-        return null;
     }
 
     private Map<String, Double> logs(double meanLoss, long correct, int seen, double lr) {
-        Map<String, Double> logs = new LinkedHashMap<>();
+        return fillLogs(new LinkedHashMap<>(), meanLoss, correct, seen, lr);
+    }
+
+    /** Puts the running metrics into {@code logs}; on a map that already holds these keys it adds no entries. */
+    private Map<String, Double> fillLogs(Map<String, Double> logs, double meanLoss, long correct, int seen, double lr) {
         logs.put("loss", meanLoss);
         if (model.tracksAccuracy()) logs.put("accuracy", seen == 0 ? 0 : (double) correct / seen);
         logs.put("lr", lr);
@@ -145,8 +163,8 @@ final class TrainingLoop {
 
     private Tensor withRegularization(Tensor lossValue) {
         Tensor total = lossValue;
-        for (Layer l : model.layers()) {
-            Tensor r = l.regularization();
+        for (int i = 0; i < layers.size(); i++) {   // indexed: no iterator per step
+            Tensor r = layers.get(i).regularization();
             if (r != null) total = total.add(r);
         }
         return total;

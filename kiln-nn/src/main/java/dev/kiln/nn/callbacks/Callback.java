@@ -15,7 +15,10 @@ public interface Callback {
 
     default void onEpochBegin(int epoch, TrainingState state) {}
 
-    /** After each optimiser step; {@code logs} holds running means over the epoch so far. */
+    /**
+     * After each optimiser step; {@code logs} holds running means over the epoch so far. The loop refills the same
+     * map every step (no garbage per step), so it is valid during this call only: copy it to keep it.
+     */
     default void onBatchEnd(int batch, Map<String, Double> logs, TrainingState state) {}
 
     /** After validation at the end of an epoch (epochs count from 0). */

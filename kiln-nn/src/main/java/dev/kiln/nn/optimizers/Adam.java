@@ -17,6 +17,7 @@ public final class Adam extends Optimizer {
     private final double beta2;
     private final double epsilon;
     private final double weightDecay;
+    private final Pass pass = new Pass();
 
     public Adam(double learningRate) {
         this(LearningRateSchedule.constant(learningRate), 0.9, 0.999, 1e-7, 0);
@@ -64,7 +65,43 @@ public final class Adam extends Optimizer {
         // the vector width or the split.
         float ob1 = 1 - b1, ob2 = 1 - b2;
         int vl = S.length();
-        Parallel.forRange(p.length / vl, PARALLEL_VECTORS, (v0, v1) -> {
+        pass.set(p, g, m, v, b1, b2, ob1, ob2, stepSize, invSqrtC2, eps, decay, decoupled);   // arrays the optimiser keeps anyway
+        Parallel.forRange(p.length / vl, PARALLEL_VECTORS, pass);
+        for (int i = p.length / vl * vl; i < p.length; i++) {
+            float gi = g[i];
+            m[i] = b1 * m[i] + ob1 * gi;
+            v[i] = b2 * v[i] + ob2 * gi * gi;
+            float w = decoupled ? p[i] * decay : p[i];
+            p[i] = w - stepSize * m[i] / ((float) Math.sqrt(v[i]) * invSqrtC2 + eps);
+        }
+    }
+
+    /**
+     * The vectorised pass over chunks of vectors [v0, v1), made once per optimiser and refilled for each parameter:
+     * a lambda capturing these thirteen values would be about a hundred bytes of garbage per parameter per step.
+     * Used by one {@link #update} at a time (an optimiser is not thread-safe); the pool's workers see its fields
+     * because submitting their chunks publishes them.
+     */
+    private static final class Pass implements Parallel.RangeBody {
+        private float[] p, g, m, v;
+        private float b1, b2, ob1, ob2, stepSize, invSqrtC2, eps, decay;
+        private boolean decoupled;
+
+        void set(float[] p, float[] g, float[] m, float[] v, float b1, float b2, float ob1, float ob2, float stepSize,
+                 float invSqrtC2, float eps, float decay, boolean decoupled) {
+            this.p = p; this.g = g; this.m = m; this.v = v;
+            this.b1 = b1; this.b2 = b2; this.ob1 = ob1; this.ob2 = ob2;
+            this.stepSize = stepSize; this.invSqrtC2 = invSqrtC2; this.eps = eps; this.decay = decay;
+            this.decoupled = decoupled;
+        }
+
+        @Override
+        public void run(int v0, int v1) {
+            float[] p = this.p, g = this.g, m = this.m, v = this.v;
+            float b1 = this.b1, b2 = this.b2, ob1 = this.ob1, ob2 = this.ob2;
+            float stepSize = this.stepSize, invSqrtC2 = this.invSqrtC2, eps = this.eps, decay = this.decay;
+            boolean decoupled = this.decoupled;
+            int vl = S.length();
             for (int i = v0 * vl, end = v1 * vl; i < end; i += vl) {
                 FloatVector gi = FloatVector.fromArray(S, g, i);
                 FloatVector mi = FloatVector.fromArray(S, m, i).mul(b1).add(gi.mul(ob1));
@@ -75,13 +112,6 @@ public final class Adam extends Optimizer {
                 if (decoupled) w = w.mul(decay);
                 w.sub(mi.mul(stepSize).div(vi.sqrt().mul(invSqrtC2).add(eps))).intoArray(p, i);
             }
-        });
-        for (int i = p.length / vl * vl; i < p.length; i++) {
-            float gi = g[i];
-            m[i] = b1 * m[i] + ob1 * gi;
-            v[i] = b2 * v[i] + ob2 * gi * gi;
-            float w = decoupled ? p[i] * decay : p[i];
-            p[i] = w - stepSize * m[i] / ((float) Math.sqrt(v[i]) * invSqrtC2 + eps);
         }
     }
 }
