@@ -110,6 +110,11 @@ public final class StepArena {
         kinds = kept;
     }
 
+    /** Whether {@link #reset} NaN-fills what it takes back. */
+    public boolean poisons() {
+        return poison;
+    }
+
     /** Bytes lent since the last reset (one step's working set once warmed up). */
     public long lentBytes() {
         return lentBytes;

@@ -3,6 +3,7 @@ package dev.kiln.nn;
 import dev.kiln.core.Grad;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Shape;
+import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.data.Batch;
 import dev.kiln.data.Dataset;
@@ -11,6 +12,7 @@ import dev.kiln.nn.layers.CallContext;
 import dev.kiln.nn.layers.Layer;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.optimizers.Optimizer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +33,7 @@ public abstract class Model {
     private long seed = 42;
     private Map<String, String> provenance = Map.of();
     private String preprocessing;
+    private final ArrayDeque<StepArena> inferenceArenas = new ArrayDeque<>();   // idle ones; see forward
 
     /** Forward pass on a batch. */
     public abstract Tensor call(Tensor x, CallContext ctx);
@@ -136,13 +139,35 @@ public abstract class Model {
         if (!isBuilt()) throw new IllegalStateException("model is not built: train it, load it, or call build(inputShape) first");
         int n = x.shape(0);
         int chunk = 256;
-        if (n <= chunk) return Grad.noGrad(() -> call(x, CallContext.inference()));
+        if (n <= chunk) return forward(x);
         List<Tensor> parts = new ArrayList<>();
-        for (int i = 0; i < n; i += chunk) {
-            Tensor part = x.slice(0, i, Math.min(n, i + chunk));
-            parts.add(Grad.noGrad(() -> call(part, CallContext.inference())));
-        }
+        for (int i = 0; i < n; i += chunk) parts.add(forward(x.slice(0, i, Math.min(n, i + chunk))));
         return Tensor.concat(0, parts.toArray(Tensor[]::new));
+    }
+
+    /**
+     * One inference forward pass whose intermediate activations live in a {@link StepArena} borrowed for the call, so
+     * repeated predictions of one shape reuse their arrays; only the returned output is fresh storage (a copy made
+     * outside the arena, since the caller keeps it). One arena per concurrent caller, each holding one pass's
+     * activations between calls. {@code kiln.stepArena=off} allocates afresh, {@code poison} NaN-fills recycled arrays.
+     */
+    private Tensor forward(Tensor x) {
+        String mode = System.getProperty("kiln.stepArena", "on");
+        if (mode.equals("off")) return Grad.noGrad(() -> call(x, CallContext.inference()));
+        StepArena arena;
+        synchronized (inferenceArenas) {
+            arena = inferenceArenas.pollFirst();
+        }
+        if (arena == null || arena.poisons() != mode.equals("poison")) arena = new StepArena(mode.equals("poison"));
+        try {
+            StepArena a = arena;
+            return Grad.noGrad(() -> a.call(() -> call(x, CallContext.inference())).copy());   // copy: outside the arena
+        } finally {
+            arena.reset();   // nothing computed inside is referenced any more: the caller only gets the copy
+            synchronized (inferenceArenas) {
+                inferenceArenas.addFirst(arena);
+            }
+        }
     }
 
     /** Class ids predicted for a batch: argmax over the last axis, or threshold 0.5 (logit 0) for one output. */

@@ -64,4 +64,30 @@ class TrainingStepAllocationTest {
         double on = bytesPerStep("on", 200, 100);
         assertThat(on).as("bytes per warmed-up step with the arena on").isLessThan(128 * 1024);
     }
+
+    @Test
+    void predictRecyclesItsActivationsButNeverTheOutputItReturns() {
+        Dataset data = FashionMnist.subset().train().slice(0, 300);
+        Model m = new Sequential(new Flatten(), new Dense(64, Activation.RELU), new Dense(10));
+        m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+        m.fit(data, new FitOptions(1, 50).withSeed(2).withVerbose(false));
+        dev.kiln.core.Tensor a = data.features().slice(0, 0, 256).copy(), b = data.features().slice(0, 40, 296).copy();
+        String before = System.getProperty("kiln.stepArena");
+        try {
+            System.setProperty("kiln.stepArena", "off");
+            float[] plainA = m.predict(a).toFloatArray(), plainB = m.predict(b).toFloatArray();
+            System.setProperty("kiln.stepArena", "poison");   // recycled arrays turn to NaN: a returned one would show it
+            dev.kiln.core.Tensor ya = m.predict(a);
+            dev.kiln.core.Tensor yb = m.predict(b);
+            m.predict(a);
+            assertThat(ya.toFloatArray()).isEqualTo(plainA);
+            assertThat(yb.toFloatArray()).isEqualTo(plainB);
+            System.setProperty("kiln.stepArena", "on");
+            assertThat(m.predict(a).toFloatArray()).isEqualTo(plainA);
+            assertThat(m.predict(data.features()).toFloatArray()).hasSize(300 * 10).doesNotContain(Float.NaN);   // chunked: 256 + 44
+        } finally {
+            if (before == null) System.clearProperty("kiln.stepArena");
+            else System.setProperty("kiln.stepArena", before);
+        }
+    }
 }
