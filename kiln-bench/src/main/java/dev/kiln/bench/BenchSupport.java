@@ -126,12 +126,14 @@ final class BenchSupport {
         long nanos;
         long allocBytes;
         long mainAllocBytes;   // the training thread alone, without the kernel pool's threads
+        long lateAllocBytes;   // the timed window's second half only: the JIT has long compiled the step by then
+        int lateSteps;
         long gcCount;
         long gcMillis;
         double loss;
         double accuracy;
         private boolean timing;
-        private long trainStart, t0, alloc0, mainAlloc0, gcCount0, gcMillis0;
+        private long trainStart, t0, alloc0, mainAlloc0, gcCount0, gcMillis0, lateAlloc0;
 
         StepTimer(int warmup, int timed, int batch, double capSeconds) {
             this.warmup = warmup;
@@ -156,7 +158,10 @@ final class BenchSupport {
             }
             timedSteps++;
             samples += Math.min(batch, state.samples() - batchIndex * batch);
+            if (timedSteps == timed / 2) lateAlloc0 = Memory.totalAllocated();
             if (timedSteps == timed || now - t0 > capNanos) {
+                lateSteps = timed >= 2 && timedSteps > timed / 2 ? timedSteps - timed / 2 : 0;
+                lateAllocBytes = lateSteps > 0 ? Memory.totalAllocated() - lateAlloc0 : 0;
                 nanos = now - t0;
                 allocBytes = Memory.totalAllocated() - alloc0;
                 mainAllocBytes = Memory.threadAllocated() - mainAlloc0;
@@ -187,8 +192,10 @@ final class BenchSupport {
             result(name, "ms_per_step", seconds * 1e3 / timedSteps);
             result(name, "alloc_bytes_per_step", (double) allocBytes / timedSteps);
             result(name, "main_thread_alloc_bytes_per_step", (double) mainAllocBytes / timedSteps);
-            info(String.format(Locale.ROOT, "%s warmup_steps=%d timed_steps=%d timed_s=%.2f capped=%b gc_count=%d gc_ms=%d loss=%.4f accuracy=%.4f",
-                    name, warmupSteps, timedSteps, seconds, capped, gcCount, gcMillis, loss, accuracy));
+            if (lateSteps > 0) result(name, "late_alloc_bytes_per_step", (double) lateAllocBytes / lateSteps);
+            info(String.format(Locale.ROOT, "%s warmup_steps=%d timed_steps=%d timed_s=%.2f capped=%b gc_count=%d gc_ms=%d loss=%.4f accuracy=%.4f"
+                            + " late_alloc=over the last %d timed steps (after %d steps in all), all threads",
+                    name, warmupSteps, timedSteps, seconds, capped, gcCount, gcMillis, loss, accuracy, lateSteps, warmupSteps + timedSteps - lateSteps));
         }
     }
 

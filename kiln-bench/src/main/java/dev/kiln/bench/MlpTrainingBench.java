@@ -29,10 +29,14 @@ import java.util.List;
  * {@code RESULT kiln <benchmark> <key>=<value>}; context goes to {@code INFO} lines.
  *
  * <p>Heap allocation is counted with {@code com.sun.management.ThreadMXBean}: all threads (the kernel pool
- * included) over the timed steps, divided by the steps. {@code fit} reuses its batch buffers and recycles each
- * step's arrays ({@code StepArena}), so what remains is a few kB of graph objects (tensor and op headers, shapes,
- * the backward walk's maps) plus, while the JIT has not yet compiled a Vector API kernel, its boxed vectors: on a
- * busy machine the 300 warm-up steps may end before C2 does, and the first timed steps then allocate tens of kB.
+ * included) over the timed steps, divided by the steps ({@code alloc_bytes_per_step}), and again over the timed
+ * window's second half only ({@code late_alloc_bytes_per_step}): on a busy machine the 300 warm-up steps may end
+ * before C2 has compiled the step, and until it has, the interpreter and C1 allocate what escape analysis later
+ * removes (boxed Vector API vectors, tens of kB a step), so the late figure is the warmed-up one. {@code fit} reuses
+ * its batch buffers, recycles each step's arrays ({@code StepArena}), keeps the backward walk's bookkeeping and the
+ * kernel pool's tasks across steps; what remains is the graph's headers (tensors, their shape and stride arrays,
+ * op nodes, gradient arrays: about 3 kB a step) and whatever scratch the Java GEMM kernel allocates per call.
+ * {@code Model.predict} runs its forward pass in an arena too, so a batch-256 call allocates its output and headers.
  * Peak RSS is {@code VmHWM} from {@code /proc/self/status}, so it covers the whole process (JVM, heap, data set);
  * {@code bench/compare} runs this on SerialGC with {@code -Xmx512m}.
  *
