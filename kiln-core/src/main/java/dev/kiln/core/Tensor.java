@@ -78,17 +78,20 @@ public final class Tensor {
     /**
      * Zero-filled storage for an op's result (internal): lent by the current {@link StepArena} inside a training
      * step, fresh otherwise. Ops use this, never {@link #zeros}, whose result may be kept (parameters, state).
+     * {@code shape} is kept, not cloned (one array less per op result): ops pass a varargs array, another tensor's
+     * shape or one they built and no longer change, and shape arrays are never mutated once a tensor holds them
+     * (views already share them).
      */
     static Tensor fresh(DType dtype, int... shape) {
         int n = Shape.size(shape);
-        return dtype == DType.FLOAT32 ? new Tensor(StepArena.floats(n, true), null, 0, shape.clone(), Shape.stridesOf(shape))
+        return dtype == DType.FLOAT32 ? new Tensor(StepArena.floats(n, true), null, 0, shape, Shape.stridesOf(shape))
                 : of(new double[n], shape);
     }
 
     /** Like {@link #fresh} but not zero-filled, for kernels that write every element (a GEMM without accumulation). */
     static Tensor uninitialized(DType dtype, int... shape) {
         int n = Shape.size(shape);
-        return dtype == DType.FLOAT32 ? new Tensor(StepArena.floats(n, false), null, 0, shape.clone(), Shape.stridesOf(shape))
+        return dtype == DType.FLOAT32 ? new Tensor(StepArena.floats(n, false), null, 0, shape, Shape.stridesOf(shape))
                 : of(new double[n], shape);
     }
 

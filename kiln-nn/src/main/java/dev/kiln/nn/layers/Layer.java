@@ -80,11 +80,20 @@ public abstract class Layer {
     }
 
     private void buildOrCheck(Tensor x, CallContext ctx) {
+        int rank = x.rank();
+        if (rank == 0) throw new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") got a scalar; it expects a batch");
+        if (inputShape != null && sameSampleShape(x)) return;   // the common case, checked without copying shapes
         int[] s = x.shape();
-        if (s.length == 0) throw new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") got a scalar; it expects a batch");
         int[] sample = Arrays.copyOfRange(s, 1, s.length);
         if (inputShape == null) build(sample, ctx.rng());
-        else if (!Shape.equal(inputShape, sample)) throw shapeError(sample);
+        else throw shapeError(sample);
+    }
+
+    /** Whether {@code x} is (B, ...inputShape). */
+    private boolean sameSampleShape(Tensor x) {
+        if (x.rank() != inputShape.length + 1) return false;
+        for (int i = 0; i < inputShape.length; i++) if (x.shape(i + 1) != inputShape[i]) return false;
+        return true;
     }
 
     /** The computation itself, for an input already checked against the built shape. */
