@@ -26,28 +26,72 @@ final class GemmColumns {
 
     private GemmColumns() {}
 
+    /**
+     * Per-thread scratch, grown as needed and kept, so a training step's products allocate nothing: the packed A
+     * (owned by the calling thread for the whole call, read by the workers) and each thread's C tile.
+     */
+    private static final class Scratch {
+        float[] panels = new float[0];
+        final float[] tile = new float[NJ * MW];
+        final Split split = new Split();
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     /** {@link Gemm#gemmJava} through the column tile; m, n, k &gt; 0. */
     static void gemm(boolean ta, boolean tb, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                      float[] c, int co, int ldc, boolean accumulate) {
-        float[] panels = pack(ta, m, k, a, ao, lda);
+        Scratch scratch = SCRATCH.get();
+        int size = (m + MW - 1) / MW * k * MW;
+        if (scratch.panels.length < size) scratch.panels = new float[size];
+        float[] panels = pack(ta, m, k, a, ao, lda, scratch.panels);
         int bps = tb ? 1 : ldb, bjs = tb ? ldb : 1;   // B(p, j) at bo + p·bps + j·bjs
         int rowTiles = (m + MW - 1) / MW, colTiles = (n + NJ - 1) / NJ;
         if ((long) m * n * k < Gemm.PARALLEL_WORK || Parallel.THREADS == 1) {
             tiles(0, rowTiles, 0, n, m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
-        } else if (rowTiles >= colTiles) {
-            Parallel.forRange(rowTiles, 1, (t0, t1) -> tiles(t0, t1, 0, n, m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate));
-        } else {
-            Parallel.forRange(colTiles, 1, (t0, t1) ->
-                    tiles(0, rowTiles, t0 * NJ, Math.min(n, t1 * NJ), m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate));
+            return;
+        }
+        Split split = scratch.split;
+        split.set(rowTiles >= colTiles, m, n, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
+        try {
+            Parallel.forRange(split.byRows ? rowTiles : colTiles, 1, split);
+        } finally {
+            split.clear();
         }
     }
 
-    /** op(A) (m×k) as zero-padded panels of MW rows, K-major. */
-    static float[] pack(boolean ta, int m, int k, float[] a, int ao, int lda) {
+    /** The split of one product as a reusable body (see {@code Gemm.Split}): panel rows, or column tiles of C. */
+    private static final class Split implements Parallel.RangeBody {
+        boolean byRows, accumulate;
+        int m, n, k, bo, bps, bjs, co, ldc;
+        float[] panels, b, c;
+
+        void set(boolean byRows, int m, int n, int k, float[] panels, float[] b, int bo, int bps, int bjs, float[] c,
+                 int co, int ldc, boolean accumulate) {
+            this.byRows = byRows;
+            this.m = m; this.n = n; this.k = k; this.panels = panels;
+            this.b = b; this.bo = bo; this.bps = bps; this.bjs = bjs;
+            this.c = c; this.co = co; this.ldc = ldc; this.accumulate = accumulate;
+        }
+
+        void clear() {
+            b = c = null;
+        }
+
+        @Override
+        public void run(int t0, int t1) {
+            if (byRows) tiles(t0, t1, 0, n, m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
+            else tiles(0, (m + MW - 1) / MW, t0 * NJ, Math.min(n, t1 * NJ), m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
+        }
+    }
+
+    /** op(A) (m×k) into {@code dst} as zero-padded panels of MW rows, K-major; returns dst. */
+    static float[] pack(boolean ta, int m, int k, float[] a, int ao, int lda, float[] dst) {
         int tiles = (m + MW - 1) / MW;
-        float[] dst = new float[tiles * k * MW];
         for (int q = 0; q < tiles; q++) {
             int i0 = q * MW, rows = Math.min(MW, m - i0), base = q * k * MW;
+            // The scratch is reused: the padding rows of a ragged last panel must be zeroed again.
+            if (rows < MW) java.util.Arrays.fill(dst, base, base + k * MW, 0f);
             if (ta) {
                 // A stored K×M: op(A)'s column p is already contiguous along i.
                 for (int p = 0; p < k; p++) System.arraycopy(a, ao + p * lda + i0, dst, base + p * MW, rows);
@@ -69,7 +113,7 @@ final class GemmColumns {
      */
     private static void tiles(int q0, int q1, int j0, int j1, int m, int k, float[] panels, float[] b, int bo, int bps,
                               int bjs, float[] c, int co, int ldc, boolean accumulate) {
-        float[] buf = new float[NJ * MW];
+        float[] buf = SCRATCH.get().tile;
         for (int q = q0; q < q1; q++) {
             int rows = Math.min(MW, m - q * MW);
             for (int j = j0; j < j1; j += NJ) {
