@@ -23,8 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Calls per second of Kiln's element-wise kernels ({@link Elementwise}, {@link FastMath}, {@link FusedKernels}) over
  * {@code n} floats, beside {@code System.arraycopy} (the bandwidth the machine really gives a Java loop) and OpenBLAS's
  * {@code saxpy}/{@code sscal} (what a tuned native library reaches on the same traffic). {@link KernelBench} turns the
- * scores into GB/s with {@link Work#bytes}. Sizes: 4K floats (16 KB an array: L1/L2), 1M (4 MB: L2/L3) and 16M
- * (64 MB: memory). These kernels run on the calling thread only (the tensor ops call them per chunk).
+ * scores into GB/s with {@link Work#bytes}. Sizes: 4K floats (16 KB an array: L1/L2), 1M (4 MB: L3) and 16M
+ * (64 MB: memory). These kernels run on the calling thread only, as the tensor ops call them.
  *
  * <p>Inputs are uniform in [-4, 4): both branches of ReLU and sigmoid, no denormals. The in-place benchmarks
  * ({@code addInPlace}, {@code scale}, {@code openblasSaxpy}, {@code openblasSscal}) keep their operand finite: x is fixed

@@ -33,7 +33,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
  *
  * <pre>
  * KernelBench [all | gemm | elementwise] [--regex JMH_REGEX] [--quick] [-p name=v1,v2] [--json FILE]
+ *             [--iterations N] [--iteration-ms MS]
  * </pre>
+ * {@code --iterations}/{@code --iteration-ms} lengthen the measurement (default 3 × 500 ms) for steadier figures on a
+ * busy machine, e.g. {@code gemm --iterations 7 --iteration-ms 2000}.
  */
 public final class KernelBench {
     // The flags every forked JVM needs, as constants so the benchmark classes' @Fork annotations can name them too.
@@ -46,7 +49,8 @@ public final class KernelBench {
             "all", PKG + "(GemmBenchmark|ElementwiseBenchmark|AdamBenchmark)\\.",
             "gemm", PKG + "GemmBenchmark\\.",
             "elementwise", PKG + "(ElementwiseBenchmark|AdamBenchmark)\\.");
-    private static final String USAGE = "usage: KernelBench [all | gemm | elementwise] [--regex JMH_REGEX] [--quick] [-p name=v1,v2] [--json FILE]";
+    private static final String USAGE = "usage: KernelBench [all | gemm | elementwise] [--regex JMH_REGEX] [--quick] [-p name=v1,v2]"
+            + " [--json FILE] [--iterations N] [--iteration-ms MS]";
 
     /** Element-wise rows in print order, with what each measures. */
     private static final Map<String, String> KERNELS = new LinkedHashMap<>();
@@ -75,6 +79,7 @@ public final class KernelBench {
         String regex = GROUPS.get("all");
         boolean quick = false;
         String json = null;
+        int iterations = 0, iterationMs = 0;
         Map<String, String[]> params = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -82,11 +87,13 @@ public final class KernelBench {
                 regex = GROUPS.get(a);
             } else if (a.equals("--quick")) {
                 quick = true;
-            } else if ((a.equals("--regex") || a.equals("--json") || a.equals("-p")) && i + 1 < args.length) {
+            } else if (List.of("--regex", "--json", "-p", "--iterations", "--iteration-ms").contains(a) && i + 1 < args.length) {
                 String v = args[++i];
                 switch (a) {
                     case "--regex" -> regex = v;
                     case "--json" -> json = v;
+                    case "--iterations" -> iterations = positive(a, v);
+                    case "--iteration-ms" -> iterationMs = positive(a, v);
                     default -> {
                         int eq = v.indexOf('=');
                         if (eq <= 0) usage("-p wants name=v1,v2, got '" + v + "'");
@@ -98,7 +105,10 @@ public final class KernelBench {
             }
         }
 
-        ChainedOptionsBuilder options = new OptionsBuilder().include(regex).jvmArgs(forkArgs().toArray(String[]::new)).shouldFailOnError(true);
+        // jvmArgs replaces the inherited host flags; the empty jvmArgsAppend stands in for the @Fork annotations' copy of
+        // the Kiln flags (there for org.openjdk.jmh.Main), which would otherwise be appended a second time.
+        ChainedOptionsBuilder options = new OptionsBuilder().include(regex).jvmArgs(forkArgs().toArray(String[]::new))
+                .jvmArgsAppend().shouldFailOnError(true);
         boolean blas = OpenBlas.system().isPresent();
         System.out.println("INFO kernels date=" + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)
                 + " load=" + loadAverage() + " cpus=" + Runtime.getRuntime().availableProcessors()
@@ -112,6 +122,8 @@ public final class KernelBench {
                     .measurementIterations(1).measurementTime(TimeValue.milliseconds(200))
                     .param("n", "4096").param("shape", "256x256x256", "32x784x128", "32x128x10");
         }
+        if (iterations > 0) options.measurementIterations(iterations);
+        if (iterationMs > 0) options.measurementTime(TimeValue.milliseconds(iterationMs));
         params.forEach(options::param);
         if (json != null) options.result(json).resultFormat(ResultFormatType.JSON);
 
@@ -120,6 +132,17 @@ public final class KernelBench {
         System.out.println("INFO kernels load=" + loadAverage() + " (after)");
         System.out.println();
         report(results).forEach(System.out::println);
+    }
+
+    private static int positive(String flag, String value) {
+        try {
+            int v = Integer.parseInt(value);
+            if (v > 0) return v;
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        usage(flag + " wants a positive whole number, got '" + value + "'");
+        return 0;
     }
 
     private static void usage(String why) {
