@@ -60,7 +60,7 @@ public final class GemmBench {
                 case "--skinny-only" -> square = false;
                 case "--cpu-time" -> cpuTime = true;
                 case "--shapes" -> {
-                    for (String s : args[++i].split(",")) shapes.add(parse(s));
+                    for (String s : args[++i].split(",")) shapes.add(dev.kiln.bench.jmh.Work.shape(s));
                     square = skinny = false;
                 }
                 default -> {
@@ -88,22 +88,6 @@ public final class GemmBench {
         System.out.println("| shape (op(A) M×K · op(B) K×N) | Java GFLOP/s | OpenBLAS GFLOP/s | Java/OpenBLAS |");
         System.out.println("|---|---:|---:|---:|");
         table.forEach(System.out::println);
-    }
-
-    /** "32x128x784_tb" → {32, 128, 784, 0, 1}. */
-    private static int[] parse(String s) {
-        String[] parts = s.strip().split("_");
-        String[] dims = parts[0].split("x");
-        if (dims.length != 3) throw new IllegalArgumentException("shape '" + s + "' is not MxKxN[_ta][_tb]");
-        int[] out = {Integer.parseInt(dims[0]), Integer.parseInt(dims[1]), Integer.parseInt(dims[2]), 0, 0};
-        for (int i = 1; i < parts.length; i++) {
-            switch (parts[i]) {
-                case "ta" -> out[3] = 1;
-                case "tb" -> out[4] = 1;
-                default -> throw new IllegalArgumentException("shape '" + s + "': unknown suffix _" + parts[i]);
-            }
-        }
-        return out;
     }
 
     private static String run(int[] s, double seconds, OpenBlas blas) {

@@ -8,7 +8,7 @@ import java.util.Map;
  * the bytes an element-wise kernel must move. One table, read by the benchmarks' tests and by {@link KernelBench}'s
  * report, so the two cannot disagree about what a call is.
  */
-final class Work {
+public final class Work {
     private Work() {}
 
     /**
@@ -43,8 +43,11 @@ final class Work {
         return perElement * elements(method, n);
     }
 
-    /** A GEMM shape "MxKxN[_ta][_tb]" (op(A) M×K, op(B) K×N, the suffixes transpose the stored operand) as {M, K, N, ta, tb}. */
-    static int[] shape(String s) {
+    /**
+     * A GEMM shape "MxKxN[_ta][_tb]" (op(A) M×K, op(B) K×N, the suffixes transpose the stored operand) as {M, K, N, ta,
+     * tb}; also {@code bench/gemm --shapes}' parser.
+     */
+    public static int[] shape(String s) {
         String[] parts = s.strip().split("_");
         String[] dims = parts[0].split("x");
         if (dims.length != 3) throw new IllegalArgumentException("shape '" + s + "' is not MxKxN[_ta][_tb]");

@@ -195,8 +195,18 @@ public final class Gemm {
             blocked(0, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
             return;
         }
+        split(false, rowTiles, colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
+    }
+
+    /**
+     * Runs one product over the pool, split along the larger of its tile grids: rows of C when there are at least as
+     * many row tiles as column tiles, else columns. {@code columnTile} picks {@link GemmColumns}' tile, whose
+     * {@code a} is its packed panels (ao, ars and acs unused), over the row tile.
+     */
+    static void split(boolean columnTile, int rowTiles, int colTiles, int m, int n, int k, float[] a, int ao, int ars,
+                      int acs, float[] b, int bo, int bps, int bjs, float[] c, int co, int ldc, boolean accumulate) {
         Split split = SCRATCH.get().split;
-        split.set(rowTiles >= colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
+        split.set(columnTile, rowTiles >= colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
         try {
             Parallel.forRange(split.byRows ? rowTiles : colTiles, 1, split);
         } finally {
@@ -205,17 +215,17 @@ public final class Gemm {
     }
 
     /**
-     * The two-thread split of one product as a reusable body (one per calling thread, in its {@link Scratch}) rather
-     * than a lambda capturing fifteen values, which would be a fresh object on every call of a training step: tiles
-     * of rows of C when there are at least as many of them as column tiles, else tiles of columns.
+     * The split of one product as a reusable body (one per calling thread, in its {@link Scratch}) rather than a lambda
+     * capturing fifteen values, which would be a fresh object on every call of a training step.
      */
     private static final class Split implements Parallel.RangeBody {
-        boolean byRows, accumulate;
+        boolean columnTile, byRows, accumulate;
         int m, n, k, ao, ars, acs, bo, bps, bjs, co, ldc;
         float[] a, b, c;
 
-        void set(boolean byRows, int m, int n, int k, float[] a, int ao, int ars, int acs, float[] b, int bo, int bps,
-                 int bjs, float[] c, int co, int ldc, boolean accumulate) {
+        void set(boolean columnTile, boolean byRows, int m, int n, int k, float[] a, int ao, int ars, int acs, float[] b,
+                 int bo, int bps, int bjs, float[] c, int co, int ldc, boolean accumulate) {
+            this.columnTile = columnTile;
             this.byRows = byRows;
             this.m = m; this.n = n; this.k = k;
             this.a = a; this.ao = ao; this.ars = ars; this.acs = acs;
@@ -230,8 +240,16 @@ public final class Gemm {
 
         @Override
         public void run(int t0, int t1) {
-            if (byRows) blocked(t0 * MR, Math.min(m, t1 * MR), 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
-            else blocked(0, m, t0 * NR, Math.min(n, t1 * NR), k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
+            if (columnTile) {
+                int nj = GemmColumns.NJ;
+                if (byRows) GemmColumns.tiles(t0, t1, 0, n, m, k, a, b, bo, bps, bjs, c, co, ldc, accumulate);
+                else GemmColumns.tiles(0, (m + GemmColumns.MW - 1) / GemmColumns.MW, t0 * nj, Math.min(n, t1 * nj), m, k, a,
+                        b, bo, bps, bjs, c, co, ldc, accumulate);
+            } else if (byRows) {
+                blocked(t0 * MR, Math.min(m, t1 * MR), 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
+            } else {
+                blocked(0, m, t0 * NR, Math.min(n, t1 * NR), k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
+            }
         }
     }
 

@@ -41,7 +41,6 @@ final class GemmColumns {
         final float[] tile = new float[NJ * MW];
         /** {@link #narrow}'s C block, column-major: up to 2·HL columns, rounded up to whole tiles of NH. */
         final float[] narrow = new float[(2 * HL + NH - 1) / NH * NH * MH];
-        final Split split = new Split();
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -59,38 +58,7 @@ final class GemmColumns {
             tiles(0, rowTiles, 0, n, m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
             return;
         }
-        Split split = scratch.split;
-        split.set(rowTiles >= colTiles, m, n, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
-        try {
-            Parallel.forRange(split.byRows ? rowTiles : colTiles, 1, split);
-        } finally {
-            split.clear();
-        }
-    }
-
-    /** The split of one product as a reusable body (see {@code Gemm.Split}): panel rows, or column tiles of C. */
-    private static final class Split implements Parallel.RangeBody {
-        boolean byRows, accumulate;
-        int m, n, k, bo, bps, bjs, co, ldc;
-        float[] panels, b, c;
-
-        void set(boolean byRows, int m, int n, int k, float[] panels, float[] b, int bo, int bps, int bjs, float[] c,
-                 int co, int ldc, boolean accumulate) {
-            this.byRows = byRows;
-            this.m = m; this.n = n; this.k = k; this.panels = panels;
-            this.b = b; this.bo = bo; this.bps = bps; this.bjs = bjs;
-            this.c = c; this.co = co; this.ldc = ldc; this.accumulate = accumulate;
-        }
-
-        void clear() {
-            b = c = null;
-        }
-
-        @Override
-        public void run(int t0, int t1) {
-            if (byRows) tiles(t0, t1, 0, n, m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
-            else tiles(0, (m + MW - 1) / MW, t0 * NJ, Math.min(n, t1 * NJ), m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
-        }
+        Gemm.split(true, rowTiles, colTiles, m, n, k, panels, 0, 0, 0, b, bo, bps, bjs, c, co, ldc, accumulate);
     }
 
     /** op(A) (m×k) into {@code dst} as zero-padded panels of MW rows, K-major; returns dst. */
@@ -119,8 +87,8 @@ final class GemmColumns {
      * those made the tile too big for C1 ("out of virtual registers"), which left it running unoptimised for
      * seconds before C2 took it.
      */
-    private static void tiles(int q0, int q1, int j0, int j1, int m, int k, float[] panels, float[] b, int bo, int bps,
-                              int bjs, float[] c, int co, int ldc, boolean accumulate) {
+    static void tiles(int q0, int q1, int j0, int j1, int m, int k, float[] panels, float[] b, int bo, int bps,
+                      int bjs, float[] c, int co, int ldc, boolean accumulate) {
         float[] buf = SCRATCH.get().tile;
         for (int q = q0; q < q1; q++) {
             int rows = Math.min(MW, m - q * MW);
