@@ -18,14 +18,16 @@ import jdk.incubator.vector.VectorSpecies;
  * panels (see {@link #blocked} for when; a transposed B always, because vector loads need B contiguous along j)
  * — unless M is small enough beside N and K that packing A instead pays ({@link #columnsPay}): then
  * {@link GemmColumns}' tile, vectorised along M, reads Bᵀ in place. Ragged edges: rows past M re-read the last
- * valid row and are not stored; a last column tile narrower than NR runs on zero-padded copies (no masks), or, 8 to
- * 16 columns wide, on two overlapping 256-bit vectors ({@link #narrow8}). A C that narrow (the 10-class head) takes
- * {@link GemmColumns#narrow} for its blocks of 32 rows.
+ * valid row and are not stored; a last column tile narrower than NR runs on zero-padded copies (no masks).
  *
  * <p>Both cores: the larger of the two tile grids (rows of C, or columns of C for wide, short products such as
  * 32×784·784×128's backward) is split across {@link Parallel}; every C element is summed in the same K order
  * (one FMA chain, p = 0…K−1) whatever the split and whichever tile computes it, so results are identical for any
  * thread count, batch size or layout of the operands (GemmPathsTest checks the bits).
+ *
+ * <p>One vector species, the preferred one, in every kernel: 256-bit tiles for the 10-column head (beside the 512-bit
+ * ones) made the JDK's shared FloatVector methods see two vector classes, and C2 then stopped intrinsifying other
+ * kernels' vector code: the CNN's convolutions boxed every vector, 20 MB a step and 14% slower.
  *
  * <p>Backend: {@code -Dkiln.blas=java|auto|openblas}, read once when this class loads. {@code java} (the default)
  * never touches native code; {@code auto} sends products to the system's OpenBLAS ({@link OpenBlas}) when it is
@@ -49,10 +51,6 @@ public final class Gemm {
     static final int KC = 256;
     /** M block: MC rows of A over one K block (MC·KC floats, 96 KiB) stay in L2 across the column tiles. */
     static final int MC = 96;
-    /** The narrow tile's half-width species (see {@link #narrow8}) and whether the hardware has it. */
-    private static final VectorSpecies<Float> H = FloatVector.SPECIES_256;
-    private static final int HL = 8;
-    private static final boolean NARROW = VL >= HL;
     /** Below this many multiply-adds a second thread costs more than it saves. */
     static final long PARALLEL_WORK = 1L << 18;
 
@@ -181,16 +179,6 @@ public final class Gemm {
         int bjs = tb ? ldb : 1;  // step between columns j of op(B)
         int rowTiles = (m + MR - 1) / MR, colTiles = (n + NR - 1) / NR;
         long work = (long) m * n * k;
-        if (NARROW && n >= HL && n <= 2 * HL && m >= GemmColumns.MH && (work < PARALLEL_WORK || Parallel.THREADS == 1)) {
-            // A narrow C (the 10-class head): GemmColumns' narrow tile, vectorised along M, for whole blocks of 32
-            // rows, then the row tile for the last m mod 32. Per core, 32×128·128×10 39 → 58 GFLOP/s and Hᵀ·dY
-            // (128×32ᵀ·32×10) 37 → 67-73, where the row tile's narrow8 alone reaches ~50: it needs a broadcast per
-            // two FMAs, the column tile one per four (plus, for a row-major A, a transposing copy).
-            int mh = m / GemmColumns.MH * GemmColumns.MH;
-            GemmColumns.narrow(ta, mh, n, k, a, ao, lda, b, bo, bps, bjs, c, co, ldc, accumulate);
-            if (mh < m) blocked(mh, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
-            return;
-        }
         if (work < PARALLEL_WORK || Parallel.THREADS == 1) {
             blocked(0, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
             return;
@@ -269,8 +257,6 @@ public final class Gemm {
      */
     private static final class Scratch {
         float[] b = new float[0];
-        /** The narrow tile's B panel ({@link #narrowPanel}). */
-        float[] nb = new float[0];
         final float[] tile = new float[MR * NR];
         final Split split = new Split();
     }
@@ -310,9 +296,7 @@ public final class Gemm {
                     // A ragged last column tile (all of C when N < NR, e.g. a 10-class head) runs the same unmasked
                     // tiles on a zero-padded copy of its B panel and of each C tile: masked loads and stores made
                     // the tile too big for C1 ("out of virtual registers"), leaving it unoptimised for seconds.
-                    // 8 to 16 columns take the narrow tile instead ({@link #narrow8}), which needs neither.
                     int width = w == NR ? NR : w <= VL ? VL : NR;
-                    boolean narrow = NARROW && w < NR && w >= HL && w <= 2 * HL;
                     float[] pb;
                     int bp, ldb;
                     if (packB) {
@@ -323,36 +307,12 @@ public final class Gemm {
                         pb = b;
                         bp = bo + p0 * bps + j;
                         ldb = bps;
-                    } else if (narrow) {
-                        pb = b;   // read in place by narrowPanel or, for a few rows, by the tile
-                        bp = bo + p0 * bps + j;
-                        ldb = bps;
                     } else {
                         if (s.b.length < width * kc) s.b = new float[width * kc];
                         pb = s.b;
                         bp = 0;
                         ldb = width;
                         padPanel(b, bo + p0 * bps + j, bps, kc, w, width, pb);
-                    }
-                    if (narrow) {
-                        int o = w - HL;
-                        // Up to four rows (one-sample inference) read B in place: a copy would cost them as much as
-                        // the product.
-                        boolean few = ie - ib <= 4;
-                        if (!few) {
-                            if (s.nb.length < 2 * HL * kc) s.nb = new float[2 * HL * kc];
-                            narrowPanel(pb, bp, ldb, kc, o, s.nb);
-                        }
-                        for (int i = ib; i < ie; ) {
-                            int rows = Math.min(ie - i, 8);
-                            int ap = ao + i * ars + p0 * acs, cp = co + i * ldc + j;
-                            if (rows > 4 && acs == 1) narrow8(kc, rows, o, a, ap, ars, s.nb, c, cp, ldc, load);
-                            else if (few && ie - ib == 1) narrow1(kc, o, a, ap, acs, pb, bp, ldb, c, cp, load);
-                            else if (few) narrow4(kc, rows, o, a, ap, ars, acs, pb, bp, ldb, o, c, cp, ldc, load);
-                            else narrow4(kc, rows = Math.min(rows, 4), o, a, ap, ars, acs, s.nb, 0, 2 * HL, HL, c, cp, ldc, load);
-                            i += rows;
-                        }
-                        continue;
                     }
                     // One vector wide, a tile takes 2·MR rows: twelve independent FMA chains rather than six.
                     int step = width == VL ? 2 * MR : MR;
@@ -546,114 +506,6 @@ public final class Gemm {
         c0.intoArray(c, 0); c1.intoArray(c, VL); c2.intoArray(c, 2 * VL); c3.intoArray(c, 3 * VL);
         c4.intoArray(c, 4 * VL); c5.intoArray(c, 5 * VL); c6.intoArray(c, 6 * VL); c7.intoArray(c, 7 * VL);
         c8.intoArray(c, 8 * VL); c9.intoArray(c, 9 * VL); c10.intoArray(c, 10 * VL); c11.intoArray(c, 11 * VL);
-    }
-
-
-    /**
-     * The narrow tile, for a last column tile of HL ≤ w ≤ 2·HL columns (a 10-class head): C[0:rows, 0:w] (+)=
-     * Σ_p A(r, p)·B(p, 0:w) in two 256-bit vectors per row, columns 0…7 and o…o+7 with o = w − 8, which overlap
-     * when w &lt; 16. Overlapping lanes run the very same FMA chain, so both vectors hold the same bits there and
-     * either store may win; and every load and store stays inside the row, so B is read in place and C written
-     * directly (no padded copy, no scratch tile, no masks). 256-bit rather than 512-bit vectors: a broadcast then
-     * feeds two FMAs, and on Zen 4 a 256-bit broadcast from memory is a load only, where a 512-bit one also takes an
-     * FP pipe from the FMAs. Eight rows: sixteen independent chains. Rows past {@code rows} repeat the last row.
-     */
-    private static void narrow8(int kc, int rows, int o, float[] a, int ap, int ars, float[] b,
-                                float[] c, int cp, int ldc, boolean load) {
-        int last = rows - 1;
-        int a0 = ap, a1 = ap + Math.min(1, last) * ars, a2 = ap + Math.min(2, last) * ars, a3 = ap + Math.min(3, last) * ars;
-        int a4 = ap + Math.min(4, last) * ars, a5 = ap + Math.min(5, last) * ars, a6 = ap + Math.min(6, last) * ars;
-        int a7 = ap + Math.min(7, last) * ars;
-        FloatVector c0, d0, c1, d1, c2, d2, c3, d3, c4, d4, c5, d5, c6, d6, c7, d7;
-        c0 = d0 = c1 = d1 = c2 = d2 = c3 = d3 = c4 = d4 = c5 = d5 = c6 = d6 = c7 = d7 = FloatVector.zero(H);
-        if (load) {
-            c0 = FloatVector.fromArray(H, c, cp); d0 = FloatVector.fromArray(H, c, cp + o);
-            int r = cp + Math.min(1, last) * ldc; c1 = FloatVector.fromArray(H, c, r); d1 = FloatVector.fromArray(H, c, r + o);
-            r = cp + Math.min(2, last) * ldc; c2 = FloatVector.fromArray(H, c, r); d2 = FloatVector.fromArray(H, c, r + o);
-            r = cp + Math.min(3, last) * ldc; c3 = FloatVector.fromArray(H, c, r); d3 = FloatVector.fromArray(H, c, r + o);
-            r = cp + Math.min(4, last) * ldc; c4 = FloatVector.fromArray(H, c, r); d4 = FloatVector.fromArray(H, c, r + o);
-            r = cp + Math.min(5, last) * ldc; c5 = FloatVector.fromArray(H, c, r); d5 = FloatVector.fromArray(H, c, r + o);
-            r = cp + Math.min(6, last) * ldc; c6 = FloatVector.fromArray(H, c, r); d6 = FloatVector.fromArray(H, c, r + o);
-            r = cp + last * ldc; c7 = FloatVector.fromArray(H, c, r); d7 = FloatVector.fromArray(H, c, r + o);
-        }
-        for (int p = 0; p < kc; p++) {
-            FloatVector b0 = FloatVector.fromArray(H, b, p * 2 * HL), b1 = FloatVector.fromArray(H, b, p * 2 * HL + HL);
-            FloatVector x = FloatVector.broadcast(H, a[a0 + p]); c0 = x.fma(b0, c0); d0 = x.fma(b1, d0);
-            x = FloatVector.broadcast(H, a[a1 + p]); c1 = x.fma(b0, c1); d1 = x.fma(b1, d1);
-            x = FloatVector.broadcast(H, a[a2 + p]); c2 = x.fma(b0, c2); d2 = x.fma(b1, d2);
-            x = FloatVector.broadcast(H, a[a3 + p]); c3 = x.fma(b0, c3); d3 = x.fma(b1, d3);
-            x = FloatVector.broadcast(H, a[a4 + p]); c4 = x.fma(b0, c4); d4 = x.fma(b1, d4);
-            x = FloatVector.broadcast(H, a[a5 + p]); c5 = x.fma(b0, c5); d5 = x.fma(b1, d5);
-            x = FloatVector.broadcast(H, a[a6 + p]); c6 = x.fma(b0, c6); d6 = x.fma(b1, d6);
-            x = FloatVector.broadcast(H, a[a7 + p]); c7 = x.fma(b0, c7); d7 = x.fma(b1, d7);
-        }
-        c0.intoArray(c, cp); d0.intoArray(c, cp + o);
-        if (rows > 1) { c1.intoArray(c, cp + ldc); d1.intoArray(c, cp + ldc + o); }
-        if (rows > 2) { c2.intoArray(c, cp + 2 * ldc); d2.intoArray(c, cp + 2 * ldc + o); }
-        if (rows > 3) { c3.intoArray(c, cp + 3 * ldc); d3.intoArray(c, cp + 3 * ldc + o); }
-        if (rows > 4) { c4.intoArray(c, cp + 4 * ldc); d4.intoArray(c, cp + 4 * ldc + o); }
-        if (rows > 5) { c5.intoArray(c, cp + 5 * ldc); d5.intoArray(c, cp + 5 * ldc + o); }
-        if (rows > 6) { c6.intoArray(c, cp + 6 * ldc); d6.intoArray(c, cp + 6 * ldc + o); }
-        if (rows > 7) { c7.intoArray(c, cp + 7 * ldc); d7.intoArray(c, cp + 7 * ldc + o); }
-    }
-
-    /**
-     * {@link #narrow8} for a single row with B in place (one-sample inference): two chains, so each step waits only on
-     * the FMA's latency, with no repeated rows competing for the pipes.
-     */
-    private static void narrow1(int kc, int o, float[] a, int ap, int acs, float[] b, int bp, int ldb, float[] c, int cp,
-                                boolean load) {
-        FloatVector c0 = load ? FloatVector.fromArray(H, c, cp) : FloatVector.zero(H);
-        FloatVector d0 = load ? FloatVector.fromArray(H, c, cp + o) : FloatVector.zero(H);
-        for (int p = 0, pa = ap, pb = bp; p < kc; p++, pa += acs, pb += ldb) {
-            FloatVector x = FloatVector.broadcast(H, a[pa]);
-            c0 = x.fma(FloatVector.fromArray(H, b, pb), c0);
-            d0 = x.fma(FloatVector.fromArray(H, b, pb + o), d0);
-        }
-        c0.intoArray(c, cp);
-        d0.intoArray(c, cp + o);
-    }
-
-    /**
-     * B[0:kc, 0:w] (row stride ldb) as the narrow tile reads it: row p's columns 0…7 at {@code 16·p}, its columns
-     * o…o+7 at {@code 16·p + 8} — two vector copies a row, never past the row's end — so the tile's loads have a
-     * constant stride and C2 checks their bounds once per tile.
-     */
-    private static void narrowPanel(float[] b, int bp, int ldb, int kc, int o, float[] dst) {
-        for (int p = 0, q = bp; p < kc; p++, q += ldb) {
-            FloatVector.fromArray(H, b, q).intoArray(dst, p * 2 * HL);
-            FloatVector.fromArray(H, b, q + o).intoArray(dst, p * 2 * HL + HL);
-        }
-    }
-
-    /**
-     * {@link #narrow8} four rows tall, for the last one to four rows (a single row is one-sample inference): eight
-     * chains, as many as two FMA pipes of four cycles' latency keep busy, so one row costs no more than four. B's row p
-     * at {@code bp + p·ldb}, its second vector {@code bo} further: the packed panel ({@code 16·p}, 8) or B in place.
-     */
-    private static void narrow4(int kc, int rows, int o, float[] a, int ap, int ars, int acs, float[] b, int bp, int ldb,
-                                int bo, float[] c, int cp, int ldc, boolean load) {
-        int last = rows - 1;
-        int a0 = ap, a1 = ap + Math.min(1, last) * ars, a2 = ap + Math.min(2, last) * ars, a3 = ap + last * ars;
-        FloatVector c0, d0, c1, d1, c2, d2, c3, d3;
-        c0 = d0 = c1 = d1 = c2 = d2 = c3 = d3 = FloatVector.zero(H);
-        if (load) {
-            c0 = FloatVector.fromArray(H, c, cp); d0 = FloatVector.fromArray(H, c, cp + o);
-            int r = cp + Math.min(1, last) * ldc; c1 = FloatVector.fromArray(H, c, r); d1 = FloatVector.fromArray(H, c, r + o);
-            r = cp + Math.min(2, last) * ldc; c2 = FloatVector.fromArray(H, c, r); d2 = FloatVector.fromArray(H, c, r + o);
-            r = cp + last * ldc; c3 = FloatVector.fromArray(H, c, r); d3 = FloatVector.fromArray(H, c, r + o);
-        }
-        for (int p = 0, pa = 0, pb = bp; p < kc; p++, pa += acs, pb += ldb) {
-            FloatVector b0 = FloatVector.fromArray(H, b, pb), b1 = FloatVector.fromArray(H, b, pb + bo);
-            FloatVector x = FloatVector.broadcast(H, a[a0 + pa]); c0 = x.fma(b0, c0); d0 = x.fma(b1, d0);
-            x = FloatVector.broadcast(H, a[a1 + pa]); c1 = x.fma(b0, c1); d1 = x.fma(b1, d1);
-            x = FloatVector.broadcast(H, a[a2 + pa]); c2 = x.fma(b0, c2); d2 = x.fma(b1, d2);
-            x = FloatVector.broadcast(H, a[a3 + pa]); c3 = x.fma(b0, c3); d3 = x.fma(b1, d3);
-        }
-        c0.intoArray(c, cp); d0.intoArray(c, cp + o);
-        if (rows > 1) { c1.intoArray(c, cp + ldc); d1.intoArray(c, cp + ldc + o); }
-        if (rows > 2) { c2.intoArray(c, cp + 2 * ldc); d2.intoArray(c, cp + 2 * ldc + o); }
-        if (rows > 3) { c3.intoArray(c, cp + 3 * ldc); d3.intoArray(c, cp + 3 * ldc + o); }
     }
 
     /**
