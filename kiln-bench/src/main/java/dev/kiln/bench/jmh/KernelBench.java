@@ -66,7 +66,7 @@ public final class KernelBench {
         KERNELS.put("exp", "`FastMath.exp` (vector)");
         KERNELS.put("sigmoid", "`FastMath.sigmoid` (vector)");
         KERNELS.put("tanh", "`FastMath.tanh` (vector)");
-        KERNELS.put("expMath", "`Elementwise.unary` EXP (`Math.exp`, scalar)");
+        KERNELS.put("expTensor", "`Elementwise.unary` EXP (`Tensor.exp()`)");
         KERNELS.put("softmaxXent", "`FusedKernels.softmaxXent`, rows of 10");
         KERNELS.put("adam", "`Adam.step`, one parameter (pool threads)");
         KERNELS.put("openblasSaxpy", "OpenBLAS `cblas_saxpy`, y += a·x");

@@ -26,7 +26,7 @@ public final class Work {
             Map.entry("exp", 8),
             Map.entry("sigmoid", 8),
             Map.entry("tanh", 8),
-            Map.entry("expMath", 8),
+            Map.entry("expTensor", 8),
             Map.entry("softmaxXent", 8),     // read logits, write probabilities (labels and losses: 8 bytes a row, not counted)
             Map.entry("adam", 28),           // read p, g, m, v; write p, m, v
             Map.entry("openblasSaxpy", 12),  // y += a·x: read x and y, write y

@@ -12,9 +12,26 @@ import jdk.incubator.vector.VectorSpecies;
 public final class Elementwise {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+    /**
+     * From this many elements an op is split across {@link Parallel}'s threads (as PyTorch does above its grain of
+     * 32K): a 16M-float add is bound by one core's memory bandwidth, and a split below ~100K elements costs more than
+     * it saves. Every element is computed the same way whatever the split (the scalar tail and the vector lanes give
+     * the same bits), so results do not depend on it. Smaller ops stay on the caller's thread, allocation-free.
+     */
+    static final int PARALLEL_ELEMENTS = 1 << 17;
+
     private Elementwise() {}
 
+    /** y = k(x) over n contiguous elements. */
     public static void unary(UnaryKind k, float[] x, int xo, float[] y, int yo, int n) {
+        if (n >= PARALLEL_ELEMENTS && Parallel.THREADS > 1) {
+            Parallel.forRange(n, PARALLEL_ELEMENTS / 2, (from, to) -> unarySerial(k, x, xo + from, y, yo + from, to - from));
+        } else {
+            unarySerial(k, x, xo, y, yo, n);
+        }
+    }
+
+    private static void unarySerial(UnaryKind k, float[] x, int xo, float[] y, int yo, int n) {
         // exp, sigmoid and tanh through FastMath's polynomials: vectorised (~12x the scalar Math.exp loop on
         // bench/kernels) and bit-identical in the interpreter and in C2, within 2 ulp of the correctly rounded value.
         switch (k) {
@@ -54,6 +71,15 @@ public final class Elementwise {
 
     /** out = a (op) b over n elements; {@code sa}/{@code sb} are 1 (contiguous) or 0 (broadcast scalar). */
     public static void binary(BinaryKind k, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int n) {
+        if (n >= PARALLEL_ELEMENTS && Parallel.THREADS > 1) {
+            Parallel.forRange(n, PARALLEL_ELEMENTS / 2, (from, to) ->
+                    binarySerial(k, a, ao + from * sa, sa, b, bo + from * sb, sb, out, oo + from, to - from));
+        } else {
+            binarySerial(k, a, ao, sa, b, bo, sb, out, oo, n);
+        }
+    }
+
+    private static void binarySerial(BinaryKind k, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int n) {
         if (k == BinaryKind.POW || k == BinaryKind.EQ || k == BinaryKind.GT) {
             for (int i = 0; i < n; i++) out[oo + i] = (float) k.apply(a[ao + i * sa], b[bo + i * sb]);
             return;
@@ -101,6 +127,14 @@ public final class Elementwise {
 
     /** y += x over n contiguous elements. */
     public static void addInPlace(float[] y, int yo, float[] x, int xo, int n) {
+        if (n >= PARALLEL_ELEMENTS && Parallel.THREADS > 1) {
+            Parallel.forRange(n, PARALLEL_ELEMENTS / 2, (from, to) -> addInPlaceSerial(y, yo + from, x, xo + from, to - from));
+        } else {
+            addInPlaceSerial(y, yo, x, xo, n);
+        }
+    }
+
+    private static void addInPlaceSerial(float[] y, int yo, float[] x, int xo, int n) {
         int i = 0;
         int upper = S.loopBound(n);
         for (; i < upper; i += S.length()) {
