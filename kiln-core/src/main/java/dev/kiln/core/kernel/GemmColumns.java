@@ -87,10 +87,10 @@ final class GemmColumns {
             for (int j = j0; j < j1; j += NJ) {
                 int cols = Math.min(NJ, j1 - j), cp = co + q * MW * ldc + j;
                 if (accumulate) {
-                    for (int t = 0; t < cols; t++) for (int r = 0; r < rows; r++) buf[t * MW + r] = c[cp + r * ldc + t];
+                    for (int r = 0; r < rows; r++) for (int t = 0; t < cols; t++) buf[t * MW + r] = c[cp + r * ldc + t];
                 }
                 tile(k, cols, panels, q * k * MW, b, bo + j * bjs, bps, bjs, buf, accumulate);
-                for (int t = 0; t < cols; t++) for (int r = 0; r < rows; r++) c[cp + r * ldc + t] = buf[t * MW + r];
+                for (int r = 0; r < rows; r++) for (int t = 0; t < cols; t++) c[cp + r * ldc + t] = buf[t * MW + r];
             }
         }
     }
