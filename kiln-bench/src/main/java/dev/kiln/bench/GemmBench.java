@@ -55,18 +55,25 @@ public final class GemmBench {
         boolean square = true, skinny = true;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--seconds" -> {
+                    if (i + 1 == args.length || !args[i + 1].matches("\\d+(\\.\\d+)?")) usage("--seconds needs a number, e.g. 2");
+                    seconds = Double.parseDouble(args[++i]);
+                }
                 case "--square-only" -> skinny = false;
                 case "--skinny-only" -> square = false;
                 case "--cpu-time" -> cpuTime = true;
                 case "--shapes" -> {
-                    for (String s : args[++i].split(",")) shapes.add(dev.kiln.bench.jmh.Work.shape(s));
+                    if (i + 1 == args.length) usage("--shapes needs a value, e.g. 32x784x128,32x128x784_tb");
+                    for (String s : args[++i].split(",")) {
+                        try {
+                            shapes.add(dev.kiln.bench.jmh.Work.shape(s));
+                        } catch (IllegalArgumentException e) {
+                            usage(e.getMessage());
+                        }
+                    }
                     square = skinny = false;
                 }
-                default -> {
-                    System.err.println("usage: GemmBench [--seconds 2] [--square-only | --skinny-only] [--shapes MxKxN[_ta][_tb],...] [--cpu-time]");
-                    System.exit(2);
-                }
+                default -> usage("unknown argument '" + args[i] + "'");
             }
         }
         if (cpuTime && Parallel.THREADS != 1) {
@@ -88,6 +95,12 @@ public final class GemmBench {
         System.out.println("| shape (op(A) M×K · op(B) K×N) | Java GFLOP/s | OpenBLAS GFLOP/s | Java/OpenBLAS |");
         System.out.println("|---|---:|---:|---:|");
         table.forEach(System.out::println);
+    }
+
+    private static void usage(String why) {
+        System.err.println("GemmBench: " + why);
+        System.err.println("usage: GemmBench [--seconds 2] [--square-only | --skinny-only] [--shapes MxKxN[_ta][_tb],...] [--cpu-time]");
+        System.exit(2);
     }
 
     private static String run(int[] s, double seconds, OpenBlas blas) {

@@ -34,8 +34,8 @@ import java.util.List;
  * before C2 has compiled the step, and until it has, the interpreter and C1 allocate what escape analysis later
  * removes (boxed Vector API vectors, tens of kB a step), so the late figure is the warmed-up one. {@code fit} reuses
  * its batch buffers, recycles each step's arrays ({@code StepArena}), keeps the backward walk's bookkeeping and the
- * kernel pool's tasks across steps; what remains is the graph's headers (tensors, their shape and stride arrays,
- * op nodes, gradient arrays: about 3 kB a step) and whatever scratch the Java GEMM kernel allocates per call.
+ * kernel pool's tasks and the GEMM's scratch across steps; what remains is the graph's headers (tensors and their
+ * stride arrays, op nodes and their input arrays, the loss's scalar: about 1.9 kB a step).
  * {@code Model.predict} runs its forward pass in an arena too, so a batch-256 call allocates its output and headers.
  * Peak RSS is {@code VmHWM} from {@code /proc/self/status}, so it covers the whole process (JVM, heap, data set);
  * {@code bench/compare} runs this on SerialGC with {@code -Xmx512m}.

@@ -87,7 +87,8 @@ public final class KernelBench {
                 regex = GROUPS.get(a);
             } else if (a.equals("--quick")) {
                 quick = true;
-            } else if (List.of("--regex", "--json", "-p", "--iterations", "--iteration-ms").contains(a) && i + 1 < args.length) {
+            } else if (List.of("--regex", "--json", "-p", "--iterations", "--iteration-ms").contains(a)) {
+                if (i + 1 == args.length) usage(a + " needs a value");
                 String v = args[++i];
                 switch (a) {
                     case "--regex" -> regex = v;
@@ -97,7 +98,18 @@ public final class KernelBench {
                     default -> {
                         int eq = v.indexOf('=');
                         if (eq <= 0) usage("-p wants name=v1,v2, got '" + v + "'");
-                        params.put(v.substring(0, eq), v.substring(eq + 1).split(","));
+                        String[] values = v.substring(eq + 1).split(",");
+                        if (v.substring(0, eq).equals("shape")) {
+                            // Checked here: a bad shape would otherwise surface as a stack trace from a forked JVM.
+                            for (String shape : values) {
+                                try {
+                                    Work.shape(shape);
+                                } catch (IllegalArgumentException e) {
+                                    usage(e.getMessage());
+                                }
+                            }
+                        }
+                        params.put(v.substring(0, eq), values);
                     }
                 }
             } else {

@@ -13,8 +13,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>No garbage per call: a parallel call borrows a {@link Job} (its chunk tasks made once) from a free list and
  * gives it back, so once warmed up a training step's kernels allocate no tasks, arrays or wait nodes. The caller
  * runs the first chunk itself, then waits for the pool's workers to finish theirs: a bounded spin of at most
- * {@link #SPIN_NANOS}, then parking. Calls
- * from inside the pool (a kernel a chunk calls) run inline, so kernels never wait on the workers they occupy.
+ * {@link #SPIN_NANOS}, then parking. Calls from inside the pool (a kernel a chunk calls) run inline, so kernels never
+ * wait on the workers they occupy.
  */
 public final class Parallel {
     /** Worker count; {@code -Dkiln.threads=N} overrides the core count. */
