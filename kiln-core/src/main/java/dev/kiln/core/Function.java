@@ -15,9 +15,24 @@ public abstract class Function {
 
     /**
      * Gradients of the inputs given {@code dOut}, the gradient of the output. Runs with recording off.
-     * Returns one entry per input (null where an input needs none).
+     * Returns one entry per input (null where an input needs none); the array may be the node's own, refilled on
+     * the next call, so the caller reads it before calling again.
      */
     protected abstract Tensor[] backward(Tensor dOut);
+
+    /** Whether an op on this input must record itself (fixed arities: no varargs array per op). */
+    static boolean needsGrad(Tensor a) {
+        return a.requiresGrad() && Grad.isEnabled();
+    }
+
+    static boolean needsGrad(Tensor a, Tensor b) {
+        return ((a != null && a.requiresGrad()) || (b != null && b.requiresGrad())) && Grad.isEnabled();
+    }
+
+    static boolean needsGrad(Tensor a, Tensor b, Tensor c) {
+        return ((a != null && a.requiresGrad()) || (b != null && b.requiresGrad()) || (c != null && c.requiresGrad()))
+                && Grad.isEnabled();
+    }
 
     /** Whether an op on these inputs must record itself. */
     static boolean needsGrad(Tensor... inputs) {

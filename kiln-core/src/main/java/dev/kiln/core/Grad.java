@@ -4,27 +4,38 @@ import java.util.function.Supplier;
 
 /**
  * Gradient-recording mode. Recording is on by default; {@link #noGrad} turns it off for the code it runs,
- * on the current thread only (a {@link ScopedValue}, so concurrent inference threads never see each other's
- * mode and nothing leaks when the code throws).
+ * on the current thread only (see {@link ThreadMode}: concurrent inference threads never see each other's
+ * mode, and the mode is restored when the code throws). Entering it allocates nothing.
  */
 public final class Grad {
-    private static final ScopedValue<Boolean> ENABLED = ScopedValue.newInstance();
-    private static final ScopedValue.Carrier OFF = ScopedValue.where(ENABLED, Boolean.FALSE);   // made once: no garbage per call
-
     private Grad() {}
 
     /** Whether ops on the current thread record the graph. */
     public static boolean isEnabled() {
-        return ENABLED.orElse(Boolean.TRUE);
+        return !ThreadMode.get().gradOff;
     }
 
     /** Runs {@code body} with recording off and returns its result. */
     public static <T> T noGrad(Supplier<T> body) {
-        return OFF.call(body::get);
+        ThreadMode mode = ThreadMode.get();
+        boolean before = mode.gradOff;
+        mode.gradOff = true;
+        try {
+            return body.get();
+        } finally {
+            mode.gradOff = before;
+        }
     }
 
     /** Runs {@code body} with recording off. */
     public static void noGrad(Runnable body) {
-        OFF.run(body);
+        ThreadMode mode = ThreadMode.get();
+        boolean before = mode.gradOff;
+        mode.gradOff = true;
+        try {
+            body.run();
+        } finally {
+            mode.gradOff = before;
+        }
     }
 }

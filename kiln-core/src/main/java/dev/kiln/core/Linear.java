@@ -14,19 +14,25 @@ import dev.kiln.core.kernel.ScalarKernels;
  * <p>x is (B, in), W is (in, units), b is (units) or null; the result is (B, units).
  */
 public final class Linear extends Function {
-    private final Tensor x;     // (B, in), contiguous
-    private final Tensor w;     // (in, units), contiguous
-    private final Tensor b;     // (units) or null
-    private final Tensor y;     // (B, units), the output (read for the ReLU mask)
-    private final boolean relu;
+    // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+    private Tensor x;     // (B, in), contiguous
+    private Tensor w;     // (in, units), contiguous
+    private Tensor b;     // (units) or null
+    private Tensor y;     // (B, units), the output (read for the ReLU mask)
+    private boolean relu;
+    private final Tensor[] grads = new Tensor[3];   // backward's result, refilled on each call
 
-    private Linear(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
-        super(x, w, b);
-        this.x = x;
-        this.w = w;
-        this.b = b;
+    private Linear() {
+        super(new Tensor[3]);
+    }
+
+    private Linear set(Tensor x, Tensor w, Tensor b, Tensor y, boolean relu) {
+        inputs[0] = this.x = x;
+        inputs[1] = this.w = w;
+        inputs[2] = this.b = b;
         this.y = y;
         this.relu = relu;
+        return this;
     }
 
     /** {@code x · W + b} (b may be null). */
@@ -60,7 +66,9 @@ public final class Linear extends Function {
             ScalarKernels.gemm(false, false, rows, units, in, Buf.of(x.d), x.offset, in, Buf.of(w.d), w.offset, units, Buf.of(y.d), 0, units, false);
             FusedKernels.biasReluScalar(Buf.of(y.d), 0, rows, units, b == null ? null : Buf.of(b.d), b == null ? 0 : b.offset, relu);
         }
-        return Function.needsGrad(x, w, b) ? Function.record(y, new Linear(x, w, b, y, relu)) : y;
+        if (!Function.needsGrad(x, w, b)) return y;
+        Linear node = y.spareNode(Linear.class);
+        return Function.record(y, (node != null ? node : new Linear()).set(x, w, b, y, relu));
     }
 
     @Override
@@ -96,6 +104,9 @@ public final class Linear extends Function {
             if (dW != null) ScalarKernels.gemm(true, false, in, units, rows, Buf.of(x.d), x.offset, in, Buf.of(dZ.d), dZ.offset, units,
                     Buf.of(dW.d), 0, units, false);
         }
-        return new Tensor[] {dX, dW, dB};
+        grads[0] = dX;
+        grads[1] = dW;
+        grads[2] = dB;
+        return grads;
     }
 }

@@ -9,6 +9,8 @@ import dev.kiln.core.kernel.FusedKernels;
  * makes about ten passes over the logits; this one records one and makes three forward and one backward).
  */
 public final class Losses {
+    private static final int[] SCALAR = {};
+
     private Losses() {}
 
     /**
@@ -30,19 +32,27 @@ public final class Losses {
 
     /** Forward: loss per row and the softmax (saved for backward). Backward: (softmax − onehot) · dOut_r. */
     static final class SparseSoftmaxXent extends Function {
-        private final Tensor probs;      // (rows, C) softmax of the logits
-        private final int[] labels;
-        private final double[] rowScale; // weighted mean: w_r / rows; null otherwise
-        private final double meanScale;  // unweighted mean: 1 / rows (one number, not an array per step); 0 otherwise
-        private final int[] logitShape;
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private Tensor probs;      // (rows, C) softmax of the logits
+        private int[] labels;
+        private double[] rowScale; // weighted mean: w_r / rows; null otherwise
+        private double meanScale;  // unweighted mean: 1 / rows (one number, not an array per step); 0 otherwise
+        private int[] logitShape;
+        private final float[] meanGrad = new float[1];   // the mean's upstream gradient times 1 / rows, for backward
+        private final Tensor[] grads = new Tensor[1];
 
-        private SparseSoftmaxXent(Tensor logits, Tensor probs, int[] labels, double[] rowScale, double meanScale) {
-            super(logits);
+        private SparseSoftmaxXent() {
+            super(new Tensor[1]);
+        }
+
+        private SparseSoftmaxXent set(Tensor logits, Tensor probs, int[] labels, double[] rowScale, double meanScale) {
+            inputs[0] = logits;
             this.probs = probs;
             this.labels = labels;
             this.rowScale = rowScale;
             this.meanScale = meanScale;
             this.logitShape = logits.shape;
+            return this;
         }
 
         static Tensor apply(Tensor logits, int[] labels, Tensor weights, boolean mean) {
@@ -83,11 +93,14 @@ public final class Losses {
                     if (rowScale != null) rowScale[r] = scale;
                     total += scale * perRow.valueAt(r);
                 }
-                out = logits.scalarLike(total);
+                out = Tensor.uninitialized(logits.dtype, SCALAR);   // from the step's arena in training
+                out.set(0, total);
             } else {
                 out = perRow.viewAs(java.util.Arrays.copyOf(logits.shape, logits.rank() - 1));
             }
-            return Function.needsGrad(logits) ? Function.record(out, new SparseSoftmaxXent(logits, probs, labels, rowScale, meanScale)) : out;
+            if (!Function.needsGrad(logits)) return out;
+            SparseSoftmaxXent node = out.spareNode(SparseSoftmaxXent.class);
+            return Function.record(out, (node != null ? node : new SparseSoftmaxXent()).set(logits, probs, labels, rowScale, meanScale));
         }
 
         @Override
@@ -104,7 +117,8 @@ public final class Losses {
                     FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, scale, g.offset, ss, dX.f, 0);
                 } else if (rowScale == null) {
                     // The same scale for every row: a stride of 0 over one number.
-                    FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, new float[] {(float) (meanScale * g.f[g.offset])}, 0, 0, dX.f, 0);
+                    meanGrad[0] = (float) (meanScale * g.f[g.offset]);
+                    FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, meanGrad, 0, 0, dX.f, 0);
                 } else {
                     float d = g.f[g.offset];
                     scale = new float[rows];
@@ -130,7 +144,8 @@ public final class Losses {
                 }
                 FusedKernels.softmaxXentBackwardScalar(Buf.of(probs.d), 0, rows, c, labels, Buf.of(scale), so, ss, Buf.of(dX.d), 0);
             }
-            return new Tensor[] {dX};
+            grads[0] = dX;
+            return grads;
         }
     }
 }

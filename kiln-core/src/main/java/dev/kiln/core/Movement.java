@@ -48,23 +48,30 @@ final class Movement {
 
     /** Reshape: a view when the tensor is contiguous, otherwise a copy first. One dimension may be -1. */
     static final class Reshape extends Function {
-        private final int[] inShape;
+        private int[] inShape;   // not final: refilled in a training step (see Tensor#spareNode)
+        private final Tensor[] grads = new Tensor[1];
 
-        private Reshape(Tensor x) {
-            super(x);
-            this.inShape = x.shape;
+        private Reshape() {
+            super(new Tensor[1]);
         }
 
         static Tensor apply(Tensor x, int[] shape) {
             int[] target = resolve(x, shape);
             if (Shape.equal(target, x.shape)) return x;
             Tensor c = x.isContiguous() ? x : x.detach().contiguous();
-            Tensor view = new Tensor(c.f, c.d, c.offset, target, Shape.stridesOf(target));
-            return Function.needsGrad(x) ? Function.record(view, new Reshape(x)) : view;
+            // The caller's array is copied if kept (a recycled view needs none); one resolve made is kept as is.
+            Tensor view = StepArena.view(c, target, target != shape);
+            if (!Function.needsGrad(x)) return view;
+            Reshape node = view.spareNode(Reshape.class);
+            if (node == null) node = new Reshape();
+            node.inputs[0] = x;
+            node.inShape = x.shape;
+            return Function.record(view, node);
         }
 
+        /** {@code shape} with its -1 filled in: the same array when it has none, else a new one. */
         static int[] resolve(Tensor x, int[] shape) {
-            int[] t = shape.clone();
+            int[] t = shape;
             int infer = -1;
             long known = 1;
             for (int i = 0; i < t.length; i++) {
@@ -78,7 +85,10 @@ final class Movement {
             int n = x.size();
             boolean ok = infer >= 0 ? known > 0 && n % known == 0 : known == n;
             for (int d : t) ok &= d >= -1;
-            if (ok && infer >= 0) t[infer] = (int) (n / known);
+            if (ok && infer >= 0) {
+                t = shape.clone();
+                t[infer] = (int) (n / known);
+            }
             if (!ok) {
                 throw new IllegalArgumentException("cannot reshape tensor of shape " + Shape.str(x.shape) + " (" + n
                         + " elements) to " + Arrays.toString(shape));
@@ -88,7 +98,8 @@ final class Movement {
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
-            return new Tensor[] {dOut.reshape(inShape)};
+            grads[0] = dOut.reshape(inShape);
+            return grads;
         }
     }
 

@@ -1,113 +1,165 @@
 package dev.kiln.core;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.function.Supplier;
 
 /**
- * Recycles the float32 storage of the tensors one training step creates, so that a warmed-up step allocates no
- * large arrays.
+ * Recycles the float32 tensors one training step creates — storage, header and graph node — so that a warmed-up step
+ * allocates nothing.
  *
- * <p>How it works: while {@link #call} runs a step on this thread, every op result and every gradient that
- * backward computes takes its {@code float[]} from this arena instead of {@code new float[n]}; the arena keeps
- * free arrays in one stack per length and notes each array it lends. {@link #reset} returns every array lent
- * since the last reset to its stack, so the next step of the same shapes finds all its arrays ready and
- * allocates none. Only storage that ops request goes through the arena: the public factories
- * ({@link Tensor#zeros}, {@link Tensor#of}, initialisers), a parameter's accumulated gradient and anything made
- * outside {@link #call} allocate as usual, so parameters, optimiser state and the model's buffers never come
- * from it. Stacks of a length no step has asked for in {@value #IDLE_RESETS} resets are dropped once they hold
- * more than a step's worth, so a change of shapes (new sequence lengths) does not pin memory, while the short
- * last batch of each epoch keeps its arrays.
+ * <p>How it works: while {@link #run} runs a step on this thread, every op result and every gradient that backward
+ * computes is taken from this arena instead of made anew: the arena keeps the tensors of past steps in one stack per
+ * kind (a shape, plus, for a view, the storage it views), and notes each one it lends. {@link #reset} returns every
+ * tensor lent since the last reset to its stack, so the next step of the same shapes finds all of them ready. A step
+ * replays the same ops in the same order, so a recycled result usually still carries the graph node its op recorded
+ * last time, and the ops on the training path ({@link Linear}, the sparse softmax cross-entropy, reshape) refill that
+ * node instead of making one ({@link Tensor#spareNode}). Only results that ops request come from the arena: the public
+ * factories ({@link Tensor#zeros}, {@link Tensor#of}, initialisers), a parameter's accumulated gradient and anything
+ * made outside {@link #run} allocate as usual, so parameters, optimiser state and the model's buffers never come from
+ * it. Kinds no step has asked for in {@value #IDLE_RESETS} resets are dropped once they keep more than a step's worth
+ * of storage alive, so a change of shapes (new sequence lengths) does not pin memory, while the short last batch of
+ * each epoch keeps its tensors.
  *
  * <p>The rule that keeps it correct: <b>{@link #reset} may only be called when nothing computed inside the
  * step is referenced any more</b>. The training loop owns every tensor of its step (batch, prediction, loss,
  * graph, gradients), reads what it needs (loss value, accuracy) before resetting, and runs callbacks after the
- * reset and outside the arena, so user code never sees recycled storage. A layer that wants to keep a
+ * reset and outside the arena, so user code never sees a recycled tensor. A layer that wants to keep a
  * tensor computed in a training step past the step (a moving statistic, a cache) must copy it into storage it
  * owns (in place, as batch normalisation does, or inside {@link #outside}); a view (reshape, slice,
  * {@link Tensor#detach()}) of a step's tensor shares its storage and is recycled with it. {@code poison}
- * fills every returned array with NaN, so a test that breaks this rule shows NaN instead of passing by luck.
+ * fills every returned tensor's storage with NaN, so a test that breaks this rule shows NaN instead of passing by luck.
  *
  * <p>Not thread-safe: one arena per training loop, used from its thread. Kernel threads never allocate tensors.
  */
 public final class StepArena {
-    private static final ScopedValue<StepArena> CURRENT = ScopedValue.newInstance();
-    /** A stack that no step asked for in this many resets is dropped. */
+    /** A kind that no step asked for in this many resets is dropped. */
     static final int IDLE_RESETS = 4;
-    /** Bound by {@link #outside}, and what {@link #floats} sees when none is bound: lend nothing. */
-    private static final StepArena NONE = new StepArena(false);
+    private static final int[] SCALAR = {};
 
     private final boolean poison;
-    private final ScopedValue.Carrier carrier;          // made once: entering the arena allocates nothing
-    private final ArrayList<float[]> lent = new ArrayList<>();
-    private int[] lengths = new int[8];                  // the stacks, by array length (a handful per model)
-    private float[][][] stacks = new float[8][][];
-    private int[] depths = new int[8];
-    private int[] idle = new int[8];                     // resets since the stack was last asked for
-    private int kinds;
+    private Kind[] kinds = new Kind[16];            // in order of first use
+    private int kindCount;
+    private Kind[] table = new Kind[64];            // the same kinds, hashed: a step asks for hundreds of tensors
+    private Tensor[] lent = new Tensor[64];
+    private Kind[] lentKinds = new Kind[64];
+    private int lentCount;
     private long lentBytes;
     private long allocatedBytes;
     /** The backward pass's bookkeeping, kept across steps (see {@link BackwardWalk}). */
     final BackwardWalk walk = new BackwardWalk();
 
-    /** An arena; with {@code poison}, {@link #reset} fills recycled arrays with NaN (for tests). */
+    /**
+     * Tensors of one shape that own their storage ({@code source} null), or contiguous views of one shape at one
+     * offset into {@code source}, which another tensor owns.
+     */
+    private static final class Kind {
+        final float[] source;
+        final int offset;
+        final int[] shape;
+        final int size;
+        final int hash;
+        Tensor[] stack = new Tensor[4];
+        int depth;
+        int idle;   // resets since a step last asked for this kind
+
+        Kind(float[] source, int offset, int[] shape, int hash) {
+            this.source = source;
+            this.offset = offset;
+            this.shape = shape;
+            this.size = Shape.size(shape);
+            this.hash = hash;
+        }
+
+        boolean is(float[] source, int offset, int rank, int d0, int d1, int[] dims, int hash) {
+            if (this.hash != hash || this.source != source || this.offset != offset || shape.length != rank) return false;
+            if (dims != null) return Arrays.equals(shape, dims);
+            return rank == 0 || (shape[0] == d0 && (rank == 1 || shape[1] == d1));
+        }
+    }
+
+    /** An arena; with {@code poison}, {@link #reset} fills recycled storage with NaN (for tests). */
     public StepArena(boolean poison) {
         this.poison = poison;
-        this.carrier = ScopedValue.where(CURRENT, this);
     }
 
     public StepArena() {
         this(false);
     }
 
-    /** Runs {@code step} on this thread with op results taking their storage from this arena. */
+    /** Runs {@code step} on this thread with op results taken from this arena. */
     public <T> T call(Supplier<T> step) {
-        return carrier.call(step::get);
+        ThreadMode mode = ThreadMode.get();
+        StepArena before = mode.arena;
+        mode.arena = this;
+        try {
+            return step.get();
+        } finally {
+            mode.arena = before;
+        }
     }
 
-    /** Runs {@code step} on this thread with op results taking their storage from this arena; allocates nothing itself. */
+    /** Runs {@code step} on this thread with op results taken from this arena; allocates nothing itself. */
     public void run(Runnable step) {
-        carrier.run(step);
+        ThreadMode mode = ThreadMode.get();
+        StepArena before = mode.arena;
+        mode.arena = this;
+        try {
+            step.run();
+        } finally {
+            mode.arena = before;
+        }
     }
 
     /** Runs {@code body} with no arena: what it allocates is ordinary garbage-collected storage that may outlive the step. */
     public static <T> T outside(Supplier<T> body) {
-        return NONE.carrier.call(body::get);
+        ThreadMode mode = ThreadMode.get();
+        StepArena before = mode.arena;
+        mode.arena = null;
+        try {
+            return body.get();
+        } finally {
+            mode.arena = before;
+        }
     }
 
     /**
-     * Takes back every array lent since the last reset. Call it only when no tensor computed inside the step is
+     * Takes back every tensor lent since the last reset. Call it only when no tensor computed inside the step is
      * referenced any more (see the class comment).
      */
     public void reset() {
         long stepBytes = lentBytes;
-        for (int i = 0, n = lent.size(); i < n; i++) {
-            float[] a = lent.get(i);
-            if (poison) Arrays.fill(a, Float.NaN);
-            int k = kind(a.length);
-            if (depths[k] == stacks[k].length) stacks[k] = Arrays.copyOf(stacks[k], depths[k] * 2);
-            stacks[k][depths[k]++] = a;
+        // Last lent, first pushed: the next step then pops each kind's tensors in the order this one took them, so
+        // every op gets back the very tensor (and node) it made last time.
+        for (int i = lentCount - 1; i >= 0; i--) {
+            Tensor t = lent[i];
+            Kind k = lentKinds[i];
+            lent[i] = null;
+            lentKinds[i] = null;
+            if (poison && k.source == null) Arrays.fill(t.f, Float.NaN);
+            t.release();
+            if (k.depth == k.stack.length) k.stack = Arrays.copyOf(k.stack, k.depth * 2);
+            k.stack[k.depth++] = t;
         }
-        lent.clear();
+        lentCount = 0;
         lentBytes = 0;
-        // Stacks nobody asked for in a while (the shapes changed) are dropped once they hold more than a step's worth:
-        // a short last batch per epoch stays pooled, a stream of new sequence lengths does not pile up.
+        // Kinds nobody asked for in a while (the shapes changed) are dropped once what they keep alive (their storage,
+        // or for views the storage they view) is more than a step's worth: the short last batch of an epoch keeps its
+        // tensors, a stream of new sequence lengths or of views into fresh arrays does not pile up.
         long idleBytes = 0;
-        for (int k = 0; k < kinds; k++) {
-            if (idle[k] <= IDLE_RESETS) idle[k]++;
-            if (idle[k] > IDLE_RESETS) idleBytes += 4L * lengths[k] * depths[k];
+        for (int i = 0; i < kindCount; i++) {
+            Kind k = kinds[i];
+            if (k.idle <= IDLE_RESETS) k.idle++;
+            if (k.idle > IDLE_RESETS) idleBytes += k.source == null ? 4L * k.size * k.depth : 4L * k.source.length;
         }
         if (idleBytes <= stepBytes) return;
         int kept = 0;
-        for (int k = 0; k < kinds; k++) {
-            if (idle[k] > IDLE_RESETS) continue;
-            lengths[kept] = lengths[k];
-            stacks[kept] = stacks[k];
-            depths[kept] = depths[k];
-            idle[kept++] = idle[k];
+        for (int i = 0; i < kindCount; i++) {
+            Kind k = kinds[i];
+            if (k.idle <= IDLE_RESETS) kinds[kept++] = k;
         }
-        for (int k = kept; k < kinds; k++) stacks[k] = null;
-        kinds = kept;
+        Arrays.fill(kinds, kept, kindCount, null);
+        kindCount = kept;
+        rehash(table.length);
     }
 
     /** Whether {@link #reset} NaN-fills what it takes back. */
@@ -115,62 +167,110 @@ public final class StepArena {
         return poison;
     }
 
-    /** Bytes lent since the last reset (one step's working set once warmed up). */
+    /** Bytes of storage lent since the last reset (one step's working set once warmed up). */
     public long lentBytes() {
         return lentBytes;
     }
 
-    /** Bytes this arena has had to allocate fresh since it was made (stops growing once the steps are warmed up). */
+    /** Bytes of storage this arena has had to allocate since it was made (stops growing once the steps are warmed up). */
     public long allocatedBytes() {
         return allocatedBytes;
     }
 
     /** The arena of the training step running on this thread, or null outside one. */
     static StepArena current() {
-        StepArena arena = CURRENT.orElse(NONE);
-        return arena == NONE ? null : arena;
+        return ThreadMode.get().arena;
     }
 
     /**
-     * Storage of {@code n} floats for an op's result: lent by the current thread's arena when there is one, else
-     * fresh. Zero-filled when {@code zero}; otherwise the caller must write every element.
+     * A float32 tensor owning its storage, for an op's result: lent by the current thread's arena when there is one,
+     * else fresh. The shape is {@code dims} when non-null (kept, not copied: as for any tensor's shape, the caller must
+     * never change it), else the first {@code rank} (at most two) of d0, d1, so that the common ranks need no array at
+     * all once warmed up. Zero-filled when {@code zero}; otherwise the caller must write every element.
      */
-    static float[] floats(int n, boolean zero) {
-        StepArena arena = CURRENT.orElse(NONE);
-        if (arena == NONE || n == 0) return new float[n];
-        return arena.take(n, zero);
+    static Tensor tensor(int rank, int d0, int d1, int[] dims, boolean zero) {
+        StepArena arena = ThreadMode.get().arena;
+        if (arena == null) {
+            int[] shape = dims != null ? dims : shapeOf(rank, d0, d1);
+            return new Tensor(new float[Shape.size(shape)], null, 0, shape, Shape.stridesOf(shape));
+        }
+        return arena.take(null, 0, rank, d0, d1, dims, zero, true);
     }
 
-    private float[] take(int n, boolean zero) {
-        int k = kind(n);
-        idle[k] = 0;
-        float[] a;
-        if (depths[k] > 0) {
-            a = stacks[k][--depths[k]];
-            stacks[k][depths[k]] = null;
-            if (zero) Arrays.fill(a, 0f);
+    /**
+     * A contiguous view of {@code src}'s storage from its offset, with the given shape (same size): recycled in an
+     * arena, fresh otherwise. {@code shape} is copied if it may be kept, unless {@code owned} says the caller gives it
+     * up (as for {@link #tensor}'s dims).
+     */
+    static Tensor view(Tensor src, int[] shape, boolean owned) {
+        StepArena arena = src.f == null ? null : ThreadMode.get().arena;
+        if (arena == null) {
+            int[] s = owned ? shape : shape.clone();
+            return new Tensor(src.f, src.d, src.offset, s, Shape.stridesOf(s));
+        }
+        return arena.take(src.f, src.offset, shape.length, 0, 0, shape, false, owned);
+    }
+
+    private static int[] shapeOf(int rank, int d0, int d1) {
+        return rank == 0 ? SCALAR : rank == 1 ? new int[] {d0} : new int[] {d0, d1};
+    }
+
+    private static int hash(float[] source, int offset, int rank, int d0, int d1, int[] dims) {
+        int h = source == null ? 0 : System.identityHashCode(source) * 31 + offset;
+        h = h * 31 + rank;
+        if (dims != null) {
+            for (int d : dims) h = h * 31 + d;
         } else {
-            a = new float[n];
-            allocatedBytes += 4L * n;
+            if (rank > 0) h = h * 31 + d0;
+            if (rank > 1) h = h * 31 + d1;
         }
-        lent.add(a);
-        lentBytes += 4L * n;
-        return a;
+        return h ^ (h >>> 16);
     }
 
-    /** The index of the stack for arrays of length {@code n}, made when new. */
-    private int kind(int n) {
-        for (int k = 0; k < kinds; k++) if (lengths[k] == n) return k;
-        if (kinds == lengths.length) {
-            lengths = Arrays.copyOf(lengths, kinds * 2);
-            stacks = Arrays.copyOf(stacks, kinds * 2);
-            depths = Arrays.copyOf(depths, kinds * 2);
-            idle = Arrays.copyOf(idle, kinds * 2);
+    private Tensor take(float[] source, int offset, int rank, int d0, int d1, int[] dims, boolean zero, boolean owned) {
+        int h = hash(source, offset, rank, d0, d1, dims);
+        int mask = table.length - 1;
+        int slot = h & mask;
+        Kind k;
+        while ((k = table[slot]) != null && !k.is(source, offset, rank, d0, d1, dims, h)) slot = (slot + 1) & mask;
+        if (k == null) {
+            int[] shape = dims == null ? shapeOf(rank, d0, d1) : owned ? dims : dims.clone();
+            k = new Kind(source, offset, shape, h);
+            if (kindCount == kinds.length) kinds = Arrays.copyOf(kinds, kindCount * 2);
+            kinds[kindCount++] = k;
+            table[slot] = k;
+            if (2 * kindCount > table.length) rehash(table.length * 2);
         }
-        lengths[kinds] = n;
-        stacks[kinds] = new float[4][];
-        depths[kinds] = 0;
-        idle[kinds] = 0;
-        return kinds++;
+        k.idle = 0;
+        Tensor t;
+        if (k.depth > 0) {
+            t = k.stack[--k.depth];
+            k.stack[k.depth] = null;
+            if (zero) Arrays.fill(t.f, 0f);
+        } else if (source == null) {
+            t = new Tensor(new float[k.size], null, 0, k.shape, Shape.stridesOf(k.shape));
+            allocatedBytes += 4L * k.size;
+        } else {
+            t = new Tensor(source, null, offset, k.shape, Shape.stridesOf(k.shape));
+        }
+        if (lentCount == lent.length) {
+            lent = Arrays.copyOf(lent, lentCount * 2);
+            lentKinds = Arrays.copyOf(lentKinds, lentCount * 2);
+        }
+        lent[lentCount] = t;
+        lentKinds[lentCount++] = k;
+        if (source == null) lentBytes += 4L * k.size;
+        return t;
+    }
+
+    /** Rebuilds the hash table over {@link #kinds} with {@code size} slots (a power of two). */
+    private void rehash(int size) {
+        table = new Kind[size];
+        for (int i = 0; i < kindCount; i++) {
+            Kind k = kinds[i];
+            int slot = k.hash & (size - 1);
+            while (table[slot] != null) slot = (slot + 1) & (size - 1);
+            table[slot] = k;
+        }
     }
 }

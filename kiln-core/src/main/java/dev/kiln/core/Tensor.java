@@ -28,6 +28,7 @@ public final class Tensor {
     private Tensor grad;
     private boolean gradZeroPending;   // zeroGrad() was called: grad's values are zero, not yet written (see zeroGrad)
     Function creator;   // the op that produced this tensor, null for leaves and untracked results
+    private Function spare;   // a recycled tensor's node from its last step, for its op to refill (see spareNode)
     private String name;
 
     Tensor(float[] f, double[] d, int offset, int[] shape, int[] strides) {
@@ -76,23 +77,63 @@ public final class Tensor {
     }
 
     /**
-     * Zero-filled storage for an op's result (internal): lent by the current {@link StepArena} inside a training
-     * step, fresh otherwise. Ops use this, never {@link #zeros}, whose result may be kept (parameters, state).
-     * {@code shape} is kept, not cloned (one array less per op result): ops pass a varargs array, another tensor's
-     * shape or one they built and no longer change, and shape arrays are never mutated once a tensor holds them
-     * (views already share them).
+     * A zero-filled result for an op (internal): lent by the current {@link StepArena} inside a training step, fresh
+     * otherwise. Ops use this, never {@link #zeros}, whose result may be kept (parameters, state). {@code shape} is
+     * kept, not cloned: ops pass a varargs array, another tensor's shape or one they built and no longer change, and
+     * shape arrays are never mutated once a tensor holds them (views already share them). The one- and two-dimensional
+     * overloads take no array at all, so a warmed-up step that asks for a recycled tensor allocates nothing.
      */
     static Tensor fresh(DType dtype, int... shape) {
-        int n = Shape.size(shape);
-        return dtype == DType.FLOAT32 ? new Tensor(StepArena.floats(n, true), null, 0, shape, Shape.stridesOf(shape))
-                : of(new double[n], shape);
+        return result(dtype, shape.length, 0, 0, shape, true);
+    }
+
+    static Tensor fresh(DType dtype, int d0) {
+        return result(dtype, 1, d0, 0, null, true);
+    }
+
+    static Tensor fresh(DType dtype, int d0, int d1) {
+        return result(dtype, 2, d0, d1, null, true);
     }
 
     /** Like {@link #fresh} but not zero-filled, for kernels that write every element (a GEMM without accumulation). */
     static Tensor uninitialized(DType dtype, int... shape) {
-        int n = Shape.size(shape);
-        return dtype == DType.FLOAT32 ? new Tensor(StepArena.floats(n, false), null, 0, shape, Shape.stridesOf(shape))
-                : of(new double[n], shape);
+        return result(dtype, shape.length, 0, 0, shape, false);
+    }
+
+    static Tensor uninitialized(DType dtype, int d0) {
+        return result(dtype, 1, d0, 0, null, false);
+    }
+
+    static Tensor uninitialized(DType dtype, int d0, int d1) {
+        return result(dtype, 2, d0, d1, null, false);
+    }
+
+    private static Tensor result(DType dtype, int rank, int d0, int d1, int[] dims, boolean zero) {
+        if (dtype == DType.FLOAT32) return StepArena.tensor(rank, d0, d1, dims, zero);
+        int[] shape = dims != null ? dims : rank == 0 ? new int[0] : rank == 1 ? new int[] {d0} : new int[] {d0, d1};
+        return new Tensor(null, new double[Shape.size(shape)], 0, shape, Shape.stridesOf(shape));
+    }
+
+    /**
+     * The graph node of {@code type} that this result carried in a past step, for its op to refill instead of making
+     * a new one (null if none): a {@link StepArena} hands out recycled tensors, and a step replays the same ops in the
+     * same order, so the op producing this tensor again usually finds its own node here. Taking it clears it.
+     */
+    <F extends Function> F spareNode(Class<F> type) {
+        Function f = spare;
+        if (!type.isInstance(f)) return null;
+        spare = null;
+        return type.cast(f);
+    }
+
+    /** Back to a plain untracked result (called by {@link StepArena#reset}); its node is kept for {@link #spareNode}. */
+    void release() {
+        if (creator != null) spare = creator;
+        creator = null;
+        requiresGrad = false;
+        grad = null;
+        gradZeroPending = false;
+        name = null;
     }
 
     public static Tensor full(float value, int... shape) {
@@ -467,7 +508,7 @@ public final class Tensor {
 
     /** Untracked reshape of a fresh contiguous result (internal). */
     Tensor viewAs(int[] newShape) {
-        return new Tensor(f, d, offset, newShape, Shape.stridesOf(newShape));
+        return StepArena.view(this, newShape, true);
     }
 
     /** Reorders dimensions as a view. */

@@ -85,4 +85,50 @@ class StepArenaTest {
         arena.call(() -> Tensor.fresh(DType.FLOAT32, 1, 100));         // long dropped: allocated again
         assertThat(arena.allocatedBytes()).isEqualTo(before + 400);
     }
+
+    @Test
+    void aRepeatedStepGetsBackTheSameTensorsViewsAndGraphNodes() {
+        Tensor x = Tensor.of(new float[] {1, -2, 3, -4, 5, -6}, 2, 3);
+        Tensor w = Tensor.of(new float[] {0.5f, -1, 2, 0.25f, 1, -3}, 3, 2).requiresGrad(true);
+        StepArena arena = new StepArena();
+        Tensor[][] seen = new Tensor[3][];
+        for (int step = 0; step < 3; step++) {
+            seen[step] = arena.call(() -> {
+                Tensor y = Linear.affineRelu(x, w, null);
+                Tensor flat = y.reshape(4);
+                Tensor loss = Losses.sparseSoftmaxCrossEntropyMean(y, new int[] {0, 1}, null);
+                loss.backward();
+                return new Tensor[] {y, flat, loss};
+            });
+            Function node = seen[step][0].creator;
+            assertThat(node).isInstanceOf(Linear.class);
+            arena.reset();
+            assertThat(seen[step][0].creator).as("released by reset").isNull();
+            assertThat(seen[step][0].requiresGrad()).isFalse();
+            if (step > 0) {
+                for (int i = 0; i < 3; i++) assertThat(seen[step][i]).as("result %d, step %d", i, step).isSameAs(seen[step - 1][i]);
+            }
+        }
+        // Outside an arena every op makes its own tensors and nodes.
+        Tensor a = Linear.affineRelu(x, w, null), b = Linear.affineRelu(x, w, null);
+        assertThat(a).isNotSameAs(b);
+        assertThat(a.creator).isNotSameAs(b.creator);
+    }
+
+    @Test
+    void theModesAreRestoredWhenTheCodeThrows() {
+        StepArena arena = new StepArena();
+        try {
+            arena.run(() -> Grad.noGrad(() -> {
+                assertThat(StepArena.current()).isSameAs(arena);
+                assertThat(Grad.isEnabled()).isFalse();
+                throw new IllegalStateException("boom");
+            }));
+        } catch (IllegalStateException expected) {
+            assertThat(expected).hasMessage("boom");
+        }
+        assertThat(StepArena.current()).isNull();
+        assertThat(Grad.isEnabled()).isTrue();
+        arena.run(() -> assertThat(StepArena.outside(StepArena::current)).isNull());
+    }
 }

@@ -48,7 +48,7 @@ final class TrainingLoop {
     private double stepLoss;
     private long stepCorrect;
     // What onBatchEnd sees: one map refilled each step (callbacks must copy it to keep it, see Callback#onBatchEnd).
-    private final Map<String, Double> batchLogs = new LinkedHashMap<>();
+    private final BatchLogs batchLogs;
 
     TrainingLoop(Model model, Dataset data, FitOptions options, List<Callback> userCallbacks) {
         this.model = model;
@@ -65,9 +65,9 @@ final class TrainingLoop {
             this.train = data;
             this.validation = null;
         }
-        callbacks.add(new TerminateOnNaN());
-        callbacks.addAll(userCallbacks);
+        callbacks.addAll(userCallbacks);   // TerminateOnNaN's check runs first, in the loop itself
         if (options.verbose()) callbacks.add(new ProgressBar(System.out));
+        this.batchLogs = model.tracksAccuracy() ? new BatchLogs("loss", "accuracy", "lr") : new BatchLogs("loss", "lr");
         this.arena = switch (System.getProperty("kiln.stepArena", "on")) {
             case "on" -> new StepArena(false);
             case "poison" -> new StepArena(true);
@@ -114,7 +114,11 @@ final class TrainingLoop {
                 lossSum += stepLoss * n;
                 correct += stepCorrect;
                 seen += n;
-                fillLogs(batchLogs, lossSum / seen, correct, seen, lr);
+                double meanLoss = lossSum / seen;
+                batchLogs.set(0, meanLoss);
+                if (model.tracksAccuracy()) batchLogs.set(1, (double) correct / seen);
+                batchLogs.set(batchLogs.size() - 1, lr);
+                TerminateOnNaN.check(batch, meanLoss, state);
                 for (int i = 0; i < callbacks.size(); i++) callbacks.get(i).onBatchEnd(batch, batchLogs, state);
                 batch++;
                 if (state.stopRequested()) break;
@@ -150,11 +154,7 @@ final class TrainingLoop {
     }
 
     private Map<String, Double> logs(double meanLoss, long correct, int seen, double lr) {
-        return fillLogs(new LinkedHashMap<>(), meanLoss, correct, seen, lr);
-    }
-
-    /** Puts the running metrics into {@code logs}; on a map that already holds these keys it adds no entries. */
-    private Map<String, Double> fillLogs(Map<String, Double> logs, double meanLoss, long correct, int seen, double lr) {
+        Map<String, Double> logs = new LinkedHashMap<>();
         logs.put("loss", meanLoss);
         if (model.tracksAccuracy()) logs.put("accuracy", seen == 0 ? 0 : (double) correct / seen);
         logs.put("lr", lr);

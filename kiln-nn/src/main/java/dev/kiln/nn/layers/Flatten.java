@@ -16,6 +16,8 @@ public final class Flatten extends Layer {
         this(new Config(null));
     }
 
+    private volatile int[] flat;
+
     public Flatten(Config config) {
         super(config.name());
     }
@@ -37,6 +39,12 @@ public final class Flatten extends Layer {
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
-        return x.reshape(x.shape(0), -1);
+        int batch = x.shape(0), features = 1;
+        for (int i = 1; i < x.rank(); i++) features *= x.shape(i);
+        // The (batch, features) array of the last call, reused while they stay the same: no shape array per training
+        // step. Volatile, as a model may predict on several threads; the arrays are never changed once published.
+        int[] shape = flat;
+        if (shape == null || shape[0] != batch || shape[1] != features) flat = shape = new int[] {batch, features};
+        return x.reshape(shape);
     }
 }

@@ -79,7 +79,8 @@ public abstract class Optimizer {
         }
         double lr = learningRate();
         iterations++;
-        for (Tensor p : parameters) {
+        for (int i = 0, n = parameters.size(); i < n; i++) {   // indexed: no iterator per training step
+            Tensor p = parameters.get(i);
             if (p.grad() == null) continue;
             float[] w = p.rawFloats();
             float[][] s = state.get(p);   // not computeIfAbsent: its capturing lambda would be garbage every step
