@@ -16,9 +16,9 @@ import java.util.function.Supplier;
  * node instead of making one ({@link Tensor#spareNode}). Only results that ops request come from the arena: the public
  * factories ({@link Tensor#zeros}, {@link Tensor#of}, initialisers), a parameter's accumulated gradient and anything
  * made outside {@link #run} allocate as usual, so parameters, optimiser state and the model's buffers never come from
- * it. Kinds no step has asked for in {@value #IDLE_RESETS} resets are dropped once they keep more than a step's worth
- * of storage alive, so a change of shapes (new sequence lengths) does not pin memory, while the short last batch of
- * each epoch keeps its tensors.
+ * it. Kinds no step has asked for in {@value #IDLE_RESETS} resets are dropped once they hold more than a step's worth
+ * of storage (views after {@value #VIEW_IDLE_RESETS}), so a change of shapes (new sequence lengths) does not pin
+ * memory, while the short last batch of each epoch keeps its tensors.
  *
  * <p>The rule that keeps it correct: <b>{@link #reset} may only be called when nothing computed inside the
  * step is referenced any more</b>. The training loop owns every tensor of its step (batch, prediction, loss,
@@ -34,6 +34,8 @@ import java.util.function.Supplier;
 public final class StepArena {
     /** A kind that no step asked for in this many resets is dropped. */
     static final int IDLE_RESETS = 4;
+    /** A kind of view that no step asked for in this many resets is dropped. */
+    static final int VIEW_IDLE_RESETS = 2;
     private static final int[] SCALAR = {};
 
     private final boolean poison;
@@ -142,20 +144,25 @@ public final class StepArena {
         }
         lentCount = 0;
         lentBytes = 0;
-        // Kinds nobody asked for in a while (the shapes changed) are dropped once what they keep alive (their storage,
-        // or for views the storage they view) is more than a step's worth: the short last batch of an epoch keeps its
-        // tensors, a stream of new sequence lengths or of views into fresh arrays does not pile up.
+        // Kinds nobody asked for in a while (the shapes changed) are dropped once they hold more than a step's worth of
+        // storage: the short last batch of an epoch keeps its tensors, a stream of new sequence lengths does not pile
+        // up. Views go after VIEW_IDLE_RESETS, whatever their size: a view of the double-buffered input batch recurs
+        // every other step, while one of a caller's array (each predict call's input) never does, and a kept view
+        // would keep that array alive.
         long idleBytes = 0;
+        boolean idleViews = false;
         for (int i = 0; i < kindCount; i++) {
             Kind k = kinds[i];
             if (k.idle <= IDLE_RESETS) k.idle++;
-            if (k.idle > IDLE_RESETS) idleBytes += k.source == null ? 4L * k.size * k.depth : 4L * k.source.length;
+            if (k.source == null && k.idle > IDLE_RESETS) idleBytes += 4L * k.size * k.depth;
+            idleViews |= k.source != null && k.idle > VIEW_IDLE_RESETS;
         }
-        if (idleBytes <= stepBytes) return;
+        if (idleBytes <= stepBytes && !idleViews) return;
         int kept = 0;
         for (int i = 0; i < kindCount; i++) {
             Kind k = kinds[i];
-            if (k.idle <= IDLE_RESETS) kinds[kept++] = k;
+            boolean drop = k.source == null ? k.idle > IDLE_RESETS && idleBytes > stepBytes : k.idle > VIEW_IDLE_RESETS;
+            if (!drop) kinds[kept++] = k;
         }
         Arrays.fill(kinds, kept, kindCount, null);
         kindCount = kept;
@@ -263,9 +270,10 @@ public final class StepArena {
         return t;
     }
 
-    /** Rebuilds the hash table over {@link #kinds} with {@code size} slots (a power of two). */
+    /** Rebuilds the hash table over {@link #kinds} with {@code size} slots (a power of two; the same size reuses it). */
     private void rehash(int size) {
-        table = new Kind[size];
+        if (size == table.length) Arrays.fill(table, null);
+        else table = new Kind[size];
         for (int i = 0; i < kindCount; i++) {
             Kind k = kinds[i];
             int slot = k.hash & (size - 1);
