@@ -16,8 +16,9 @@ public interface Callback {
     default void onEpochBegin(int epoch, TrainingState state) {}
 
     /**
-     * After each optimiser step; {@code logs} holds running means over the epoch so far. The loop refills the same
-     * map every step (no garbage per step), so it is valid during this call only: copy it to keep it.
+     * After each optimiser step; {@code logs} holds running means over the epoch so far. It is one read-only map whose
+     * values the loop overwrites every step (no garbage per step; a value is boxed only when read), so it is valid
+     * during this call only: copy it ({@code new LinkedHashMap<>(logs)}) to keep it.
      */
     default void onBatchEnd(int batch, Map<String, Double> logs, TrainingState state) {}
 
