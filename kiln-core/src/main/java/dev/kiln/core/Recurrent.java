@@ -63,7 +63,7 @@ public final class Recurrent {
         float[] keep = keep("lstm", mask, b, t);
         Tensor xd = dense(x), w = dense(kernel), bd = dense(bias), r = dense(recurrentKernel), h = dense(h0), c = dense(c0);
         boolean record = Function.needsGrad(x, kernel, bias, recurrentKernel, h0, c0);
-        Tensor last = Tensor.zeros(x.dtype, b, 2 * u), seq = allSteps ? Tensor.zeros(x.dtype, t, b, 2 * u) : null;
+        Tensor last = written(x.dtype, b, 2 * u), seq = allSteps ? written(x.dtype, t, b, 2 * u) : null;
         Tensor out = allSteps ? seq : last;
         if (x.dtype == DType.FLOAT32) {
             int k = RecurrentKernels.lstmRowWidth(f, u);
@@ -82,6 +82,23 @@ public final class Recurrent {
                 Buf.of(h.d), h.offset, Buf.of(c.d), c.offset, keep, Buf.of(all.d), Buf.of(gates.d));
         if (!allSteps) System.arraycopy(all.d, (t - 1) * b * 2 * u, last.d, 0, b * 2 * u);
         return record ? Function.record(out, new Lstm(x, kernel, bias, recurrentKernel, h0, c0, w, r, c, keep, null, null, xd, h, all, gates)) : out;
+    }
+
+    /**
+     * An op result that the float32 kernels write whole: lent by the step's {@link StepArena} and not zero-filled, so a
+     * warmed-up training step allocates none. float64 results stay fresh zeros, as the scalar twins were written for.
+     * The one- and two-dimensional overloads pass no shape array (see {@link Tensor#uninitialized(DType, int, int)}).
+     */
+    private static Tensor written(DType dt, int d0) {
+        return dt == DType.FLOAT32 ? Tensor.uninitialized(dt, d0) : Tensor.zeros(dt, d0);
+    }
+
+    private static Tensor written(DType dt, int d0, int d1) {
+        return dt == DType.FLOAT32 ? Tensor.uninitialized(dt, d0, d1) : Tensor.zeros(dt, d0, d1);
+    }
+
+    private static Tensor written(DType dt, int d0, int d1, int d2) {
+        return dt == DType.FLOAT32 ? Tensor.uninitialized(dt, d0, d1, d2) : Tensor.zeros(dt, d0, d1, d2);
     }
 
     /** The tensor's own storage when it is contiguous, else a contiguous copy (untracked). */
@@ -160,8 +177,8 @@ public final class Recurrent {
             boolean allSteps = dOut.rank() == 3;
             DType dt = xIn.dtype;
             Tensor dY = dense(dOut);
-            Tensor dx = Tensor.zeros(dt, b, t, f), dW = Tensor.zeros(dt, f, 4 * u), dBias = Tensor.zeros(dt, 4 * u);
-            Tensor dR = Tensor.zeros(dt, u, 4 * u), dh0 = Tensor.zeros(dt, b, u), dc0 = Tensor.zeros(dt, b, u);
+            Tensor dx = written(dt, b, t, f), dW = written(dt, f, 4 * u), dBias = written(dt, 4 * u);   // both kernels overwrite all six
+            Tensor dR = written(dt, u, 4 * u), dh0 = written(dt, b, u), dc0 = written(dt, b, u);
             if (dt == DType.FLOAT32) {
                 float[] dy = dY.offset == 0 ? dY.f : java.util.Arrays.copyOfRange(dY.f, dY.offset, dY.offset + dY.size());
                 RecurrentKernels.lstmBackward(t, b, f, u, w.f, w.offset, r.f, r.offset, c0.f, c0.offset, keep, bufs[0], bufs[1], bufs[2], bufs[3],
@@ -206,8 +223,8 @@ public final class Recurrent {
         expect("gru", "h0", h0, proj.dtype, b, u);
         float[] keep = keep("gru", mask, b, t);
         Tensor p = dense(proj), r = dense(recurrentKernel), rb = dense(recurrentBias), h = dense(h0);
-        Tensor out = Tensor.zeros(proj.dtype, t, b, u);
-        Tensor gates = Tensor.zeros(proj.dtype, t, b, 4 * u);
+        Tensor out = written(proj.dtype, t, b, u);
+        Tensor gates = written(proj.dtype, t, b, 4 * u);
         if (proj.dtype == DType.FLOAT32) {
             RecurrentKernels.gruForward(t, b, u, p.f, p.offset, r.f, r.offset, rb.f, rb.offset, h.f, h.offset, keep, out.f, gates.f);
         } else {
@@ -255,8 +272,8 @@ public final class Recurrent {
         protected Tensor[] backward(Tensor dOut) {
             int t = out.shape[0], b = out.shape[1], u = out.shape[2];
             Tensor dY = dense(dOut);
-            Tensor dProj = Tensor.zeros(out.dtype, t, b, 3 * u);   // (T, B, 3U)
-            Tensor dR = Tensor.zeros(out.dtype, u, 3 * u), dRb = Tensor.zeros(out.dtype, 3 * u), dh0 = Tensor.zeros(out.dtype, b, u);
+            Tensor dProj = written(out.dtype, t, b, 3 * u);   // (T, B, 3U)
+            Tensor dR = written(out.dtype, u, 3 * u), dRb = written(out.dtype, 3 * u), dh0 = written(out.dtype, b, u);
             if (out.dtype == DType.FLOAT32) {
                 float[] dy = dY.offset == 0 ? dY.f : java.util.Arrays.copyOfRange(dY.f, dY.offset, dY.offset + dY.size());
                 RecurrentKernels.gruBackward(t, b, u, r.f, r.offset, h0.f, h0.offset, keep, out.f, gates.f, dy, dProj.f, dR.f, dRb.f, dh0.f);

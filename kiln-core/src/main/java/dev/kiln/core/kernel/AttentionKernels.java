@@ -24,6 +24,31 @@ public final class AttentionKernels {
     private AttentionKernels() {}
 
     /**
+     * Per-thread scratch of one head, taken inside the {@link Parallel#forRange} bodies so each worker has its own,
+     * grown as needed and kept so a warmed-up training step allocates nothing here. Both arrays are written whole
+     * for every head before they are read (the transpose; the dP GEMM over [0, cols) and the softmax backward's zeros
+     * on [cols, tk) for every row), so a reused array's old contents never matter.
+     */
+    private static final class Scratch {
+        float[] t = new float[0];    // K (forward) or V (backward) of one head, transposed (dk × tk)
+        float[] ds = new float[0];   // dP, then dS, of one head (tq × tk)
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * Floats a scratch array may keep between calls (4 MiB): one head's dS is tq·tk, so a 1024-token context stays
+     * within it while a longer one gets an array per call (as before, then small next to the head's work) instead
+     * of pinning it in every worker thread for good.
+     */
+    static final int KEEP_MAX = 1 << 20;
+
+    /** {@code have} when it holds n floats (contents unspecified), else a new array. */
+    private static float[] atLeast(float[] have, int n) {
+        return have.length >= n ? have : new float[n];
+    }
+
+    /**
      * Forward: weights p (B, H, Tq, Tk) and output (B, Tq, H·dk). Query rows are {@code ldq} apart, key and value rows
      * {@code ldkv} (H·dk for separate projections, 3·H·dk for one packed QKV projection). See {@link ScalarAttention#forward}.
      */
@@ -32,7 +57,9 @@ public final class AttentionKernels {
         int hd = h * dk, past = tk - tq;
         boolean limit = causal && keep == null;
         Parallel.forRange(b * h, minChunk(tq, tk, dk), (t0, t1) -> {
-            float[] kt = new float[dk * tk];
+            Scratch sc = SCRATCH.get();
+            float[] kt = atLeast(sc.t, dk * tk);
+            if (kt.length <= KEEP_MAX) sc.t = kt;
             for (int t = t0; t < t1; t++) {
                 int bb = t / h, hh = t % h;
                 int qb = qo + bb * tq * ldq + hh * dk, kb = ko + bb * tk * ldkv + hh * dk, vb = vo + bb * tk * ldkv + hh * dk;
@@ -58,8 +85,11 @@ public final class AttentionKernels {
         int hd = h * dk, past = tk - tq;
         boolean limit = causal && keep == null;
         Parallel.forRange(b * h, minChunk(tq, tk, dk), (t0, t1) -> {
-            float[] vt = new float[dk * tk];
-            float[] ds = new float[tq * tk];   // dP, then dS, of one head
+            Scratch sc = SCRATCH.get();
+            float[] vt = atLeast(sc.t, dk * tk);
+            float[] ds = atLeast(sc.ds, tq * tk);   // dP, then dS, of one head
+            if (vt.length <= KEEP_MAX) sc.t = vt;
+            if (ds.length <= KEEP_MAX) sc.ds = ds;
             for (int t = t0; t < t1; t++) {
                 int bb = t / h, hh = t % h;
                 int col = hh * dk, qb = bb * tq * ldq + col, kb = bb * tk * ldkv + col, gb = go + bb * tq * hd + col;

@@ -28,6 +28,45 @@ public final class RecurrentKernels {
 
     private RecurrentKernels() {}
 
+    /**
+     * Per-thread scratch, so a warmed-up training step's recurrent kernels allocate nothing. The calling thread's
+     * fields ({@code stacked} to {@code direct}) live for one kernel call and are read (never written) by the pool's
+     * workers while it waits in {@link Parallel#forRange}; {@code row} and {@code block} are taken inside a
+     * forRange body and so are the running thread's own. Reused arrays are not zero-filled: every use below either
+     * writes all it reads or clears what it relies on.
+     */
+    private static final class Scratch {
+        float[] stacked = EMPTY;   // LSTM: [R; W; b] in forward, [dR; dW; dBias] after backward's loop (K, 4U)
+        float[] rwT = EMPTY;       // LSTM backward: [R; W]ᵀ (4U, N)
+        float[] dhx = EMPTY;       // LSTM backward: dh | dx per row (B, N)
+        float[] dhTotal = EMPTY;   // LSTM backward with a mask: dh passed through padded steps (B, U)
+        float[] rt = EMPTY;        // GRU backward: Rᵀ (3U, U)
+        float[] dHr = EMPTY;       // GRU backward: gradient of h·R + rb at every step (T, B, 3U)
+        float[] direct = EMPTY;    // GRU backward: the part of dh not through R (B, U)
+        float[] row = EMPTY;       // LSTM backward: tanh(c_s) of one row (U), per worker
+        float[] block = EMPTY;     // GRU forward: h·R + rb of one block's rows (rows, 3U), per worker
+    }
+
+    private static final float[] EMPTY = new float[0];
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /**
+     * Floats a scratch array may keep between calls (4 MiB). Every array here is sized to the call (weights, a
+     * batch of rows, or one row), so the bound only matters for very wide layers or long sequences (the GRU's dHr
+     * is T·B·3U): those get an array per call, as before, rather than pinning tens of megabytes per thread forever.
+     */
+    static final int KEEP_MAX = 1 << 20;
+
+    /** {@code have} when it holds n floats (contents unspecified), else a new array, which the caller keeps if small enough. */
+    private static float[] atLeast(float[] have, int n) {
+        return have.length >= n ? have : new float[n];
+    }
+
+    /** What a scratch field should hold after a call needed {@code got}: it, unless over {@link #KEEP_MAX}. */
+    private static float[] retain(float[] had, float[] got) {
+        return got.length <= KEEP_MAX ? got : had;
+    }
+
     /** Splits the batch into blocks of whole GEMM micro-tile rows; one block (no fork) when the work is small. */
     private static void forRows(int b, long work, Parallel.RangeBody body) {
         int tiles = (b + Gemm.MR - 1) / Gemm.MR;
@@ -48,7 +87,9 @@ public final class RecurrentKernels {
                                    float[] r, int ro, float[] h0, int ho, float[] c0, int co, float[] keep,
                                    float[] hx, float[] cs, float[] gates, float[] last, float[] seq) {
         int g4 = 4 * u, k = lstmRowWidth(f, u);
-        float[] wrb = new float[k * g4];   // [R; W; b] (K, 4U)
+        Scratch sc = SCRATCH.get();
+        float[] wrb = atLeast(sc.stacked, k * g4);   // [R; W; b] (K, 4U), every element written below
+        sc.stacked = retain(sc.stacked, wrb);
         for (int p = 0; p < u; p++) System.arraycopy(r, ro + p * g4, wrb, p * g4, g4);
         for (int p = 0; p < f; p++) System.arraycopy(w, wo + p * g4, wrb, (u + p) * g4, g4);
         System.arraycopy(bias, bo, wrb, (u + f) * g4, g4);
@@ -126,20 +167,30 @@ public final class RecurrentKernels {
         int g4 = 4 * u, k = lstmRowWidth(f, u);
         // [R; W]ᵀ (4U, N), N = U + F rounded up to whole GEMM column tiles (zero columns) so no ragged edge tile runs
         int n = ((u + f + Gemm.NR - 1) / Gemm.NR) * Gemm.NR;
-        float[] rwT = new float[g4 * n];
+        Scratch sc = SCRATCH.get();
+        float[] rwT = atLeast(sc.rwT, g4 * n);
+        sc.rwT = retain(sc.rwT, rwT);
         for (int q = 0; q < g4; q++) {
             for (int p = 0; p < u; p++) rwT[q * n + p] = r[ro + p * g4 + q];
             for (int p = 0; p < f; p++) rwT[q * n + u + p] = w[wo + p * g4 + q];
+            java.util.Arrays.fill(rwT, q * n + u + f, q * n + n, 0f);   // the padding columns (a reused array is not zero)
         }
-        float[] dhx = new float[b * n];      // per row: dh carried to the previous step | dx of this step
-        float[] dhTotal = keep == null ? null : new float[b * u];
+        // per row: dh carried to the previous step | dx of this step; the GEMM writes whole rows, the dh part of the
+        // first step is set below
+        float[] dhx = atLeast(sc.dhx, b * n);
+        sc.dhx = retain(sc.dhx, dhx);
+        float[] dhTotal = keep == null ? null : atLeast(sc.dhTotal, b * u);   // written before read, per padded row
+        if (dhTotal != null) sc.dhTotal = retain(sc.dhTotal, dhTotal);
         forRows(b, (long) t * b * g4 * n, (b0, b1) -> {
-            float[] tc = new float[u];   // tanh(c_s) of one row
+            Scratch own = SCRATCH.get();   // this worker's: tanh(c_s) of one row, fully written before each read
+            float[] tc = atLeast(own.row, u);
+            own.row = retain(own.row, tc);
             for (int row = b0; row < b1; row++) {
                 if (dLast != null) {
                     System.arraycopy(dLast, row * 2 * u, dhx, row * n, u);
                     System.arraycopy(dLast, row * 2 * u + u, dc0, row * u, u);
                 } else {
+                    java.util.Arrays.fill(dhx, row * n, row * n + u, 0f);   // no gradient into the last h
                     java.util.Arrays.fill(dc0, row * u, row * u + u, 0f);
                 }
             }
@@ -172,7 +223,8 @@ public final class RecurrentKernels {
             for (int row = b0; row < b1; row++) System.arraycopy(dhx, row * n, dh0, row * u, u);
         });
         // [dR; dW; dBias] = hxᵀ · dz over all steps and rows: one GEMM
-        float[] dAll = new float[k * g4];
+        float[] dAll = atLeast(sc.stacked, k * g4);   // overwritten whole by the GEMM; forward's [R; W; b] is dead
+        sc.stacked = retain(sc.stacked, dAll);
         Gemm.gemm(false, false, k, g4, t * b, hxT, 0, t * b, gates, 0, g4, dAll, 0, g4, false);
         System.arraycopy(dAll, 0, dR, 0, u * g4);
         System.arraycopy(dAll, u * g4, dW, 0, f * g4);
@@ -232,7 +284,9 @@ public final class RecurrentKernels {
                                   float[] keep, float[] out, float[] gates) {
         int g3 = 3 * u, g4 = 4 * u;
         forRows(b, (long) t * b * g3 * u, (b0, b1) -> {   // batch rows per thread through the whole sequence, as the LSTM
-            float[] hr = new float[(b1 - b0) * g3];   // h·R + rb of this block's rows at one step
+            Scratch own = SCRATCH.get();   // this worker's; every row is reset to rb each step before the GEMM adds to it
+            float[] hr = atLeast(own.block, (b1 - b0) * g3);   // h·R + rb of this block's rows at one step
+            own.block = retain(own.block, hr);
             for (int s = 0; s < t; s++) {
                 for (int row = b0; row < b1; row++) System.arraycopy(rb, rbo, hr, (row - b0) * g3, g3);
                 if (s == 0) Gemm.gemmSerial(false, b1 - b0, g3, u, h0, ho + b0 * u, u, r, ro, g3, hr, 0, g3, true);
@@ -269,10 +323,14 @@ public final class RecurrentKernels {
     public static void gruBackward(int t, int b, int u, float[] r, int ro, float[] h0, int ho, float[] keep, float[] out, float[] gates,
                                    float[] dOut, float[] dProj, float[] dR, float[] dRb, float[] dh0) {
         int g3 = 3 * u, g4 = 4 * u;
-        float[] rt = new float[g3 * u];   // Rᵀ (3U, U)
+        Scratch sc = SCRATCH.get();
+        float[] rt = atLeast(sc.rt, g3 * u);   // Rᵀ (3U, U), every element written
+        sc.rt = retain(sc.rt, rt);
         for (int p = 0; p < u; p++) for (int q = 0; q < g3; q++) rt[q * u + p] = r[ro + p * g3 + q];
-        float[] dHr = new float[t * b * g3];   // gradient of h·R + rb at every step
-        float[] dh = dh0, direct = new float[b * u];
+        float[] dHr = atLeast(sc.dHr, t * b * g3);   // gradient of h·R + rb at every step; every row written below
+        sc.dHr = retain(sc.dHr, dHr);
+        float[] dh = dh0, direct = atLeast(sc.direct, b * u);   // written for every row of a step before it is read
+        sc.direct = retain(sc.direct, direct);
         java.util.Arrays.fill(dh, 0, b * u, 0f);
         forRows(b, (long) t * b * g3 * u, (b0, b1) -> {
             for (int s = t - 1; s >= 0; s--) {
@@ -283,7 +341,8 @@ public final class RecurrentKernels {
                     if (keep != null && keep[s * b + row] == 0) {
                         for (int j = 0; j < u; j++) direct[bu + j] = dh[bu + j] + dOut[oo + j];   // passes through
                         java.util.Arrays.fill(dProj, p, p + g3, 0f);
-                        continue;   // the dHr row stays zero
+                        java.util.Arrays.fill(dHr, p, p + g3, 0f);   // no gradient through R (a reused array is not zero)
+                        continue;
                     }
                     for (int j = 0; j < u; j++) {
                         float dht = dh[bu + j] + dOut[oo + j];
