@@ -69,6 +69,66 @@ public final class Conv {
                 padBefore(h, kh, s.strideH(), s.dilationH(), s.padding()), padBefore(w, kw, s.strideW(), s.dilationW(), s.padding()), oh, ow);
     }
 
+    /**
+     * A convolution's geometry with the output shapes its ops give their results, made once per input shape, window
+     * and spec rather than on every call: a training step then allocates neither geometry nor shape arrays. The
+     * arrays become the results' shapes, so they are never changed once made.
+     */
+    private static final class Shapes {
+        final int batch, height, width, channels, kh, kw, filters;
+        final Spec spec;
+        final ConvGeometry g;
+        final int[] out;     // (B, OH, OW, F)
+        int ph, pw;
+        int[] pooled;        // (B, OH / ph, OW / pw, F) for the last pool window asked for
+
+        Shapes(int[] xShape, int kh, int kw, int filters, Spec spec) {
+            this.batch = xShape[0];
+            this.height = xShape[1];
+            this.width = xShape[2];
+            this.channels = xShape[3];
+            this.kh = kh;
+            this.kw = kw;
+            this.filters = filters;
+            this.spec = spec;
+            this.g = geometry(xShape, kh, kw, filters, spec);
+            this.out = new int[] {g.batch(), g.outH(), g.outW(), filters};
+        }
+
+        boolean is(int[] xShape, int kh, int kw, int filters, Spec spec) {
+            return xShape[0] == batch && xShape[1] == height && xShape[2] == width && xShape[3] == channels && this.kh == kh
+                    && this.kw == kw && this.filters == filters && (this.spec == spec || this.spec.equals(spec));
+        }
+
+        int[] pooled(int ph, int pw) {
+            if (pooled == null || this.ph != ph || this.pw != pw) {
+                pooled = new int[] {g.batch(), g.outH() / ph, g.outW() / pw, filters};
+                this.ph = ph;
+                this.pw = pw;
+            }
+            return pooled;
+        }
+    }
+
+    /** The last few {@link Shapes} this thread asked for (a model's conv layers, and its short last batch), replaced in turn. */
+    private static final class ShapeCache {
+        final Shapes[] entries = new Shapes[16];
+        int next;
+
+        Shapes get(int[] xShape, int kh, int kw, int filters, Spec spec) {
+            for (Shapes e : entries) {
+                if (e == null) break;
+                if (e.is(xShape, kh, kw, filters, spec)) return e;
+            }
+            Shapes e = new Shapes(xShape, kh, kw, filters, spec);   // throws for a window that does not fit: nothing cached
+            entries[next] = e;
+            next = (next + 1) % entries.length;
+            return e;
+        }
+    }
+
+    private static final ThreadLocal<ShapeCache> SHAPES = ThreadLocal.withInitial(ShapeCache::new);
+
     private static void requireRank4(String op, Tensor x) {
         if (x.rank() != 4) {
             throw new IllegalArgumentException(op + " needs channels-last input (batch, height, width, channels), got shape " + Shape.str(x.shape)
@@ -88,30 +148,43 @@ public final class Conv {
         return Conv2d.apply(x, kernel, bias, spec, true);
     }
 
-    static final class Conv2d extends Function {
-        private final Tensor x;       // (B, H, W, C) contiguous
-        private final Tensor kernel;  // (kh, kw, C/groups, F) contiguous
-        private final Tensor y;       // output, kept for the fused ReLU's mask
-        private final ConvGeometry g;
-        private final boolean relu;
-        private final boolean hasBias;
+    /** x itself when contiguous (the kernels read only its storage), else an untracked contiguous copy. */
+    private static Tensor contiguousData(Tensor x) {
+        return x == null || x.isContiguous() ? x : x.detach().contiguous();
+    }
 
-        private Conv2d(Tensor xIn, Tensor kIn, Tensor bias, Tensor x, Tensor kernel, Tensor y, ConvGeometry g, boolean relu) {
-            super(xIn, kIn, bias);
+    static final class Conv2d extends Function {
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private Tensor x;       // (B, H, W, C) contiguous
+        private Tensor kernel;  // (kh, kw, C/groups, F) contiguous
+        private Tensor y;       // output, kept for the fused ReLU's mask
+        private ConvGeometry g;
+        private boolean relu;
+        private boolean hasBias;
+        private final Tensor[] grads = new Tensor[3];   // backward's result, refilled on each call
+
+        private Conv2d() {
+            super(new Tensor[3]);
+        }
+
+        private Conv2d set(Tensor xIn, Tensor kIn, Tensor bias, Tensor x, Tensor kernel, Tensor y, ConvGeometry g, boolean relu) {
+            inputs[0] = xIn;
+            inputs[1] = kIn;
+            inputs[2] = bias;
             this.x = x;
             this.kernel = kernel;
             this.y = y;
             this.g = g;
             this.relu = relu;
             this.hasBias = bias != null;
+            return this;
         }
 
         static Tensor apply(Tensor x, Tensor kernel, Tensor bias, Spec spec, boolean relu) {
-            ConvGeometry g = check(x, kernel, bias, spec);
-            int filters = kernel.shape[3];
-            Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
-            Tensor bc = bias == null ? null : bias.detach().contiguous();
-            Tensor y = Tensor.uninitialized(x.dtype, g.batch(), g.outH(), g.outW(), filters);
+            Shapes sh = check(x, kernel, bias, spec);
+            ConvGeometry g = sh.g;
+            Tensor xc = contiguousData(x), kc = contiguousData(kernel), bc = contiguousData(bias);
+            Tensor y = Tensor.uninitialized(x.dtype, sh.out);
             if (x.f != null) {
                 ConvKernels.forward(g, xc.f, xc.offset, kc.f, kc.offset, bc == null ? null : bc.f, bc == null ? 0 : bc.offset, relu, y.f, 0);
             } else {
@@ -119,11 +192,13 @@ public final class Conv {
                         Buf.of(y.d), 0);
                 if (relu) for (int i = 0; i < y.d.length; i++) y.d[i] = Math.max(0, y.d[i]);
             }
-            return Function.needsGrad(x, kernel, bias) ? Function.record(y, new Conv2d(x, kernel, bias, xc, kc, y, g, relu)) : y;
+            if (!Function.needsGrad(x, kernel, bias)) return y;
+            Conv2d node = y.spareNode(Conv2d.class);
+            return Function.record(y, (node != null ? node : new Conv2d()).set(x, kernel, bias, xc, kc, y, g, relu));
         }
 
-        /** Validates a convolution's operands and returns its geometry. */
-        static ConvGeometry check(Tensor x, Tensor kernel, Tensor bias, Spec spec) {
+        /** Validates a convolution's operands and returns its geometry and output shape. */
+        static Shapes check(Tensor x, Tensor kernel, Tensor bias, Spec spec) {
             requireRank4("conv2d", x);
             if (kernel.rank() != 4) throw new IllegalArgumentException("conv2d kernel must be (kh, kw, in_channels / groups, filters), got " + Shape.str(kernel.shape));
             int c = x.shape[3], groups = spec.groups(), filters = kernel.shape[3];
@@ -136,7 +211,7 @@ public final class Conv {
                 throw new IllegalArgumentException("conv2d bias must have shape (" + filters + "), got " + Shape.str(bias.shape));
             }
             if (x.dtype != kernel.dtype || (bias != null && bias.dtype != x.dtype)) throw new IllegalArgumentException("conv2d: dtypes differ");
-            return geometry(x.shape, kernel.shape[0], kernel.shape[1], filters, spec);
+            return SHAPES.get().get(x.shape, kernel.shape[0], kernel.shape[1], filters, spec);
         }
 
         @Override
@@ -158,7 +233,7 @@ public final class Conv {
                     ConvKernels.backwardWeight(g, x.f, x.offset, dY.f, dY.offset, mask, 0, dK.f, 0, wantB ? dB.f : null, 0);
                     if (!wants(1)) dK = null;
                 }
-                return new Tensor[] {dX, dK, dB};
+                return grads(dX, dK, dB);
             }
             if (relu) {
                 Tensor dZ = Tensor.fresh(y.dtype, y.shape);   // gradient before the fused ReLU
@@ -174,7 +249,14 @@ public final class Conv {
                 ScalarConv.backward(g, Buf.of(x.d), x.offset, Buf.of(kernel.d), kernel.offset, Buf.of(dY.d), dY.offset, null, 0, Buf.of(dK.d), 0);
             }
             if (hasBias && wants(2)) dB = dY.sum(new int[] {0, 1, 2}, false);
-            return new Tensor[] {dX, dK, dB};
+            return grads(dX, dK, dB);
+        }
+
+        private Tensor[] grads(Tensor dX, Tensor dK, Tensor dB) {
+            grads[0] = dX;
+            grads[1] = dK;
+            grads[2] = dB;
+            return grads;
         }
     }
 
@@ -192,16 +274,25 @@ public final class Conv {
     }
 
     static final class ConvReluMaxPool extends Function {
-        private final Tensor x;       // (B, H, W, C) contiguous
-        private final Tensor kernel;  // (kh, kw, C/groups, F) contiguous
-        private final Tensor p;       // pooled output: its sign is the ReLU's mask at each argmax
-        private final Tensor idx;     // position of each window's first maximum, as a float
-        private final ConvGeometry g;
-        private final int ph, pw;
-        private final boolean hasBias;
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private Tensor x;       // (B, H, W, C) contiguous
+        private Tensor kernel;  // (kh, kw, C/groups, F) contiguous
+        private Tensor p;       // pooled output: its sign is the ReLU's mask at each argmax
+        private Tensor idx;     // position of each window's first maximum, as a float
+        private ConvGeometry g;
+        private int ph, pw;
+        private boolean hasBias;
+        private final Tensor[] grads = new Tensor[3];   // backward's result, refilled on each call
 
-        private ConvReluMaxPool(Tensor xIn, Tensor kIn, Tensor bias, Tensor x, Tensor kernel, Tensor p, Tensor idx, ConvGeometry g, int ph, int pw) {
-            super(xIn, kIn, bias);
+        private ConvReluMaxPool() {
+            super(new Tensor[3]);
+        }
+
+        private ConvReluMaxPool set(Tensor xIn, Tensor kIn, Tensor bias, Tensor x, Tensor kernel, Tensor p, Tensor idx, ConvGeometry g,
+                                    int ph, int pw) {
+            inputs[0] = xIn;
+            inputs[1] = kIn;
+            inputs[2] = bias;
             this.x = x;
             this.kernel = kernel;
             this.p = p;
@@ -210,21 +301,24 @@ public final class Conv {
             this.ph = ph;
             this.pw = pw;
             this.hasBias = bias != null;
+            return this;
         }
 
         static Tensor apply(Tensor x, Tensor kernel, Tensor bias, Spec spec, int ph, int pw) {
             if (ph < 1 || pw < 1) throw new IllegalArgumentException("pool size must be >= 1, got (" + ph + ", " + pw + ")");
-            ConvGeometry g = Conv2d.check(x, kernel, bias, spec);
+            Shapes sh = Conv2d.check(x, kernel, bias, spec);
+            ConvGeometry g = sh.g;
             if (x.f == null || !ConvKernels.fusesMaxPool(g, ph, pw)) return maxPool2d(conv2dRelu(x, kernel, bias, spec), ph, pw, ph, pw, Padding.VALID);
-            Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
-            Tensor bc = bias == null ? null : bias.detach().contiguous();
+            Tensor xc = contiguousData(x), kc = contiguousData(kernel), bc = contiguousData(bias);
             boolean grad = Function.needsGrad(x, kernel, bias);
-            int[] shape = {g.batch(), g.outH() / ph, g.outW() / pw, g.filters()};
+            int[] shape = sh.pooled(ph, pw);
             Tensor p = Tensor.uninitialized(x.dtype, shape);
             Tensor idx = grad ? Tensor.uninitialized(x.dtype, shape) : null;
             ConvKernels.forwardReluMaxPool(g, xc.f, xc.offset, kc.f, kc.offset, bc == null ? null : bc.f, bc == null ? 0 : bc.offset, ph, pw,
                     p.f, 0, idx == null ? null : idx.f, 0);
-            return grad ? Function.record(p, new ConvReluMaxPool(x, kernel, bias, xc, kc, p, idx, g, ph, pw)) : p;
+            if (!grad) return p;
+            ConvReluMaxPool node = p.spareNode(ConvReluMaxPool.class);
+            return Function.record(p, (node != null ? node : new ConvReluMaxPool()).set(x, kernel, bias, xc, kc, p, idx, g, ph, pw));
         }
 
         @Override
@@ -236,7 +330,10 @@ public final class Conv {
             Tensor dB = wantB ? Tensor.uninitialized(x.dtype, g.filters()) : null;
             ConvKernels.backwardReluMaxPool(g, x.f, x.offset, kernel.f, kernel.offset, ph, pw, p.f, 0, idx.f, 0, dP.f, dP.offset,
                     dX == null ? null : dX.f, 0, dK.f, 0, dB == null ? null : dB.f, 0);
-            return new Tensor[] {dX, wants(1) ? dK : null, dB};
+            grads[0] = dX;
+            grads[1] = wants(1) ? dK : null;
+            grads[2] = dB;
+            return grads;
         }
     }
 

@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
  * thread count. Pooling lives in {@link PoolKernels}.
  */
 public final class ConvKernels {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /**
      * Floats of one chunk's im2col slice (192 KiB): the rows are cut into chunks small enough that a chunk's patches
      * stay in L2 between being copied and being read by its GEMM, and the full (rows × patch) matrix, 9 MB for the
@@ -81,7 +81,7 @@ public final class ConvKernels {
      * the result does not depend on the chunking or the thread count.
      */
     public static void forward(ConvGeometry g, float[] x, int xo, float[] w, int wo, float[] bias, int bo, boolean relu, float[] y, int yo) {
-        int k = g.patch(), m = g.rows(), cout = g.outPerGroup(), f = g.filters();
+        int k = g.patch(), m = g.rows(), f = g.filters();
         long work = (long) m * k * f;
         int rows = chunkRows(k);
         if (work >= PARALLEL_WORK && (m + rows - 1) / rows < Parallel.THREADS) {
@@ -89,24 +89,15 @@ public final class ConvKernels {
             int share = (m + Parallel.THREADS - 1) / Parallel.THREADS;
             rows = Math.max(Gemm.MR, (share + Gemm.MR - 1) / Gemm.MR * Gemm.MR);
         }
-        final int chunkRows = rows, chunks = (m + rows - 1) / rows;
-        final int[] off = direct(g) ? patchOffsets(g) : null;
-        Parallel.forRange(chunks, work < PARALLEL_WORK ? chunks : 1, (c0, c1) -> {
-            float[] cols = off != null ? null : scratch(0, chunkRows * k);
-            for (int c = c0; c < c1; c++) {
-                int r0 = c * chunkRows, r1 = Math.min(m, r0 + chunkRows);
-                if (off != null) {
-                    directForward(g, off, x, xo, w, wo, bias, bo, relu, y, yo, r0, r1);
-                    continue;
-                }
-                for (int grp = 0; grp < g.groups(); grp++) {
-                    im2col(g, grp, x, xo, r0, r1, cols);
-                    Gemm.gemmSerial(false, r1 - r0, cout, k, cols, 0, k, w, wo + grp * cout, f, y, yo + r0 * f + grp * cout, f, false);
-                }
-                if (bias != null) biasRows(y, yo + r0 * f, r1 - r0, f, bias, bo, relu);
-                else if (relu) reluRows(y, yo + r0 * f, (r1 - r0) * f);
-            }
-        });
+        int chunks = (m + rows - 1) / rows;
+        ConvSplits splits = ConvSplits.get();
+        ConvSplits.Forward body = splits.forward;
+        body.set(g, direct(g) ? splits.patchOffsets(g) : null, x, xo, w, wo, bias, bo, relu, y, yo, rows);
+        try {
+            Parallel.forRange(chunks, work < PARALLEL_WORK ? chunks : 1, body);
+        } finally {
+            body.clear();
+        }
     }
 
     /** dX = ∂/∂x of Σ dY·conv(x, w), overwriting dx. */
@@ -126,7 +117,6 @@ public final class ConvKernels {
     /** As above, with dZ's rows produced by {@code src} when non-null (dy and reluY then unused). */
     static void backwardInput(ConvGeometry g, float[] dy, int dyo, float[] reluY, int ryo, GradRows src, float[] w, int wo, float[] dx, int dxo) {
         int k = g.patch(), cout = g.outPerGroup(), f = g.filters(), per = g.outH() * g.outW(), batch = g.batch();
-        int imageSize = g.height() * g.width() * g.channels();
         // Wᵀ per group, packed once (cout × k, row-major) so each chunk's GEMM reads its B contiguously, in place.
         float[] wt = scratch(2, g.groups() * cout * k);
         for (int grp = 0; grp < g.groups(); grp++) {
@@ -138,28 +128,14 @@ public final class ConvKernels {
         long work = (long) g.rows() * k * f;
         int imgs = Math.max(1, chunkRows(k) / per);
         if (work >= PARALLEL_WORK && (batch + imgs - 1) / imgs < Parallel.THREADS) imgs = Math.max(1, (batch + Parallel.THREADS - 1) / Parallel.THREADS);
-        final int chunkImgs = imgs, chunks = (batch + imgs - 1) / imgs;
-        Parallel.forRange(chunks, work < PARALLEL_WORK ? chunks : 1, (c0, c1) -> {
-            float[] dCols = scratch(0, chunkImgs * per * k);
-            float[] dz = reluY == null && src == null ? null : scratch(1, chunkImgs * per * f);
-            for (int c = c0; c < c1; c++) {
-                int b0 = c * chunkImgs, b1 = Math.min(batch, b0 + chunkImgs), r0 = b0 * per, r1 = b1 * per;
-                Arrays.fill(dx, dxo + b0 * imageSize, dxo + b1 * imageSize, 0f);
-                float[] a = dy;
-                int ao = dyo + r0 * f;
-                if (src != null || reluY != null) {
-                    if (src != null) src.fill(r0, r1, dz);
-                    else maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
-                    a = dz;
-                    ao = 0;
-                }
-                for (int grp = 0; grp < g.groups(); grp++) {
-                    // dCols (rows × k) = dZ_g (rows × cout) · W_gᵀ (cout × k)
-                    Gemm.gemmSerial(false, r1 - r0, k, cout, a, ao + grp * cout, f, wt, grp * cout * k, k, dCols, 0, k, false);
-                    col2im(g, grp, dCols, r0, r1, dx, dxo);
-                }
-            }
-        });
+        int chunks = (batch + imgs - 1) / imgs;
+        ConvSplits.BackwardInput body = ConvSplits.get().backwardInput;
+        body.set(g, dy, dyo, reluY, ryo, src, wt, dx, dxo, imgs);
+        try {
+            Parallel.forRange(chunks, work < PARALLEL_WORK ? chunks : 1, body);
+        } finally {
+            body.clear();
+        }
     }
 
     /** dW = ∂/∂w of Σ dY·conv(x, w), overwriting dw. */
@@ -181,42 +157,19 @@ public final class ConvKernels {
     /** As above, with dZ's rows produced by {@code src} when non-null (dy and reluY then unused). */
     static void backwardWeight(ConvGeometry g, float[] x, int xo, float[] dy, int dyo, float[] reluY, int ryo, GradRows src,
                                float[] dw, int dwo, float[] db, int dbo) {
-        int k = g.patch(), cout = g.outPerGroup(), f = g.filters(), m = g.rows(), ks = g.kernelSize();
+        int k = g.patch(), f = g.filters(), m = g.rows(), ks = g.kernelSize();
         long work = (long) m * k * f;
-        int rows = chunkRows(k);
-        final int part = ks + f, chunkRows = rows, chunks = (m + rows - 1) / rows;
-        final int segs = Math.min(chunks, Math.max(2, Math.min(SEGMENTS, PARTIALS_FLOATS / part)));
+        int chunkRows = chunkRows(k), part = ks + f, chunks = (m + chunkRows - 1) / chunkRows;
+        int segs = Math.min(chunks, Math.max(2, Math.min(SEGMENTS, PARTIALS_FLOATS / part)));
         float[] partials = scratch(3, segs * part);
-        final int[] off = direct(g) ? patchOffsets(g) : null;
-        Parallel.forRange(segs, work < PARALLEL_WORK ? segs : 1, (s0, s1) -> {
-            float[] cols = off != null ? null : scratch(0, chunkRows * k);
-            float[] dz = reluY == null && src == null ? null : scratch(1, chunkRows * f);
-            for (int s = s0; s < s1; s++) {
-                int po = s * part, cA = (int) ((long) s * chunks / segs), cB = (int) ((long) (s + 1) * chunks / segs);
-                Arrays.fill(partials, off != null ? po : po + ks, po + part, 0f);
-                for (int c = cA; c < cB; c++) {
-                    int r0 = c * chunkRows, r1 = Math.min(m, r0 + chunkRows);
-                    float[] a = dy;
-                    int ao = dyo + r0 * f;
-                    if (src != null || reluY != null) {
-                        if (src != null) src.fill(r0, r1, dz);
-                        else maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
-                        a = dz;
-                        ao = 0;
-                    }
-                    if (db != null) addColumnSums(a, ao, r1 - r0, f, partials, po + ks);
-                    if (off != null) {
-                        directWeight(g, off, x, xo, a, ao, r0, r1, partials, po);
-                        continue;
-                    }
-                    for (int grp = 0; grp < g.groups(); grp++) {
-                        im2col(g, grp, x, xo, r0, r1, cols);
-                        // dW_g (k × cout) (+)= colsᵀ (k × rows) · dZ_g (rows × cout)
-                        Gemm.gemmSerial(true, k, cout, r1 - r0, cols, 0, k, a, ao + grp * cout, f, partials, po + grp * cout, f, c > cA);
-                    }
-                }
-            }
-        });
+        ConvSplits splits = ConvSplits.get();
+        ConvSplits.BackwardWeight body = splits.backwardWeight;
+        body.set(g, direct(g) ? splits.patchOffsets(g) : null, x, xo, dy, dyo, reluY, ryo, src, db != null, partials, part, chunkRows, chunks, segs);
+        try {
+            Parallel.forRange(segs, work < PARALLEL_WORK ? segs : 1, body);
+        } finally {
+            body.clear();
+        }
         System.arraycopy(partials, 0, dw, dwo, ks);
         for (int s = 1; s < segs; s++) Elementwise.addInPlace(dw, dwo, partials, s * part, ks);
         if (db != null) {
@@ -250,28 +203,15 @@ public final class ConvKernels {
      */
     public static void forwardReluMaxPool(ConvGeometry g, float[] x, int xo, float[] w, int wo, float[] bias, int bo,
                                           int ph, int pw, float[] p, int po, float[] idx, int io) {
-        int per = g.outH() * g.outW(), f = g.filters(), k = g.patch(), cout = g.outPerGroup();
-        int pooled = (g.outH() / ph) * (g.outW() / pw) * f;
-        long work = (long) g.rows() * k * f;
-        final int[] off = direct(g) ? patchOffsets(g) : null;
-        Parallel.forRange(g.batch(), work < PARALLEL_WORK ? g.batch() : 1, (b0, b1) -> {
-            float[] cols = off != null ? null : scratch(0, per * k);
-            float[] y = scratch(1, per * f);
-            for (int b = b0; b < b1; b++) {
-                int r0 = b * per, r1 = r0 + per;
-                if (off != null) {
-                    directForward(g, off, x, xo, w, wo, bias, bo, true, y, -r0 * f, r0, r1);
-                } else {
-                    for (int grp = 0; grp < g.groups(); grp++) {
-                        im2col(g, grp, x, xo, r0, r1, cols);
-                        Gemm.gemmSerial(false, per, cout, k, cols, 0, k, w, wo + grp * cout, f, y, grp * cout, f, false);
-                    }
-                    if (bias != null) biasRows(y, 0, per, f, bias, bo, true);
-                    else reluRows(y, 0, per * f);
-                }
-                maxPoolImage(y, g.outW(), f, ph, pw, g.outH() / ph, g.outW() / pw, p, po + b * pooled, idx, io + b * pooled);
-            }
-        });
+        long work = (long) g.rows() * g.patch() * g.filters();
+        ConvSplits splits = ConvSplits.get();
+        ConvSplits.ReluMaxPool body = splits.reluMaxPool;
+        body.set(g, direct(g) ? splits.patchOffsets(g) : null, x, xo, w, wo, bias, bo, ph, pw, p, po, idx, io);
+        try {
+            Parallel.forRange(g.batch(), work < PARALLEL_WORK ? g.batch() : 1, body);
+        } finally {
+            body.clear();
+        }
     }
 
     /** Max pooling of one (oh × ow × f) image with first-maximum positions; windows tile it without overlap. */
@@ -319,46 +259,13 @@ public final class ConvKernels {
     public static void backwardReluMaxPool(ConvGeometry g, float[] x, int xo, float[] w, int wo, int ph, int pw,
                                            float[] p, int po, float[] idx, int io, float[] dp, int dpo,
                                            float[] dx, int dxo, float[] dw, int dwo, float[] db, int dbo) {
-        GradRows rows = maxPoolGradRows(g, ph, pw, p, po, idx, io, dp, dpo);
-        if (dx != null) backwardInput(g, null, 0, null, 0, rows, w, wo, dx, dxo);
-        backwardWeight(g, x, xo, null, 0, null, 0, rows, dw, dwo, db, dbo);
-    }
-
-    /** The gather of dZ rows for {@link #backwardReluMaxPool}; positions no window covers get 0. */
-    static GradRows maxPoolGradRows(ConvGeometry g, int ph, int pw, float[] p, int po, float[] idx, int io, float[] dp, int dpo) {
-        int f = g.filters(), outH = g.outH() / ph, outW = g.outW() / pw, perImage = g.outH() * g.outW();
-        return (r0, r1, dst) -> {
-            FloatVector zero = FloatVector.zero(S);
-            int b = r0 / perImage, oh = (r0 % perImage) / g.outW(), ow = r0 % g.outW();
-            int i = oh / ph, a = oh % ph, j = ow / pw, e = ow % pw;   // window and position in it, then walked with counters
-            for (int r = r0, d = 0; r < r1; r++, d += f) {
-                if (i >= outH || j >= outW) {
-                    java.util.Arrays.fill(dst, d, d + f, 0f);
-                } else {
-                    int q = ((b * outH + i) * outW + j) * f;
-                    float pos = a * pw + e;
-                    int c = 0;
-                    // Whole vectors unmasked (masked stores showed up in profiles), then the masked tail.
-                    for (int upper = S.loopBound(f); c < upper; c += S.length()) {
-                        VectorMask<Float> take = FloatVector.fromArray(S, idx, io + q + c).compare(VectorOperators.EQ, pos)
-                                .and(FloatVector.fromArray(S, p, po + q + c).compare(VectorOperators.GT, 0f));
-                        zero.blend(FloatVector.fromArray(S, dp, dpo + q + c), take).intoArray(dst, d + c);
-                    }
-                    if (c < f) {
-                        VectorMask<Float> m = S.indexInRange(c, f);
-                        VectorMask<Float> take = FloatVector.fromArray(S, idx, io + q + c, m).compare(VectorOperators.EQ, pos)
-                                .and(FloatVector.fromArray(S, p, po + q + c, m).compare(VectorOperators.GT, 0f));
-                        zero.blend(FloatVector.fromArray(S, dp, dpo + q + c, m), take).intoArray(dst, d + c, m);
-                    }
-                }
-                if (++e == pw) { e = 0; j++; }
-                if (++ow == g.outW()) {
-                    ow = 0; j = 0; e = 0;
-                    if (++a == ph) { a = 0; i++; }
-                    if (++oh == g.outH()) { oh = 0; i = 0; a = 0; b++; }
-                }
-            }
-        };
+        ConvSplits.MaxPoolRows rows = ConvSplits.get().maxPoolRows.set(g, ph, pw, p, po, idx, io, dp, dpo);
+        try {
+            if (dx != null) backwardInput(g, null, 0, null, 0, rows, w, wo, dx, dxo);
+            backwardWeight(g, x, xo, null, 0, null, 0, rows, dw, dwo, db, dbo);
+        } finally {
+            rows.clear();
+        }
     }
 
     // ---------------------------------------------------------------- direct path for short patches

@@ -87,10 +87,13 @@ public final class Conv2D extends Layer {
     }
 
     private final Config config;
+    private final Conv.Spec spec;   // the config's, made once: a Spec per call would be garbage every training step
+    private volatile int[] builtOutput;   // outputShape of the built input shape, for callWithMaxPool; never changed once set
 
     public Conv2D(Config config) {
         super(config.name());
         this.config = config;
+        this.spec = config.spec();
     }
 
     /** {@code Conv2D(filters, kernelSize, activation)} with stride 1 and valid padding, as in the Keras tutorial. */
@@ -146,15 +149,15 @@ public final class Conv2D extends Layer {
     @Override
     public int[] outputShape(int[] inputShape) {
         int[] k = config.kernelSize();
-        var g = Conv.geometry(new int[] {1, inputShape[0], inputShape[1], inputShape[2]}, k[0], k[1], config.filters(), config.spec());
+        var g = Conv.geometry(new int[] {1, inputShape[0], inputShape[1], inputShape[2]}, k[0], k[1], config.filters(), spec);
         return new int[] {g.outH(), g.outW(), config.filters()};
     }
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
         Tensor bias = config.useBias() ? parameter("bias") : null;
-        if (config.activation() == Activation.RELU) return Conv.conv2dRelu(x, parameter("kernel"), bias, config.spec());
-        return config.activation().apply(Conv.conv2d(x, parameter("kernel"), bias, config.spec()));   // (B, OH, OW, F)
+        if (config.activation() == Activation.RELU) return Conv.conv2dRelu(x, parameter("kernel"), bias, spec);
+        return config.activation().apply(Conv.conv2d(x, parameter("kernel"), bias, spec));   // (B, OH, OW, F)
     }
 
     /**
@@ -164,12 +167,13 @@ public final class Conv2D extends Layer {
      */
     public Tensor callWithMaxPool(Tensor x, MaxPooling2D pool, CallContext ctx) {
         if (config.activation() != Activation.RELU || !pool.tilesWithoutOverlap() || x.rank() != 4) return null;
-        int[] sample = java.util.Arrays.copyOfRange(x.shape(), 1, x.rank());
-        build(sample, ctx.rng());
-        int[] out = outputShape(sample), p = pool.config().poolSize();
-        pool.build(out, ctx.rng());
+        buildOrCheck(x, ctx);   // as call does: no shape copies once built for this sample shape
+        // The built input shape never changes, so neither does its output shape: computed once, not per step.
+        int[] out = builtOutput;
+        if (out == null) builtOutput = out = outputShape(inputShape());
+        if (!pool.builtFor(out)) pool.build(out, ctx.rng());
         Tensor bias = config.useBias() ? parameter("bias") : null;
-        return Conv.conv2dReluMaxPool(x, parameter("kernel"), bias, config.spec(), p[0], p[1]);
+        return Conv.conv2dReluMaxPool(x, parameter("kernel"), bias, spec, pool.poolH(), pool.poolW());
     }
 
     @Override

@@ -79,7 +79,8 @@ public abstract class Layer {
         return forward(x, ctx);
     }
 
-    private void buildOrCheck(Tensor x, CallContext ctx) {
+    /** Builds for x's sample shape on the first call, else checks x against the built shape (no copy when it matches). */
+    final void buildOrCheck(Tensor x, CallContext ctx) {
         int rank = x.rank();
         if (rank == 0) throw new IllegalArgumentException("layer '" + name + "' (" + typeName() + ") got a scalar; it expects a batch");
         if (inputShape != null && sameSampleShape(x)) return;   // the common case, checked without copying shapes
@@ -87,6 +88,11 @@ public abstract class Layer {
         int[] sample = Arrays.copyOfRange(s, 1, s.length);
         if (inputShape == null) build(sample, ctx.rng());
         else throw shapeError(sample);
+    }
+
+    /** Whether this layer is built for samples of {@code sample} (no batch dimension); compared without copying. */
+    final boolean builtFor(int[] sample) {
+        return inputShape != null && Shape.equal(inputShape, sample);
     }
 
     /** Whether {@code x} is (B, ...inputShape). */

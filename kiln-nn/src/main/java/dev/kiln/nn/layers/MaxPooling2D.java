@@ -62,6 +62,15 @@ public final class MaxPooling2D extends Layer {
         return PoolingWindow.outputShape(config.poolSize(), config.strides(), config.padding(), inputShape);
     }
 
+    /** Window height and width (the config's own array, not {@link #config()}'s copy: no object per call). */
+    int poolH() {
+        return config.poolSize()[0];
+    }
+
+    int poolW() {
+        return config.poolSize()[1];
+    }
+
     /** Valid padding with strides equal to the pool size: the windows tile the input, as {@link Conv2D#callWithMaxPool} needs. */
     boolean tilesWithoutOverlap() {
         return config.padding() == Padding.VALID && java.util.Arrays.equals(config.poolSize(), config.strides());

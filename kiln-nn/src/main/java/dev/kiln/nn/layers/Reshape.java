@@ -32,6 +32,10 @@ public final class Reshape extends Layer {
     }
 
     private final int[] target;
+    // (batch, ...outputShape) of the last call, reused while the batch stays the same: no shape array per training step.
+    // Volatile, as a model may predict on several threads; the arrays are never changed once published. The sample
+    // shape is fixed once built (call checks it), so the batch is the only key.
+    private volatile int[] full;
 
     public Reshape(int... targetShape) {
         this(new Config(null, targetShape));
@@ -78,10 +82,14 @@ public final class Reshape extends Layer {
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
-        int[] out = outputShape(inputShape());
-        int[] full = new int[out.length + 1];
-        full[0] = x.shape(0);
-        System.arraycopy(out, 0, full, 1, out.length);
-        return x.reshape(full);
+        int[] shape = full;
+        if (shape == null || shape[0] != x.shape(0)) {
+            int[] out = outputShape(inputShape());
+            shape = new int[out.length + 1];
+            shape[0] = x.shape(0);
+            System.arraycopy(out, 0, shape, 1, out.length);
+            full = shape;
+        }
+        return x.reshape(shape);
     }
 }
