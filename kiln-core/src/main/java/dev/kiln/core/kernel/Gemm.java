@@ -18,7 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * panels (see {@link #blocked} for when; a transposed B always, because vector loads need B contiguous along j)
  * — unless M is small enough beside N and K that packing A instead pays ({@link #columnsPay}): then
  * {@link GemmColumns}' tile, vectorised along M, reads Bᵀ in place. Ragged edges: rows past M re-read the last
- * valid row and are not stored; a last column tile narrower than NR runs on zero-padded copies (no masks).
+ * valid row and are not stored; a last column tile narrower than NR runs on zero-padded copies (no masks). A C of
+ * at most {@link #NARROW} columns from a stored-transposed A (the 10-class head's dW) takes {@link #narrowCols}, a
+ * tile vectorised along M that reads Aᵀ in place.
  *
  * <p>Both cores: the larger of the two tile grids (rows of C, or columns of C for wide, short products such as
  * 32×784·784×128's backward) is split across {@link Parallel}; every C element is summed in the same K order
@@ -51,6 +53,8 @@ public final class Gemm {
     static final int KC = 256;
     /** M block: MC rows of A over one K block (MC·KC floats, 96 KiB) stay in L2 across the column tiles. */
     static final int MC = 96;
+    /** A C this narrow or narrower from a transposed A takes {@link #narrowCols}' tile: twenty accumulators, ten columns. */
+    static final int NARROW = 10;
     /** Below this many multiply-adds a second thread costs more than it saves. */
     static final long PARALLEL_WORK = 1L << 18;
 
@@ -179,6 +183,16 @@ public final class Gemm {
         int bjs = tb ? ldb : 1;  // step between columns j of op(B)
         int rowTiles = (m + MR - 1) / MR, colTiles = (n + NR - 1) / NR;
         long work = (long) m * n * k;
+        if (VL == 16 && ta && !tb && n <= NARROW && m >= 2 * VL && (work < PARALLEL_WORK || Parallel.THREADS == 1)) {
+            // A narrow C from a stored-transposed A (the head's dW = Hᵀ·dY): the column tile, A read in place, for
+            // whole blocks of 2·VL rows; the row tile for the last m mod 2·VL. Single-threaded products only (a head
+            // product is far below PARALLEL_WORK).
+            float[] buf = SCRATCH.get().tile;
+            int mh = m / (2 * VL) * (2 * VL);
+            for (int i = 0; i < mh; i += 2 * VL) narrowCols(n, k, a, ao + i, lda, b, bo, ldb, c, co + i * ldc, ldc, accumulate, buf);
+            if (mh < m) blocked(mh, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
+            return;
+        }
         if (work < PARALLEL_WORK || Parallel.THREADS == 1) {
             blocked(0, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
             return;
@@ -257,7 +271,7 @@ public final class Gemm {
      */
     private static final class Scratch {
         float[] b = new float[0];
-        final float[] tile = new float[MR * NR];
+        final float[] tile = new float[Math.max(MR * NR, 20 * VL)];  // 20·VL: narrowCols' C tile
         final Split split = new Split();
     }
 
@@ -471,7 +485,11 @@ public final class Gemm {
      * {@link #micro} one vector wide and 2·MR rows tall: C[0:rows, 0:VL] (+)= Σ_p A(r, p)·B(p, 0:VL), B with row stride
      * ldb from {@code bp}, C with row stride VL from 0. Twelve rows keep twelve FMA chains in flight, as the NR-wide tile
      * does (32×128·128×10 per core: 28 → 37 GFLOP/s, against OpenBLAS's 65; what is left is the 6 of 16 lanes that a
-     * 10-column head wastes and a broadcast per FMA).
+     * 10-column head wastes and a broadcast per FMA). Tried and left out, each within the noise on 32×128·128×10 (33–41
+     * either way): a twin with unit-stride indexes (acs = 1, stride VL) so C2 drops the per-load bounds checks (worth
+     * 15–25% to {@link #microUnit}, nothing here), masked vector copies of the C tile instead of 32 arraycopies, and a
+     * 16-row tile (no wasted rows for M = 32, but 1×128·128×10 3.4 → 2.4). The time per K step goes to the broadcasts:
+     * one per FMA, where a 512-bit broadcast costs an FP pipe slot, ~1.5 cycles an FMA; see {@link #narrowCols}.
      */
     private static void micro1(int kc, int rows, float[] a, int ap, int ars, int acs, float[] b, int bp, int ldb,
                                float[] c, boolean load) {
@@ -506,6 +524,70 @@ public final class Gemm {
         c0.intoArray(c, 0); c1.intoArray(c, VL); c2.intoArray(c, 2 * VL); c3.intoArray(c, 3 * VL);
         c4.intoArray(c, 4 * VL); c5.intoArray(c, 5 * VL); c6.intoArray(c, 6 * VL); c7.intoArray(c, 7 * VL);
         c8.intoArray(c, 8 * VL); c9.intoArray(c, 9 * VL); c10.intoArray(c, 10 * VL); c11.intoArray(c, 11 * VL);
+    }
+
+    /**
+     * The narrow column tile, for an op(A) stored transposed and a C at most {@link #NARROW} columns wide (the 10-class
+     * head's dW = Hᵀ·dY): C[0:2·VL, 0:n] (+)= Σ_p A(r, p)·B(p, 0:n), vectorised along M — two vectors of A's column p,
+     * read in place at {@code apo + p·as} (contiguous along i for a transposed A), against one broadcast of B(p, j) per
+     * column, twenty accumulators. Columns past n repeat the last one and are not stored. Against the row tile
+     * ({@link #micro1}: one 16-lane vector per row with 10 lanes used, and a broadcast per FMA, which on Zen 4 also
+     * takes an FP pipe for a 512-bit vector) every lane is used and a broadcast feeds two FMAs. Per core (bench/gemm
+     * --cpu-time, busy 2-core machine, four runs each): 32x128x10_ta 31–39 → 61–67 GFLOP/s (OpenBLAS 68–86 in the same
+     * runs), 128x32x10_ta 28–36 → 35–42 (OpenBLAS 45–78; with K = 32 the scalar copy of C is a large share). Each C
+     * element is still one FMA chain over p = 0…K−1 from 0 or C, so the bits are those of every other tile
+     * (GemmNarrowTest).
+     *
+     * <p>C goes through {@code buf} column-major ({@code j·2·VL + r}) by scalar copies. Vector ways tried and left out:
+     * masked scatters, and 16×16 register transposes (two-vector selectFrom) for C and for packing a row-major A (the
+     * forward 32×128·128×10 reached 50–56 against 65 at light load) — both made products C2 reached only seconds
+     * later on the busy 2-core machine, so bench/gemm's one-second warm-up often timed the Vector API's fallback
+     * (0.3–15 GFLOP/s), and at heavy load the transposing path fell back to the row tile's figures.
+     */
+    private static void narrowCols(int n, int k, float[] ap, int apo, int as, float[] b, int bo, int ldb,
+                                   float[] c, int cp, int ldc, boolean accumulate, float[] buf) {
+        int last = n - 1;
+        int b0 = bo, b1 = bo + Math.min(1, last), b2 = bo + Math.min(2, last), b3 = bo + Math.min(3, last), b4 = bo + Math.min(4, last);
+        int b5 = bo + Math.min(5, last), b6 = bo + Math.min(6, last), b7 = bo + Math.min(7, last), b8 = bo + Math.min(8, last), b9 = bo + Math.min(9, last);
+        FloatVector x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, y0, y1, y2, y3, y4, y5, y6, y7, y8, y9;
+        x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = x8 = x9 = y0 = y1 = y2 = y3 = y4 = y5 = y6 = y7 = y8 = y9 = FloatVector.zero(S);
+        if (accumulate) {
+            for (int r = 0; r < 2 * VL; r++) for (int t = 0; t < n; t++) buf[t * 2 * VL + r] = c[cp + r * ldc + t];
+            x0 = FloatVector.fromArray(S, buf, 0 * 2 * VL); y0 = FloatVector.fromArray(S, buf, 0 * 2 * VL + VL);
+            x1 = FloatVector.fromArray(S, buf, 1 * 2 * VL); y1 = FloatVector.fromArray(S, buf, 1 * 2 * VL + VL);
+            x2 = FloatVector.fromArray(S, buf, 2 * 2 * VL); y2 = FloatVector.fromArray(S, buf, 2 * 2 * VL + VL);
+            x3 = FloatVector.fromArray(S, buf, 3 * 2 * VL); y3 = FloatVector.fromArray(S, buf, 3 * 2 * VL + VL);
+            x4 = FloatVector.fromArray(S, buf, 4 * 2 * VL); y4 = FloatVector.fromArray(S, buf, 4 * 2 * VL + VL);
+            x5 = FloatVector.fromArray(S, buf, 5 * 2 * VL); y5 = FloatVector.fromArray(S, buf, 5 * 2 * VL + VL);
+            x6 = FloatVector.fromArray(S, buf, 6 * 2 * VL); y6 = FloatVector.fromArray(S, buf, 6 * 2 * VL + VL);
+            x7 = FloatVector.fromArray(S, buf, 7 * 2 * VL); y7 = FloatVector.fromArray(S, buf, 7 * 2 * VL + VL);
+            x8 = FloatVector.fromArray(S, buf, 8 * 2 * VL); y8 = FloatVector.fromArray(S, buf, 8 * 2 * VL + VL);
+            x9 = FloatVector.fromArray(S, buf, 9 * 2 * VL); y9 = FloatVector.fromArray(S, buf, 9 * 2 * VL + VL);
+        }
+        for (int p = 0, pa = apo, pb = 0; p < k; p++, pa += as, pb += ldb) {
+            FloatVector u = FloatVector.fromArray(S, ap, pa), v = FloatVector.fromArray(S, ap, pa + VL);
+            FloatVector z0 = FloatVector.broadcast(S, b[b0 + pb]); x0 = u.fma(z0, x0); y0 = v.fma(z0, y0);
+            FloatVector z1 = FloatVector.broadcast(S, b[b1 + pb]); x1 = u.fma(z1, x1); y1 = v.fma(z1, y1);
+            FloatVector z2 = FloatVector.broadcast(S, b[b2 + pb]); x2 = u.fma(z2, x2); y2 = v.fma(z2, y2);
+            FloatVector z3 = FloatVector.broadcast(S, b[b3 + pb]); x3 = u.fma(z3, x3); y3 = v.fma(z3, y3);
+            FloatVector z4 = FloatVector.broadcast(S, b[b4 + pb]); x4 = u.fma(z4, x4); y4 = v.fma(z4, y4);
+            FloatVector z5 = FloatVector.broadcast(S, b[b5 + pb]); x5 = u.fma(z5, x5); y5 = v.fma(z5, y5);
+            FloatVector z6 = FloatVector.broadcast(S, b[b6 + pb]); x6 = u.fma(z6, x6); y6 = v.fma(z6, y6);
+            FloatVector z7 = FloatVector.broadcast(S, b[b7 + pb]); x7 = u.fma(z7, x7); y7 = v.fma(z7, y7);
+            FloatVector z8 = FloatVector.broadcast(S, b[b8 + pb]); x8 = u.fma(z8, x8); y8 = v.fma(z8, y8);
+            FloatVector z9 = FloatVector.broadcast(S, b[b9 + pb]); x9 = u.fma(z9, x9); y9 = v.fma(z9, y9);
+        }
+        x0.intoArray(buf, 0 * 2 * VL); y0.intoArray(buf, 0 * 2 * VL + VL);
+        x1.intoArray(buf, 1 * 2 * VL); y1.intoArray(buf, 1 * 2 * VL + VL);
+        x2.intoArray(buf, 2 * 2 * VL); y2.intoArray(buf, 2 * 2 * VL + VL);
+        x3.intoArray(buf, 3 * 2 * VL); y3.intoArray(buf, 3 * 2 * VL + VL);
+        x4.intoArray(buf, 4 * 2 * VL); y4.intoArray(buf, 4 * 2 * VL + VL);
+        x5.intoArray(buf, 5 * 2 * VL); y5.intoArray(buf, 5 * 2 * VL + VL);
+        x6.intoArray(buf, 6 * 2 * VL); y6.intoArray(buf, 6 * 2 * VL + VL);
+        x7.intoArray(buf, 7 * 2 * VL); y7.intoArray(buf, 7 * 2 * VL + VL);
+        x8.intoArray(buf, 8 * 2 * VL); y8.intoArray(buf, 8 * 2 * VL + VL);
+        x9.intoArray(buf, 9 * 2 * VL); y9.intoArray(buf, 9 * 2 * VL + VL);
+        for (int r = 0; r < 2 * VL; r++) for (int t = 0; t < n; t++) c[cp + r * ldc + t] = buf[t * 2 * VL + r];
     }
 
     /**
