@@ -29,8 +29,15 @@ final class Movement {
     }
 
     static Tensor copy(Tensor x) {
-        Tensor out = Tensor.fresh(x.dtype, x.shape);
-        copyInto(x, out);
+        Tensor out;
+        if (x.f != null && x.isContiguous()) {
+            // One run of floats: a plain arraycopy, without the row plan's arrays and lambda (garbage on every call).
+            out = Tensor.uninitialized(x.dtype, x.shape);
+            System.arraycopy(x.f, x.offset, out.f, 0, out.size());
+        } else {
+            out = Tensor.fresh(x.dtype, x.shape);
+            copyInto(x, out);
+        }
         return Function.needsGrad(x) ? Function.record(out, new Identity(x)) : out;
     }
 
