@@ -140,7 +140,11 @@ public final class AttentionKernels {
             FloatVector s = FloatVector.fromArray(S, p, r + j).mul(scale);
             if (keep != null) s = s.blend(ninf, FloatVector.fromArray(S, keep, mb + j).compare(VectorOperators.EQ, 0f));
             s.intoArray(p, r + j);
-            mx = mx.max(s);
+            // s, not mx, is the receiver: mx is a loop phi whose class C2 does not know, so mx.max(s) is a virtual call
+            // that inlines only if FloatVector.max's own type profile is ready when this method is compiled; in about
+            // a third of GptBench runs it was not, and every vector of the loop was boxed for good (~50 MB a step).
+            // max and add are commutative, so the swap changes no bit.
+            mx = s.max(mx);
         }
         float max = upper > 0 ? mx.reduceLanes(VectorOperators.MAX) : Float.NEGATIVE_INFINITY;
         for (; j < lim; j++) {
@@ -157,7 +161,7 @@ public final class AttentionKernels {
             FloatVector e = TransformerKernels.exp(FloatVector.fromArray(S, p, r + j).sub(max));
             if (keep != null) e = e.mul(FloatVector.fromArray(S, keep, mb + j));   // keep is 0/1: masked keys exactly 0
             e.intoArray(p, r + j);
-            acc = acc.add(e);
+            acc = e.add(acc);   // receiver of known class, as above
         }
         float sum = Elementwise.sumLanes(acc);
         for (; j < lim; j++) {
