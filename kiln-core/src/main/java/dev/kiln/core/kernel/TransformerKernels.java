@@ -175,7 +175,8 @@ public final class TransformerKernels {
     public static void layerNormBackward(float[] x, int xo, int rows, int cols, float[] gamma, int gmo, float[] mean, float[] rstd, int so,
                                          float[] dy, int go, float[] dx, int dxo, float[] dGamma, int dgo, float[] dBeta, int dbo) {
         int blocks = (rows + ROWS - 1) / ROWS;
-        float[] partG = dGamma == null ? null : new float[blocks * cols], partB = dBeta == null ? null : new float[blocks * cols];
+        float[][] kept = PARTIALS.get();
+        float[] partG = dGamma == null ? null : partials(kept, 0, blocks * cols), partB = dBeta == null ? null : partials(kept, 1, blocks * cols);
         Parallel.forRange(blocks, Math.max(1, CHUNK / Math.max(1, ROWS * cols)), (b0, b1) -> {
             for (int bk = b0; bk < b1; bk++) {
                 layerNormBackwardRows(x, xo, bk * ROWS, Math.min(rows, (bk + 1) * ROWS), cols, gamma, gmo, mean, rstd, so, dy, go, dx, dxo,
@@ -186,6 +187,26 @@ public final class TransformerKernels {
             if (dGamma != null) Elementwise.addInPlace(dGamma, dgo, partG, bk * cols, cols);
             if (dBeta != null) Elementwise.addInPlace(dBeta, dbo, partB, bk * cols, cols);
         }
+    }
+
+    /**
+     * The calling thread's per-block partial sums of {@link #layerNormBackward} (gamma's, beta's), kept between calls so
+     * a training step allocates none; the workers write disjoint blocks of them while the caller waits. At most
+     * {@link #PARTIALS_KEEP} floats each are kept (blocks·C is rows/128·C: 4096 rows of 768 take 24 K floats), a
+     * larger call gets its own.
+     */
+    private static final ThreadLocal<float[][]> PARTIALS = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final int PARTIALS_KEEP = 1 << 20;
+
+    /** n zeros (the rows are added into them) in {@code kept[i]}, grown when too short. */
+    private static float[] partials(float[][] kept, int i, int n) {
+        if (kept[i].length >= n) {
+            java.util.Arrays.fill(kept[i], 0, n, 0f);
+            return kept[i];
+        }
+        float[] a = new float[n];
+        if (n <= PARTIALS_KEEP) kept[i] = a;
+        return a;
     }
 
     private static void layerNormBackwardRows(float[] x, int xo, int r0, int r1, int cols, float[] gamma, int gmo, float[] mean, float[] rstd,
