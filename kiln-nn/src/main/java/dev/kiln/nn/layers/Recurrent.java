@@ -92,7 +92,7 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
         Tensor[] s = new Tensor[count];
         for (int k = 0; k < count; k++) {
             if (given == null || given.size() <= k || given.get(k) == null) {
-                s[k] = Tensor.zeros(x.dtype(), x.shape(0), units);
+                s[k] = ZeroStates.of(x.dtype(), x.shape(0), units);   // shared, read-only
             } else {
                 s[k] = given.get(k);
                 if (!Shape.equal(s[k].shape(), new int[] {x.shape(0), units})) {
