@@ -15,24 +15,37 @@ final class Gather {
 
     /** out = x.take(indices, axis): the axis dimension becomes {@code indices.length} (torch.index_select). */
     static final class IndexSelect extends Function {
-        private final int[] inShape;
-        private final int axis;
-        private final int[] idx;
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private int[] inShape;
+        private int axis;
+        private int[] idx = new int[0];   // the node's own copy of the indices (the caller may reuse its array)
+        private final Tensor[] grads = new Tensor[1];
 
-        private IndexSelect(Tensor x, int axis, int[] idx) {
-            super(x);
-            this.inShape = x.shape;
+        private IndexSelect() {
+            super(new Tensor[1]);
+        }
+
+        private IndexSelect set(Tensor x, int axis, int[] indices) {
+            inputs[0] = x;
+            inShape = x.shape;
             this.axis = axis;
-            this.idx = idx;
+            if (idx.length != indices.length) idx = new int[indices.length];
+            System.arraycopy(indices, 0, idx, 0, indices.length);
+            return this;
         }
 
         static Tensor apply(Tensor x, int axis, int[] idx) {
             int ax = Shape.axis(axis, x.rank());
             check(idx, x.shape[ax], "indexSelect", x.shape, ax);
             Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
-            int[] shape = x.shape.clone();
-            shape[ax] = idx.length;
-            Tensor out = Tensor.fresh(x.dtype, shape);
+            Tensor out;
+            if (x.rank() == 2) {   // an embedding table: no shape array per call
+                out = ax == 0 ? Tensor.fresh(x.dtype, idx.length, x.shape[1]) : Tensor.fresh(x.dtype, x.shape[0], idx.length);
+            } else {
+                int[] shape = x.shape.clone();
+                shape[ax] = idx.length;
+                out = Tensor.fresh(x.dtype, shape);
+            }
             int outer = 1, inner = 1, c = x.shape[ax];
             for (int i = 0; i < ax; i++) outer *= x.shape[i];
             for (int i = ax + 1; i < x.rank(); i++) inner *= x.shape[i];
@@ -44,7 +57,9 @@ final class Gather {
                     else System.arraycopy(xc.d, src, out.d, dst, inner);
                 }
             }
-            return Function.needsGrad(x) ? Function.record(out, new IndexSelect(x, ax, idx.clone())) : out;
+            if (!Function.needsGrad(x)) return out;
+            IndexSelect node = out.spareNode(IndexSelect.class);
+            return Function.record(out, (node != null ? node : new IndexSelect()).set(x, ax, idx));
         }
 
         @Override
@@ -61,7 +76,8 @@ final class Gather {
                     for (int r = 0; r < inner; r++) dX.set(dst + r, dX.valueAt(dst + r) + g.valueAt(src + r));
                 }
             }
-            return new Tensor[] {dX};
+            grads[0] = dX;
+            return grads;
         }
     }
 

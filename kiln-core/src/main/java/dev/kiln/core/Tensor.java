@@ -235,6 +235,19 @@ public final class Tensor {
         return out;
     }
 
+    /**
+     * The elements in row-major order written into {@code dst} (at least {@link #size()} long), which is returned: a
+     * reader that keeps its own buffer allocates nothing (for a contiguous float32 tensor).
+     */
+    public float[] toFloatArray(float[] dst) {
+        int n = size();
+        if (dst.length < n) throw new IllegalArgumentException("toFloatArray: " + n + " elements do not fit an array of " + dst.length);
+        Tensor c = contiguous();
+        if (c.f != null) System.arraycopy(c.f, c.offset, dst, 0, n);
+        else for (int i = 0; i < n; i++) dst[i] = (float) c.d[c.offset + i];
+        return dst;
+    }
+
     /** A fresh row-major double copy of the elements. */
     public double[] toDoubleArray() {
         Tensor c = contiguous();

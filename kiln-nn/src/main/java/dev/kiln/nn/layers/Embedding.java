@@ -84,14 +84,30 @@ public final class Embedding extends Layer {
     /** The vectors of the ids in {@code x} (B, ...) → (B, ..., dim), for any sequence length. */
     public Tensor lookup(Tensor x) {
         int[] ids = ids(x);
-        int[] shape = outputShape(x.shape());
+        // (B, ..., dim) of the last call, reused while x's shape stays the same: no shape array per training step.
+        // Volatile, as a model may predict on several threads; the arrays are never changed once published.
+        int[] shape = lookupShape;
+        if (shape == null || shape.length != x.rank() + 1 || !sameLeading(shape, x)) lookupShape = shape = outputShape(x.shape());
         return parameter("embeddings").indexSelect(0, ids).reshape(shape);   // (B·T, dim) → (B, T, dim)
     }
 
+    private static boolean sameLeading(int[] shape, Tensor x) {
+        for (int i = 0; i < x.rank(); i++) if (shape[i] != x.shape(i)) return false;
+        return true;
+    }
+
+    /**
+     * The ids of {@code x} as ints, in the calling thread's scratch: valid until its next lookup, which is enough since
+     * indexSelect copies them into its graph node (a step's ids are 51 KB of floats and 51 KB of ints at 128 × 100).
+     */
     private int[] ids(Tensor x) {
-        float[] v = x.toFloatArray();
-        int[] ids = new int[v.length];
-        for (int i = 0; i < v.length; i++) {
+        int n = x.size();
+        IdScratch s = ID_SCRATCH.get();
+        if (s.values.length < n) s.values = new float[n];
+        if (s.ids.length != n) s.ids = new int[n];   // exactly n: indexSelect takes the whole array
+        float[] v = x.toFloatArray(s.values);
+        int[] ids = s.ids;
+        for (int i = 0; i < n; i++) {
             int id = (int) v[i];
             if (id != v[i] || id < 0 || id >= config.inputDim()) {
                 throw new IllegalArgumentException("layer '" + name() + "' (Embedding) got token id " + v[i] + " at position " + i
@@ -101,6 +117,14 @@ public final class Embedding extends Layer {
         }
         return ids;
     }
+
+    private static final class IdScratch {
+        float[] values = new float[0];
+        int[] ids = new int[0];
+    }
+
+    private static final ThreadLocal<IdScratch> ID_SCRATCH = ThreadLocal.withInitial(IdScratch::new);
+    private volatile int[] lookupShape;
 
     @Override
     public Tensor computeMask(Tensor x, Tensor mask) {
