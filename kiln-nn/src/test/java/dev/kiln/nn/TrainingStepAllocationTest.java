@@ -4,15 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.data.Dataset;
 import dev.kiln.data.FashionMnist;
-import dev.kiln.nn.callbacks.Callback;
-import dev.kiln.nn.callbacks.TrainingState;
 import dev.kiln.nn.layers.Activation;
 import dev.kiln.nn.layers.Dense;
 import dev.kiln.nn.layers.Flatten;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.optimizers.Adam;
-import java.lang.management.ManagementFactory;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,47 +19,11 @@ import org.junit.jupiter.api.Test;
  * working set, which shows the measurement can fail.
  */
 class TrainingStepAllocationTest {
-    private static final com.sun.management.ThreadMXBean THREADS = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private static final int FROM = 10, TO = 40;   // the steps of an epoch (of 50) measured
-
-    /**
-     * Bytes the training thread allocates per step from step {@link #FROM} to {@link #TO} of an epoch: the least over
-     * {@code windows} epochs after {@code warmupEpochs}. The least, because until C2 has compiled the Vector API kernels
-     * their vectors are boxed objects: on a loaded 2-core machine that can take longer than any fixed warm-up, while
-     * once compiled every window is alike.
-     */
     private static double bytesPerStep(String arenaMode, int warmupEpochs, int windows) {
         Dataset data = FashionMnist.subset().train().slice(0, 3200);   // 50 steps of 64 per epoch
         Model m = new Sequential(new Flatten(), new Dense(256, Activation.RELU), new Dense(10));
         m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
-        double[] least = {Double.POSITIVE_INFINITY};
-        Callback meter = new Callback() {
-            int epochs, measured;
-            long start;
-
-            @Override
-            public void onEpochBegin(int epoch, TrainingState state) {
-                epochs++;
-            }
-
-            @Override
-            public void onBatchEnd(int batch, Map<String, Double> logs, TrainingState state) {
-                if (epochs <= warmupEpochs) return;
-                if (batch == FROM) start = THREADS.getCurrentThreadAllocatedBytes();
-                if (batch != TO) return;
-                least[0] = Math.min(least[0], (double) (THREADS.getCurrentThreadAllocatedBytes() - start) / (TO - FROM));
-                if (++measured == windows) state.requestStop("measured");
-            }
-        };
-        String before = System.getProperty("kiln.stepArena");
-        System.setProperty("kiln.stepArena", arenaMode);
-        try {
-            m.fit(data, new FitOptions(1000, 64).withSeed(1).withVerbose(false), meter);
-        } finally {
-            if (before == null) System.clearProperty("kiln.stepArena");
-            else System.setProperty("kiln.stepArena", before);
-        }
-        return least[0];
+        return StepAllocation.bytesPerStep(m, data, 64, arenaMode, warmupEpochs, windows);
     }
 
     @Test
