@@ -330,10 +330,17 @@ public final class Gemm {
                     }
                     // One vector wide, a tile takes 2·MR rows: twelve independent FMA chains rather than six.
                     int step = width == VL ? 2 * MR : MR;
-                    for (int i = ib; i < ie; i += step) {
-                        int rows = Math.min(step, ie - i);
+                    boolean unit = w == NR && acs == 1 && ldb == NR;
+                    for (int i = ib, rows; i < ie; i += rows) {
+                        int left = ie - i;
+                        rows = Math.min(step, left);
+                        // An MR-row tile does all MR rows' work whatever it stores, so a remainder of 1–4 rows, or
+                        // 7–8 (as 4 + 3–4), runs on 4-row tiles: 32 rows were 6·5 + 2, 36 rows' work for 32.
+                        if (unit && (left <= 4 || left == 7 || left == 8)) rows = 4;
+                        rows = Math.min(rows, left);
                         int ap = ao + i * ars + p0 * acs, cp = co + i * ldc + j;
-                        if (w == NR && acs == 1 && ldb == NR) microUnit(kc, rows, a, ap, ars, pb, bp, c, cp, ldc, load);
+                        if (unit && rows <= 4) microUnit4(kc, rows, a, ap, ars, pb, bp, c, cp, ldc, load);
+                        else if (unit) microUnit(kc, rows, a, ap, ars, pb, bp, c, cp, ldc, load);
                         else if (w == NR) micro(kc, rows, a, ap, ars, acs, pb, bp, ldb, c, cp, ldc, load);
                         else microEdge(kc, rows, w, width, a, ap, ars, acs, pb, bp, c, cp, ldc, load, s.tile);
                     }
@@ -449,6 +456,36 @@ public final class Gemm {
         if (rows > 3) { c30.intoArray(c, cp + 3 * ldc); c31.intoArray(c, cp + 3 * ldc + VL); }
         if (rows > 4) { c40.intoArray(c, cp + 4 * ldc); c41.intoArray(c, cp + 4 * ldc + VL); }
         if (rows > 5) { c50.intoArray(c, cp + 5 * ldc); c51.intoArray(c, cp + 5 * ldc + VL); }
+    }
+
+    /** {@link #microUnit} four rows tall (eight accumulators) for a remainder of rows: the same FMA chain per element. */
+    private static void microUnit4(int kc, int rows, float[] a, int ap, int ars, float[] b, int bp,
+                                   float[] c, int cp, int ldc, boolean load) {
+        int a0 = ap, a1 = ap + Math.min(1, rows - 1) * ars, a2 = ap + Math.min(2, rows - 1) * ars, a3 = ap + Math.min(3, rows - 1) * ars;
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
+        if (load) {
+            c00 = FloatVector.fromArray(S, c, cp); c01 = FloatVector.fromArray(S, c, cp + VL);
+            if (rows > 1) { c10 = FloatVector.fromArray(S, c, cp + ldc); c11 = FloatVector.fromArray(S, c, cp + ldc + VL); }
+            if (rows > 2) { c20 = FloatVector.fromArray(S, c, cp + 2 * ldc); c21 = FloatVector.fromArray(S, c, cp + 2 * ldc + VL); }
+            if (rows > 3) { c30 = FloatVector.fromArray(S, c, cp + 3 * ldc); c31 = FloatVector.fromArray(S, c, cp + 3 * ldc + VL); }
+        }
+        for (int p = 0; p < kc; p++) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bp + p * NR);
+            FloatVector b1 = FloatVector.fromArray(S, b, bp + p * NR + VL);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + p]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(S, a[a1 + p]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(S, a[a2 + p]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(S, a[a3 + p]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31);
+        }
+        c00.intoArray(c, cp); c01.intoArray(c, cp + VL);
+        if (rows > 1) { c10.intoArray(c, cp + ldc); c11.intoArray(c, cp + ldc + VL); }
+        if (rows > 2) { c20.intoArray(c, cp + 2 * ldc); c21.intoArray(c, cp + 2 * ldc + VL); }
+        if (rows > 3) { c30.intoArray(c, cp + 3 * ldc); c31.intoArray(c, cp + 3 * ldc + VL); }
     }
 
     /**
