@@ -117,14 +117,8 @@ final class ConvSplits {
             for (int c = c0; c < c1; c++) {
                 int b0 = c * chunkImgs, b1 = Math.min(batch, b0 + chunkImgs), r0 = b0 * per, r1 = b1 * per;
                 Arrays.fill(dx, dxo + b0 * imageSize, dxo + b1 * imageSize, 0f);
-                float[] a = dy;
-                int ao = dyo + r0 * f;
-                if (src != null || reluY != null) {
-                    if (src != null) src.fill(r0, r1, dz);
-                    else ConvKernels.maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
-                    a = dz;
-                    ao = 0;
-                }
+                float[] a = gradientRows(dy, dyo, reluY, ryo, src, f, r0, r1, dz);
+                int ao = a == dz ? 0 : dyo + r0 * f;
                 for (int grp = 0; grp < g.groups(); grp++) {
                     // dCols (rows × k) = dZ_g (rows × cout) · W_gᵀ (cout × k)
                     Gemm.gemmSerial(false, r1 - r0, k, cout, a, ao + grp * cout, f, wt, grp * cout * k, k, dCols, 0, k, false);
@@ -170,14 +164,8 @@ final class ConvSplits {
                 Arrays.fill(partials, off != null ? po : po + ks, po + part, 0f);
                 for (int c = cA; c < cB; c++) {
                     int r0 = c * chunkRows, r1 = Math.min(m, r0 + chunkRows);
-                    float[] a = dy;
-                    int ao = dyo + r0 * f;
-                    if (src != null || reluY != null) {
-                        if (src != null) src.fill(r0, r1, dz);
-                        else ConvKernels.maskRows(dy, ao, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
-                        a = dz;
-                        ao = 0;
-                    }
+                    float[] a = gradientRows(dy, dyo, reluY, ryo, src, f, r0, r1, dz);
+                    int ao = a == dz ? 0 : dyo + r0 * f;
                     if (wantBias) ConvKernels.addColumnSums(a, ao, r1 - r0, f, partials, po + ks);
                     if (off != null) {
                         ConvKernels.directWeight(g, off, x, xo, a, ao, r0, r1, partials, po);
@@ -293,5 +281,18 @@ final class ConvSplits {
                 }
             }
         }
+    }
+
+    /**
+     * The gradient of the pre-activation for rows [r0, r1): dY itself (from row r0, at {@code dyo + r0·f}) when there is
+     * neither a ReLU nor a pooled source, else written into {@code dz} from 0 (dY masked by relu(y) &gt; 0, or filled by
+     * the fused pool's {@code src}).
+     */
+    private static float[] gradientRows(float[] dy, int dyo, float[] reluY, int ryo, ConvKernels.GradRows src, int f, int r0,
+                                        int r1, float[] dz) {
+        if (src == null && reluY == null) return dy;
+        if (src != null) src.fill(r0, r1, dz);
+        else ConvKernels.maskRows(dy, dyo + r0 * f, reluY, ryo + r0 * f, dz, 0, (r1 - r0) * f);
+        return dz;
     }
 }
