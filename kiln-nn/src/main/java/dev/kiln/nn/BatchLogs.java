@@ -38,6 +38,13 @@ final class BatchLogs extends AbstractMap<String, Double> {
         return i < 0 ? null : values[i];
     }
 
+    /** Read-only: says how to keep or change the logs instead of AbstractMap's bare UnsupportedOperationException. */
+    @Override
+    public Double put(String key, Double value) {
+        throw new UnsupportedOperationException("the logs given to onBatchEnd are read-only and refilled every step; copy them"
+                + " (new LinkedHashMap<>(logs)) to change or keep them");
+    }
+
     @Override
     public boolean containsKey(Object key) {
         return index(key) >= 0;
