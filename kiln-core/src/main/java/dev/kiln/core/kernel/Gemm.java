@@ -527,6 +527,17 @@ public final class Gemm {
      * 15–25% to {@link #microUnit}, nothing here), masked vector copies of the C tile instead of 32 arraycopies, and a
      * 16-row tile (no wasted rows for M = 32, but 1×128·128×10 3.4 → 2.4). The time per K step goes to the broadcasts:
      * one per FMA, where a 512-bit broadcast costs an FP pipe slot, ~1.5 cycles an FMA; see {@link #narrowCols}.
+     *
+     * <p>Why this shape stays below OpenBLAS (0.6–0.7), from the machine code: C2 compiles each row's step to a
+     * {@code vbroadcastss} from memory and a {@code vfmadd231ps} (plus a bounds check unless acs = 1), while OpenBLAS's
+     * small-matrix kernel (sgemm_small_kernel_b0_nn_COOPERLAKE on this Zen 4) folds the broadcast into the FMA
+     * ({@code vfmadd231ps (mem){1to16}}), a form C2 never emits; see BENCHMARKS.md, "The 10-class head, examined".
+     * Vectorising along M instead ({@link #narrowCols}, every lane used, a broadcast per two FMAs) needs A transposed,
+     * and no way of transposing 32×128 on Zen 4 was cheap enough (per call, one core; OpenBLAS's whole product
+     * ~1.3 µs, this tile ~2.1): 16×16 register transposes 0.65–0.84 µs (two-source permutes at ~2 cycles each), a
+     * gathered A column 2.9 µs, scalar copies interleaved with the FMAs 2.1 µs (bounds checks). The best pairing,
+     * transposes then {@link #narrowCols}, measured 1.5–1.6 µs: ~0.8 of OpenBLAS for ~150 more lines and a tile C2
+     * reaches late, so it is not in.
      */
     private static void micro1(int kc, int rows, float[] a, int ap, int ars, int acs, float[] b, int bp, int ldb,
                                float[] c, boolean load) {
