@@ -4,7 +4,9 @@ import dev.kiln.core.Rng;
 import dev.kiln.core.Shape;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.layers.CallContext;
+import dev.kiln.nn.layers.Conv2D;
 import dev.kiln.nn.layers.Layer;
+import dev.kiln.nn.layers.MaxPooling2D;
 import dev.kiln.nn.layers.Merge;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -32,6 +34,8 @@ public final class Functional extends Model {
 
     private final Node input;
     private final List<Node> order;      // topological, the input first
+    private final int[][] parents;       // per node of order, its parents' positions in order
+    private final int[] poolAfter;       // per node: the position of the MaxPooling2D node it may run fused with, or -1
     private final List<Layer> layers;    // distinct layers in first-use order
     private int[] inputShape;
     private List<int[]> shapes;          // per node of order, after build
@@ -40,6 +44,24 @@ public final class Functional extends Model {
         if (!input.isInput()) throw new IllegalArgumentException("Functional's first argument must be Node.input(...)");
         this.input = input;
         this.order = topologicalOrder(input, output);
+        Map<Node, Integer> at = new IdentityHashMap<>();
+        for (Node n : order) at.put(n, at.size());
+        this.parents = new int[order.size()][];
+        int[] consumers = new int[order.size()];
+        for (int i = 0; i < order.size(); i++) {
+            List<Node> ps = order.get(i).parents();
+            parents[i] = new int[ps.size()];
+            for (int k = 0; k < ps.size(); k++) consumers[parents[i][k] = at.get(ps.get(k))]++;
+        }
+        this.poolAfter = new int[order.size()];
+        Arrays.fill(poolAfter, -1);
+        for (int j = 0; j < order.size(); j++) {
+            // Conv2D then MaxPooling2D as in Sequential (Conv2D#callWithMaxPool): only when the pooling node is the
+            // convolution node's one consumer and the convolution is not the output, so its activation is needed nowhere.
+            if (!(order.get(j).layer() instanceof MaxPooling2D)) continue;
+            int i = parents[j][0];
+            if (order.get(i).layer() instanceof Conv2D && consumers[i] == 1) poolAfter[i] = j;
+        }
         Set<Layer> distinct = new LinkedHashSet<>();
         for (Node n : order) if (!n.isInput()) distinct.add(n.layer());
         this.layers = List.copyOf(distinct);
@@ -150,15 +172,29 @@ public final class Functional extends Model {
     @Override
     public Tensor call(Tensor x, CallContext ctx) {
         if (inputShape == null) build(Arrays.copyOfRange(x.shape(), 1, x.rank()));
-        Map<Node, Tensor> values = new IdentityHashMap<>();
-        for (Node n : order) {
-            Tensor v;
-            if (n.isInput()) v = x;
-            else if (n.layer() instanceof Merge m) v = m.call(n.parents().stream().map(values::get).toList(), ctx);
-            else v = n.layer().call(values.get(n.parents().get(0)), ctx);
-            values.put(n, v);
+        Tensor[] values = new Tensor[order.size()];   // by position in order
+        values[0] = x;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] != null) continue;           // a pooling node already run fused with its convolution
+            Layer layer = order.get(i).layer();
+            int[] ps = parents[i];
+            if (layer instanceof Merge m) {
+                Tensor[] ins = new Tensor[ps.length];
+                for (int k = 0; k < ps.length; k++) ins[k] = values[ps[k]];
+                values[i] = m.call(Arrays.asList(ins), ctx);
+                continue;
+            }
+            int j = poolAfter[i];
+            if (j >= 0) {
+                Tensor fused = ((Conv2D) layer).callWithMaxPool(values[ps[0]], (MaxPooling2D) order.get(j).layer(), ctx);
+                if (fused != null) {
+                    values[j] = fused;                  // node i's own output is never stored: nothing else reads it
+                    continue;
+                }
+            }
+            values[i] = layer.call(values[ps[0]], ctx);
         }
-        return values.get(order.get(order.size() - 1));
+        return values[values.length - 1];
     }
 
     /** The graph as saved: one entry per non-input node in run order; node ids count the input as 0. */
