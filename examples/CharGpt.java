@@ -2,7 +2,6 @@
 // Run:  ./kiln examples/CharGpt.java [steps] [batch]      then:  ./kiln generate char-gpt.kiln --prompt "Elizabeth" --tokens 200
 import dev.kiln.core.Rng;
 import dev.kiln.core.StepArena;
-import dev.kiln.core.Tensor;
 import dev.kiln.data.text.*;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.optimizers.Adam;
@@ -23,10 +22,11 @@ void main(String[] args) throws Exception {
     Optimizer adamW = Adam.adamW(1e-3, 0.01).clipGlobalNorm(1.0);
     Rng rng = new Rng(42);
     StepArena arena = new StepArena();                                      // each step reuses the last one's activation and gradient storage
+    Gpt.Windows windows = new Gpt.Windows(batch, config.contextLength());   // one (inputs, targets) pair, refilled every step
     long start = System.nanoTime();
     for (int step = 1; step <= steps; step++) {
-        Tensor[] xy = Gpt.windows(ids, Gpt.randomStarts(rng, ids.length, config.contextLength(), batch), config.contextLength());
-        float loss = Gpt.trainStep(model, adamW, xy[0], xy[1], rng, arena);
+        windows.sample(ids, rng);
+        float loss = Gpt.trainStep(model, adamW, windows.inputs(), windows.targets(), rng, arena);
         if (step == 1 || step % 10 == 0) {
             double seconds = (System.nanoTime() - start) / 1e9;
             System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.0f tokens/s%n", step, loss, step * (double) batch * config.contextLength() / seconds);

@@ -7,7 +7,6 @@ import static dev.kiln.bench.BenchSupport.result;
 
 import dev.kiln.core.Rng;
 import dev.kiln.core.StepArena;
-import dev.kiln.core.Tensor;
 import dev.kiln.data.text.CharTokenizer;
 import dev.kiln.data.text.Corpus;
 import dev.kiln.nn.Sequential;
@@ -66,11 +65,12 @@ public final class GptBench {
         Optimizer adamW = Adam.adamW(1e-3, 0.01).clipGlobalNorm(1.0);
         Rng rng = new Rng(seed);
         StepArena arena = f.containsKey("--no-arena") ? null : new StepArena();
+        Gpt.Windows windows = new Gpt.Windows(batch, t);
 
         float first = Float.NaN, last = Float.NaN;
         java.util.List<Float> losses = new java.util.ArrayList<>();
         for (int s = 0; s < warmup; s++) {
-            float loss = step(model, adamW, ids, rng, t, batch, arena);
+            float loss = step(model, adamW, ids, rng, windows, arena);
             losses.add(loss);
             if (s == 0) first = loss;
         }
@@ -80,7 +80,7 @@ public final class GptBench {
         long alloc0 = BenchSupport.Memory.totalAllocated(), gc0 = BenchSupport.Memory.gcMillis();
         long t0 = System.nanoTime(), now = t0;
         while (timed < steps && now - t0 <= capNanos) {
-            last = step(model, adamW, ids, rng, t, batch, arena);
+            last = step(model, adamW, ids, rng, windows, arena);
             losses.add(last);
             if (warmup == 0 && timed == 0) first = last;
             recent[timed % recent.length] = last;
@@ -108,8 +108,8 @@ public final class GptBench {
         BenchSupport.peakRss();
     }
 
-    private static float step(Sequential model, Optimizer opt, int[] ids, Rng rng, int t, int batch, StepArena arena) {
-        Tensor[] xy = Gpt.windows(ids, Gpt.randomStarts(rng, ids.length, t, batch), t);
-        return Gpt.trainStep(model, opt, xy[0], xy[1], rng, arena);
+    private static float step(Sequential model, Optimizer opt, int[] ids, Rng rng, Gpt.Windows windows, StepArena arena) {
+        windows.sample(ids, rng);
+        return Gpt.trainStep(model, opt, windows.inputs(), windows.targets(), rng, arena);
     }
 }

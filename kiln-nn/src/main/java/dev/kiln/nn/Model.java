@@ -34,6 +34,7 @@ public abstract class Model {
     private Map<String, String> provenance = Map.of();
     private String preprocessing;
     private final ArrayDeque<StepArena> inferenceArenas = new ArrayDeque<>();   // idle ones; see forward
+    private List<Tensor> parameterList;   // see parameterList(); immutable, so a racy read sees a whole list
 
     /** Forward pass on a batch. */
     public abstract Tensor call(Tensor x, CallContext ctx);
@@ -186,6 +187,28 @@ public abstract class Model {
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Layer l : layers()) for (var e : l.parameters().entrySet()) out.put(l.name() + "." + e.getKey(), e.getValue());
         return out;
+    }
+
+    /**
+     * {@link #parameters()}'s tensors as a list, for loops that step an optimiser every batch: the list is kept
+     * and handed out again while every layer still holds the same tensors in the same order (checked by identity
+     * on each call, which allocates nothing), and rebuilt once a parameter was replaced or added. Unmodifiable.
+     */
+    public List<Tensor> parameterList() {
+        List<Tensor> cached = parameterList;
+        if (cached == null || !holds(cached)) parameterList = cached = List.copyOf(parameters().values());
+        return cached;
+    }
+
+    private boolean holds(List<Tensor> cached) {
+        int i = 0, n = cached.size();
+        for (Layer l : layers()) {
+            for (Tensor p : l.parameters().values()) {
+                if (i == n || cached.get(i) != p) return false;
+                i++;
+            }
+        }
+        return i == n;
     }
 
     public long parameterCount() {

@@ -2,7 +2,9 @@ package dev.kiln.nn.layers;
 
 import dev.kiln.core.Rng;
 import dev.kiln.core.Tensor;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,6 +16,10 @@ import java.util.Map;
 final class Children {
     private final Layer owner;
     private final Map<String, Layer> children = new LinkedHashMap<>();
+    /** Every registered child parameter with its owner name, made once in build: sync runs every forward. */
+    private final List<Binding> bindings = new ArrayList<>();
+
+    private record Binding(Layer child, String shortName, String ownerName) {}
 
     Children(Layer owner) {
         this.owner = owner;
@@ -29,16 +35,19 @@ final class Children {
     void build(String prefix, int[] inputShape, Rng rng) {
         Layer child = children.get(prefix);
         child.build(inputShape, rng);
-        for (var e : child.parameters().entrySet()) owner.addParameter(prefix + "." + e.getKey(), e.getValue());
+        for (var e : child.parameters().entrySet()) {
+            String ownerName = prefix + "." + e.getKey();
+            owner.addParameter(ownerName, e.getValue());
+            bindings.add(new Binding(child, e.getKey(), ownerName));
+        }
     }
 
     /** Pushes the owner's current parameter tensors into the children where they were replaced. */
     void sync() {
-        for (var c : children.entrySet()) {
-            for (var e : c.getValue().parameters().entrySet()) {
-                Tensor current = owner.parameter(c.getKey() + "." + e.getKey());
-                if (current != null && current != e.getValue()) c.getValue().setParameter(e.getKey(), current);
-            }
+        for (int i = 0, n = bindings.size(); i < n; i++) {   // indexed, names made in build: no garbage per forward
+            Binding b = bindings.get(i);
+            Tensor current = owner.parameter(b.ownerName);
+            if (current != null && current != b.child.parameter(b.shortName)) b.child.setParameter(b.shortName, current);
         }
     }
 }

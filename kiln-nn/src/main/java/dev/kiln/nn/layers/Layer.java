@@ -21,6 +21,7 @@ public abstract class Layer {
     private String name;
     private int[] inputShape;  // without batch
     private final Map<String, Tensor> params = new LinkedHashMap<>();
+    private final Map<String, Tensor> paramsView = Collections.unmodifiableMap(params);   // live: made once, read every step
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();  // non-trainable state saved with the model
 
     protected Layer(String name) {
@@ -169,7 +170,7 @@ public abstract class Layer {
 
     /** Trainable parameters by short name, in creation order. */
     public final Map<String, Tensor> parameters() {
-        return Collections.unmodifiableMap(params);
+        return paramsView;
     }
 
     /**

@@ -16,7 +16,6 @@ import dev.kiln.nn.layers.LayerNormalization;
 import dev.kiln.nn.layers.PositionalEmbedding;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.optimizers.Optimizer;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -85,7 +84,7 @@ public final class Gpt {
     }
 
     private static float step(Model model, Optimizer optimizer, Tensor inputs, Tensor targets, Rng dropoutRng) {
-        List<Tensor> params = new ArrayList<>(model.parameters().values());
+        List<Tensor> params = model.parameterList();   // not parameters(): a map of new name strings every step
         Tensor logits = model.call(inputs, new CallContext(true, dropoutRng));   // (B, T, V)
         Tensor loss = loss(logits, targets);
         loss.backward();
@@ -97,6 +96,11 @@ public final class Gpt {
     /** The (inputs, targets) windows starting at {@code starts}: ids[s .. s+T) and ids[s+1 .. s+T+1), as (B, T) float tensors. */
     public static Tensor[] windows(int[] ids, int[] starts, int t) {
         float[] x = new float[starts.length * t], y = new float[starts.length * t];
+        fill(ids, starts, t, x, y);
+        return new Tensor[] {Tensor.of(x, starts.length, t), Tensor.of(y, starts.length, t)};
+    }
+
+    private static void fill(int[] ids, int[] starts, int t, float[] x, float[] y) {
         for (int b = 0; b < starts.length; b++) {
             int s = starts[b];
             if (s < 0 || s + t + 1 > ids.length) {
@@ -107,14 +111,68 @@ public final class Gpt {
                 y[b * t + i] = ids[s + i + 1];
             }
         }
-        return new Tensor[] {Tensor.of(x, starts.length, t), Tensor.of(y, starts.length, t)};
     }
 
     /** {@code batch} random window starts for a corpus of {@code n} ids and windows of {@code t}. */
     public static int[] randomStarts(Rng rng, int n, int t, int batch) {
-        if (n < t + 1) throw new IllegalArgumentException("a corpus of " + n + " tokens is too short for windows of " + t + " plus one target");
         int[] s = new int[batch];
-        for (int i = 0; i < batch; i++) s[i] = rng.nextInt(n - t);
+        randomStarts(rng, n, t, s);
         return s;
+    }
+
+    private static void randomStarts(Rng rng, int n, int t, int[] into) {
+        if (n < t + 1) throw new IllegalArgumentException("a corpus of " + n + " tokens is too short for windows of " + t + " plus one target");
+        for (int i = 0; i < into.length; i++) into[i] = rng.nextInt(n - t);
+    }
+
+    /**
+     * One (inputs, targets) pair of (B, T) window tensors, refilled in place for every step, so a training loop
+     * makes its batch once instead of two arrays, two tensors and the starts each step. {@link #sample} draws the
+     * same starts from the same random source as {@link #randomStarts} and writes the same values as
+     * {@link #windows}. The tensors are overwritten by the next fill: use them within the step (as
+     * {@link #trainStep} does) and copy what must outlive it. Not thread-safe; one per training loop.
+     */
+    public static final class Windows {
+        private final int t;
+        private final int[] starts;
+        private final float[] x, y;
+        private final Tensor inputs, targets;
+
+        /** Empty windows for batches of {@code batch} windows of {@code t} tokens. */
+        public Windows(int batch, int t) {
+            if (batch < 1 || t < 1) throw new IllegalArgumentException("windows need batch >= 1 and t >= 1, got batch " + batch + ", t " + t);
+            this.t = t;
+            this.starts = new int[batch];
+            this.x = new float[batch * t];
+            this.y = new float[batch * t];
+            this.inputs = Tensor.of(x, batch, t);
+            this.targets = Tensor.of(y, batch, t);
+        }
+
+        /** Refills with random windows of {@code ids}: {@link #randomStarts}, then {@link #fill}. */
+        public Windows sample(int[] ids, Rng rng) {
+            randomStarts(rng, ids.length, t, starts);
+            Gpt.fill(ids, starts, t, x, y);
+            return this;
+        }
+
+        /** Refills with the windows at {@code starts} (one per batch row), as {@link Gpt#windows} would make them. */
+        public Windows fill(int[] ids, int[] starts) {
+            if (starts.length != this.starts.length) {
+                throw new IllegalArgumentException("these windows hold " + this.starts.length + " rows, got " + starts.length + " starts");
+            }
+            Gpt.fill(ids, starts, t, x, y);
+            return this;
+        }
+
+        /** Inputs (B, T): ids[s .. s+T) per row. */
+        public Tensor inputs() {
+            return inputs;
+        }
+
+        /** Targets (B, T): ids[s+1 .. s+T+1) per row. */
+        public Tensor targets() {
+            return targets;
+        }
     }
 }

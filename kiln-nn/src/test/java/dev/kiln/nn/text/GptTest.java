@@ -242,6 +242,44 @@ class GptTest {
         return v;
     }
 
+    @Test
+    void reusedWindowsHoldWhatFreshWindowsWouldAndDrawTheSameStarts() {
+        int[] corpus = new int[100];
+        for (int i = 0; i < corpus.length; i++) corpus[i] = (i * 7) % 11;
+        Rng a = new Rng(9), b = new Rng(9);
+        Gpt.Windows reused = new Gpt.Windows(3, 10);
+        Tensor inputs = reused.inputs(), targets = reused.targets();
+        for (int step = 0; step < 4; step++) {
+            Tensor[] fresh = Gpt.windows(corpus, Gpt.randomStarts(a, corpus.length, 10, 3), 10);
+            reused.sample(corpus, b);
+            assertThat(reused.inputs()).as("the same tensor every step").isSameAs(inputs);
+            assertThat(reused.targets()).isSameAs(targets);
+            assertThat(inputs.shape()).containsExactly(3, 10);
+            assertThat(inputs.toFloatArray()).as("inputs, step " + step).containsExactly(fresh[0].toFloatArray());
+            assertThat(targets.toFloatArray()).as("targets, step " + step).containsExactly(fresh[1].toFloatArray());
+        }
+        assertThat(b.nextInt(1000)).as("the random source advanced alike").isEqualTo(a.nextInt(1000));
+        reused.fill(corpus, new int[] {0, 5, 89});
+        assertThat(inputs.toFloatArray()).containsExactly(Gpt.windows(corpus, new int[] {0, 5, 89}, 10)[0].toFloatArray());
+        assertThatThrownBy(() -> reused.fill(corpus, new int[] {0, 90, 1})).hasMessageContaining("does not fit 100 tokens");
+        assertThatThrownBy(() -> reused.fill(corpus, new int[] {0})).hasMessageContaining("hold 3 rows, got 1");
+        assertThatThrownBy(() -> reused.sample(new int[10], b)).hasMessageContaining("too short");
+    }
+
+    @Test
+    void theParameterListIsKeptUntilAParameterIsReplaced() {
+        Sequential model = tiny();
+        List<Tensor> list = model.parameterList();
+        assertThat(list).containsExactlyElementsOf(model.parameters().values());
+        assertThat(model.parameterList()).as("kept while nothing changed").isSameAs(list);
+        GptBlock block = (GptBlock) model.layers().get(2);
+        String name = block.parameters().keySet().iterator().next();
+        Tensor replacement = block.parameters().get(name).copy().detach();
+        block.setParameter(name, replacement);
+        List<Tensor> after = model.parameterList();
+        assertThat(after).isNotSameAs(list).contains(replacement).containsExactlyElementsOf(model.parameters().values());
+    }
+
     /** U(±bound): inside the bound, reaching near it, mean and variance (bound²/3) within six standard errors. */
     private static void assertUniform(double[] v, double bound, String what) {
         int n = v.length;
