@@ -24,23 +24,42 @@ final class BinaryOp extends Function {
         if (a.dtype != b.dtype) {
             throw new IllegalArgumentException(kind + ": dtypes differ (" + a.dtype + " vs " + b.dtype + "); convert one with to(DType)");
         }
-        int[] shape = Shape.broadcast(a.shape, b.shape);
+        int[] shape = broadcast(a.shape, b.shape);
         Tensor out = Tensor.fresh(a.dtype, shape);
-        Strided plan = Strided.plan(shape,
-                Shape.broadcastStrides(a.shape, a.strides, shape),
-                Shape.broadcastStrides(b.shape, b.strides, shape),
-                out.strides);
-        int ia = plan.inner(0), ib = plan.inner(1), io = plan.inner(2);
-        if (a.f != null && (ia | 1) == 1 && (ib | 1) == 1 && io == 1) {
-            plan.forEachRow(new int[] {a.offset, b.offset, 0},
-                    (o, n) -> Elementwise.binary(kind, a.f, o[0], ia, b.f, o[1], ib, out.f, o[2], n));
-        } else {
-            Buf ba = buf(a), bb = buf(b), bo = buf(out);
-            plan.forEachRow(new int[] {a.offset, b.offset, 0},
-                    (o, n) -> ScalarKernels.binary(kind, ba, o[0], ia, bb, o[1], ib, bo, o[2], io, n));
+        // A reused walk, no lambda: an op a training step runs hundreds of times (residual adds, biases, their gradients).
+        Strided.Walk w = Strided.Walk.take(shape.length, 3)
+                .operand(0, a.shape, a.strides, shape, a.offset)
+                .operand(1, b.shape, b.strides, shape, b.offset)
+                .operand(2, out.strides, 0)
+                .start(shape);
+        try {
+            int ia = w.inner(0), ib = w.inner(1), io = w.inner(2), n = w.innerLength();
+            if (a.f != null && (ia | 1) == 1 && (ib | 1) == 1 && io == 1) {
+                while (w.next()) Elementwise.binary(kind, a.f, w.at(0), ia, b.f, w.at(1), ib, out.f, w.at(2), n);
+            } else {
+                Buf ba = buf(a), bb = buf(b), bo = buf(out);
+                while (w.next()) ScalarKernels.binary(kind, ba, w.at(0), ia, bb, w.at(1), ib, bo, w.at(2), io, n);
+            }
+        } finally {
+            w.release();
         }
         return Function.needsGrad(a, b) && kind != BinaryKind.EQ && kind != BinaryKind.GT
                 ? Function.record(out, new BinaryOp(kind, a, b, out)) : out;
+    }
+
+    /** {@link Shape#broadcast}, but an operand's own shape array when it is the result (most calls): no new array. */
+    private static int[] broadcast(int[] a, int[] b) {
+        if (stretchesTo(b, a)) return a;
+        if (stretchesTo(a, b)) return b;
+        return Shape.broadcast(a, b);
+    }
+
+    /** Whether {@code small} broadcast against {@code big} gives {@code big}: each trailing dim equal or 1. */
+    private static boolean stretchesTo(int[] small, int[] big) {
+        if (small.length > big.length) return false;
+        int lead = big.length - small.length;
+        for (int i = 0; i < small.length; i++) if (small[i] != 1 && small[i] != big[i + lead]) return false;
+        return true;
     }
 
     static Buf buf(Tensor t) {

@@ -8,24 +8,35 @@ final class Movement {
 
     /** Copies {@code src} into {@code dst} (same shape, any strides). No graph. */
     static void copyInto(Tensor src, Tensor dst) {
-        Strided plan = Strided.plan(dst.shape, src.strides, dst.strides);
-        int is = plan.inner(0), id = plan.inner(1);
-        if (src.f != null && dst.f != null && is == 1 && id == 1) {
-            plan.forEachRow(new int[] {src.offset, dst.offset}, (o, n) -> System.arraycopy(src.f, o[0], dst.f, o[1], n));
-        } else {
-            plan.forEachRow(new int[] {src.offset, dst.offset}, (o, n) -> {
-                for (int i = 0; i < n; i++) dst.set(o[1] + i * id, src.valueAt(o[0] + i * is));
-            });
+        // A reused walk, no lambda: concat, slice gradients and contiguous copies run many times a training step.
+        Strided.Walk w = Strided.Walk.take(dst.shape.length, 2).operand(0, src.strides, src.offset).operand(1, dst.strides, dst.offset).start(dst.shape);
+        try {
+            int is = w.inner(0), id = w.inner(1), n = w.innerLength();
+            if (src.f != null && dst.f != null && is == 1 && id == 1) {
+                while (w.next()) System.arraycopy(src.f, w.at(0), dst.f, w.at(1), n);
+            } else {
+                while (w.next()) {
+                    int o0 = w.at(0), o1 = w.at(1);
+                    for (int i = 0; i < n; i++) dst.set(o1 + i * id, src.valueAt(o0 + i * is));
+                }
+            }
+        } finally {
+            w.release();
         }
     }
 
     /** dst += src (same shape, any strides). No graph. */
     static void addInto(Tensor src, Tensor dst) {
-        Strided plan = Strided.plan(dst.shape, src.strides, dst.strides);
-        int is = plan.inner(0), id = plan.inner(1);
-        plan.forEachRow(new int[] {src.offset, dst.offset}, (o, n) -> {
-            for (int i = 0; i < n; i++) dst.set(o[1] + i * id, dst.valueAt(o[1] + i * id) + src.valueAt(o[0] + i * is));
-        });
+        Strided.Walk w = Strided.Walk.take(dst.shape.length, 2).operand(0, src.strides, src.offset).operand(1, dst.strides, dst.offset).start(dst.shape);
+        try {
+            int is = w.inner(0), id = w.inner(1), n = w.innerLength();
+            while (w.next()) {
+                int o0 = w.at(0), o1 = w.at(1);
+                for (int i = 0; i < n; i++) dst.set(o1 + i * id, dst.valueAt(o1 + i * id) + src.valueAt(o0 + i * is));
+            }
+        } finally {
+            w.release();
+        }
     }
 
     static Tensor copy(Tensor x) {
