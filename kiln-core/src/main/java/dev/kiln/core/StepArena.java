@@ -204,6 +204,16 @@ public final class StepArena {
         return arena.take(null, 0, rank, d0, d1, dims, zero, true);
     }
 
+    /** {@link #tensor} (not zeroed) for a shape the caller keeps: copied only when a new tensor has to be made. */
+    static Tensor tensorOfShape(int[] shape) {
+        StepArena arena = ThreadMode.get().arena;
+        if (arena == null) {
+            int[] s = shape.clone();
+            return new Tensor(new float[Shape.size(s)], null, 0, s, Shape.stridesOf(s));
+        }
+        return arena.take(null, 0, shape.length, 0, 0, shape, false, false);
+    }
+
     /**
      * A contiguous view of {@code src}'s storage from its offset, with the given shape (same size): recycled in an
      * arena, fresh otherwise. {@code shape} is copied if it may be kept, unless {@code owned} says the caller gives it

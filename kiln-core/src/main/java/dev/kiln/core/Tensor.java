@@ -398,6 +398,42 @@ public final class Tensor {
 
     public Tensor mul(Tensor o) { return BinaryOp.apply(BinaryKind.MUL, this, o); }
 
+    /**
+     * Inverted dropout (Srivastava et al. 2014), as {@code tf.nn.dropout}: each element zeroed with probability
+     * {@code rate} and the rest scaled by 1/(1 − rate), one draw from {@code rng} per element, in order. The mask is a
+     * constant of the graph (the gradient is the same mask); inside a training step it comes from the {@link StepArena}.
+     */
+    public Tensor dropout(double rate, Rng rng) {
+        return dropoutBy(rate, rng, shape);
+    }
+
+    /**
+     * {@link #dropout(double, Rng)} with one draw per element of {@code noiseShape}, which broadcasts to this shape:
+     * (B, 1, 1, C) drops whole channels of an image batch, as SpatialDropout2D does.
+     */
+    public Tensor dropout(double rate, Rng rng, int... noiseShape) {
+        boolean fits = noiseShape.length == shape.length;
+        for (int i = 0; fits && i < shape.length; i++) fits = noiseShape[i] == shape[i] || noiseShape[i] == 1;
+        if (!fits) {
+            throw new IllegalArgumentException("dropout: noise shape " + Shape.str(noiseShape) + " does not fit the input's "
+                    + Shape.str(shape) + "; give each of its " + shape.length + " axes the input's size or 1");
+        }
+        return dropoutBy(rate, rng, noiseShape);
+    }
+
+    private Tensor dropoutBy(double rate, Rng rng, int[] maskShape) {
+        if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), got " + rate);
+        if (rate == 0) return this;
+        float keep = (float) (1 - rate), scale = 1f / keep;
+        // maskShape is read, not kept: the arena copies it only when it makes a new tensor, so a step allocates nothing.
+        Tensor m = dtype == DType.FLOAT32 ? StepArena.tensorOfShape(maskShape)
+                : new Tensor(null, new double[Shape.size(maskShape)], 0, maskShape.clone(), Shape.stridesOf(maskShape));
+        int n = m.size();
+        if (m.f != null) for (int i = 0; i < n; i++) m.f[m.offset + i] = rng.uniform() < keep ? scale : 0f;
+        else for (int i = 0; i < n; i++) m.d[m.offset + i] = rng.uniform() < keep ? scale : 0f;
+        return maskShape == shape ? DropoutOp.apply(this, m) : mul(m);
+    }
+
     public Tensor div(Tensor o) { return BinaryOp.apply(BinaryKind.DIV, this, o); }
 
     /** Element-wise power with broadcasting. */

@@ -6,6 +6,7 @@ import dev.kiln.data.Dataset;
 import dev.kiln.data.FashionMnist;
 import dev.kiln.nn.layers.Activation;
 import dev.kiln.nn.layers.Dense;
+import dev.kiln.nn.layers.Dropout;
 import dev.kiln.nn.layers.Flatten;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.optimizers.Adam;
@@ -33,6 +34,15 @@ class TrainingStepAllocationTest {
         assertThat(off).as("bytes per step with the arena off (the measurement's sanity check)").isGreaterThan(800_000);
         double on = bytesPerStep("on", 4, 10);
         assertThat(on).as("bytes per warmed-up step with the arena on").isZero();
+    }
+
+    @Test
+    void dropoutsMaskComesFromTheArena() {
+        // Dropout draws a fresh mask every step (a 64×256 float tensor, 64 kB): it must be recycled like the activations.
+        Dataset data = FashionMnist.subset().train().slice(0, 3200);
+        Model m = new Sequential(new Flatten(), new Dense(256, Activation.RELU), new Dropout(0.2), new Dense(10));
+        m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+        assertThat(StepAllocation.bytesPerStep(m, data, 64, "on", 4, 10)).as("bytes per warmed-up step with Dropout").isZero();
     }
 
     @Test

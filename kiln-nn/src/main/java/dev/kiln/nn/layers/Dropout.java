@@ -47,9 +47,6 @@ public final class Dropout extends Layer {
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
         if (!ctx.training() || rate == 0) return x;
-        float keep = (float) (1 - rate);
-        float[] mask = new float[x.size()];
-        for (int i = 0; i < mask.length; i++) mask[i] = ctx.rng().uniform() < keep ? 1f / keep : 0f;
-        return x.mul(Tensor.of(mask, x.shape()).to(x.dtype()));
+        return x.dropout(rate, ctx.rng());
     }
 }

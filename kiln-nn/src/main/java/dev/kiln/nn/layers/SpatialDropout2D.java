@@ -53,10 +53,6 @@ public final class SpatialDropout2D extends Layer {
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
         if (!ctx.training() || rate == 0) return x;
-        float keep = (float) (1 - rate);
-        int b = x.shape(0), c = x.shape(3);
-        float[] mask = new float[b * c];   // (B, 1, 1, C), broadcast over height and width
-        for (int i = 0; i < mask.length; i++) mask[i] = ctx.rng().uniform() < keep ? 1f / keep : 0f;
-        return x.mul(Tensor.of(mask, b, 1, 1, c).to(x.dtype()));
+        return x.dropout(rate, ctx.rng(), x.shape(0), 1, 1, x.shape(3));   // one draw per (image, channel)
     }
 }
