@@ -1,5 +1,6 @@
 package dev.kiln.nn.layers;
 
+import dev.kiln.core.BatchNorm;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Tensor;
 
@@ -7,7 +8,7 @@ import dev.kiln.core.Tensor;
  * Batch normalisation over the last (channel) axis (Keras {@code BatchNormalization}; Ioffe &amp; Szegedy 2015).
  *
  * <p>Training: each channel is normalised with the batch's mean and (biased) variance over every other axis,
- * {@code y = γ·(x − μ)/√(σ² + ε) + β}, composed from primitives so autodiff gives the exact gradient; the moving
+ * {@code y = γ·(x − μ)/√(σ² + ε) + β}, one fused op ({@link BatchNorm}) with its exact gradient; the moving
  * statistics then move towards the batch's: {@code moving = momentum·moving + (1 − momentum)·batch}, as Keras
  * does. Inference: the moving statistics fold into one scale and shift per channel, {@code y = x·s + t} with
  * {@code s = γ/√(var + ε)} and {@code t = β − mean·s}, so it costs one multiply and one add.
@@ -41,6 +42,7 @@ public final class BatchNormalization extends Layer {
     }
 
     private final Config config;
+    private float[] batchMean, batchVar;   // the last training batch's statistics, reused per call
 
     public BatchNormalization() {
         this(new Config(null, null, null, null, null));
@@ -93,23 +95,21 @@ public final class BatchNormalization extends Layer {
             if (config.center()) t = t.add(parameter("beta"));
             return x.mul(s).add(t);                                       // (B, ..., C)·(C) + (C)
         }
-        int[] axes = new int[x.rank() - 1];
-        for (int i = 0; i < axes.length; i++) axes[i] = i;
-        Tensor mean = x.mean(axes, false);                                // (C)
-        Tensor centered = x.sub(mean);
-        Tensor var = centered.square().mean(axes, false);                 // biased, as Keras normalises with
-        Tensor y = centered.div(var.add(eps).sqrt());
-        if (config.scale()) y = y.mul(parameter("gamma"));
-        if (config.center()) y = y.add(parameter("beta"));
-        updateMovingStatistics(mean, var, c);
+        if (batchMean == null || batchMean.length != c) {
+            batchMean = new float[c];
+            batchVar = new float[c];
+        }
+        // One fused op (mean, biased variance as Keras normalises with, then the affine map), its gradient exact.
+        Tensor y = BatchNorm.train(x, config.scale() ? parameter("gamma") : null, config.center() ? parameter("beta") : null, eps,
+                batchMean, batchVar);
+        updateMovingStatistics(batchMean, batchVar, c);
         return y;
     }
 
     /** moving = momentum·moving + (1 − momentum)·batch, in place and outside the graph. */
-    private void updateMovingStatistics(Tensor mean, Tensor var, int c) {
+    private void updateMovingStatistics(float[] bm, float[] bv, int c) {
         float m = (float) (double) config.momentum();
         float[] mm = buffer("moving_mean").rawFloats(), mv = buffer("moving_variance").rawFloats();
-        float[] bm = mean.detach().toFloatArray(), bv = var.detach().toFloatArray();
         for (int i = 0; i < c; i++) {
             mm[i] = m * mm[i] + (1 - m) * bm[i];
             mv[i] = m * mv[i] + (1 - m) * bv[i];

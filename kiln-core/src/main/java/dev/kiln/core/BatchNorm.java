@@ -1,0 +1,136 @@
+package dev.kiln.core;
+
+import dev.kiln.core.kernel.BatchNormKernels;
+import dev.kiln.core.kernel.Buf;
+
+/**
+ * Training-mode batch normalisation over every axis but the last (Ioffe &amp; Szegedy 2015) as one op:
+ * {@code y = (x − μ)/√(σ² + ε)·γ + β} with the batch's per-channel mean μ and biased variance σ². The composed form
+ * recorded nine broadcasting ops and made about twenty passes over the activation each way; this one makes three
+ * forward (mean, centred squares, normalise) and two backward (the two column sums, then dx), saving only μ and
+ * 1/σ per channel. With x̂ = (x − μ)/σ and N rows:
+ * {@code dβ = Σ dy}, {@code dγ = Σ dy·x̂}, {@code dx = γ/σ·(dy − dβ/N − x̂·dγ/N)}.
+ */
+public final class BatchNorm extends Function {
+    private Tensor x;          // contiguous (..., C); not final: the node is refilled in a training step
+    private Tensor gamma;      // (C) or null
+    private final Tensor[] grads = new Tensor[3];
+    private float[] meanF, rstdF, kqsF, scaleF, shiftF;   // per channel, kept with the node
+    private double[] meanD, rstdD, kqsD;
+
+    private BatchNorm() {
+        super(new Tensor[3]);
+    }
+
+    /**
+     * y for a batch x (..., C) with per-channel gamma and beta (either may be null: no scale, no shift); the batch mean
+     * and biased variance are written to {@code batchMean} and {@code batchVar} (C each) for the moving statistics.
+     */
+    public static Tensor train(Tensor x, Tensor gamma, Tensor beta, double epsilon, float[] batchMean, float[] batchVar) {
+        int c = x.rank() == 0 ? 0 : x.shape[x.rank() - 1];
+        int rows = c == 0 ? 0 : x.size() / c;
+        if (x.rank() == 0 || !isVector(gamma, c) || !isVector(beta, c)) {
+            throw new IllegalArgumentException("batch norm: needs x (..., C) with gamma and beta of shape (C), got " + Shape.str(x.shape)
+                    + ", " + (gamma == null ? "none" : Shape.str(gamma.shape)) + " and " + (beta == null ? "none" : Shape.str(beta.shape)));
+        }
+        if ((gamma != null && gamma.dtype != x.dtype) || (beta != null && beta.dtype != x.dtype)) {
+            throw new IllegalArgumentException("batch norm: dtypes differ (x " + x.dtype + "); convert with to(DType)");
+        }
+        if (rows == 0) throw new IllegalArgumentException("batch norm: an empty batch " + Shape.str(x.shape) + " has no statistics");
+        if (batchMean.length < c || batchVar.length < c) throw new IllegalArgumentException("batch norm: statistics arrays shorter than " + c);
+        Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+        BatchNorm node = null;
+        Tensor y = Tensor.uninitialized(x.dtype, x.shape);
+        if (Function.needsGrad(x, gamma, beta)) {
+            node = y.spareNode(BatchNorm.class);
+            if (node == null) node = new BatchNorm();
+        }
+        if (xc.f != null) {
+            float[] mean = node != null ? node.meanF = grow(node.meanF, c) : new float[c];
+            float[] rstd = node != null ? node.rstdF = grow(node.rstdF, c) : new float[c];
+            float[] scale = node != null ? node.scaleF = grow(node.scaleF, c) : new float[c];
+            float[] shift = node != null ? node.shiftF = grow(node.shiftF, c) : new float[c];
+            BatchNormKernels.moments(xc.f, xc.offset, rows, c, mean, batchVar);
+            System.arraycopy(mean, 0, batchMean, 0, c);
+            for (int j = 0; j < c; j++) {
+                rstd[j] = (float) (1 / Math.sqrt(batchVar[j] + epsilon));
+                scale[j] = gamma == null ? rstd[j] : gamma.f[gamma.offset + j * gamma.strides[0]] * rstd[j];
+                shift[j] = beta == null ? 0f : beta.f[beta.offset + j * beta.strides[0]];
+            }
+            BatchNormKernels.normalize(xc.f, xc.offset, rows, c, mean, scale, shift, y.f, 0);
+        } else {
+            double[] mean = node != null ? node.meanD = grow(node.meanD, c) : new double[c];
+            double[] rstd = node != null ? node.rstdD = grow(node.rstdD, c) : new double[c];
+            double[] var = new double[c], scale = new double[c], shift = new double[c];
+            BatchNormKernels.momentsScalar(Buf.of(xc.d), xc.offset, rows, c, Buf.of(mean), Buf.of(var));
+            for (int j = 0; j < c; j++) {
+                batchMean[j] = (float) mean[j];
+                batchVar[j] = (float) var[j];
+                rstd[j] = 1 / Math.sqrt(var[j] + epsilon);
+                scale[j] = gamma == null ? rstd[j] : gamma.d[gamma.offset + j * gamma.strides[0]] * rstd[j];
+                shift[j] = beta == null ? 0 : beta.d[beta.offset + j * beta.strides[0]];
+            }
+            BatchNormKernels.normalizeScalar(Buf.of(xc.d), xc.offset, rows, c, Buf.of(mean), Buf.of(scale), Buf.of(shift), Buf.of(y.d), 0);
+        }
+        if (node == null) return y;
+        node.inputs[0] = x;
+        node.inputs[1] = gamma;
+        node.inputs[2] = beta;
+        node.x = xc;
+        node.gamma = gamma;
+        return Function.record(y, node);
+    }
+
+    /** Null (not given) or of shape (c). */
+    private static boolean isVector(Tensor t, int c) {
+        return t == null || (t.rank() == 1 && t.shape[0] == c);
+    }
+
+    private static float[] grow(float[] a, int n) {
+        return a != null && a.length == n ? a : new float[n];
+    }
+
+    private static double[] grow(double[] a, int n) {
+        return a != null && a.length == n ? a : new double[n];
+    }
+
+    @Override
+    protected Tensor[] backward(Tensor dOut) {
+        Tensor g = dOut.contiguous();
+        int c = x.shape[x.rank() - 1], rows = x.size() / c;
+        // dγ = Σ dy·x̂ and dβ = Σ dy are needed for dx whether or not gamma and beta want them.
+        Tensor dGamma = Tensor.uninitialized(x.dtype, c), dBeta = Tensor.uninitialized(x.dtype, c);
+        Tensor dX = wants(0) ? Tensor.uninitialized(x.dtype, x.shape) : null;
+        if (g.f != null) {
+            BatchNormKernels.backwardSums(x.f, x.offset, g.f, g.offset, rows, c, meanF, rstdF, dBeta.f, dGamma.f);
+            if (dX != null) {
+                float[] kqs = kqsF = kqsF != null && kqsF.length == 3 * c ? kqsF : new float[3 * c];
+                for (int j = 0; j < c; j++) {
+                    float k = gamma == null ? rstdF[j] : gamma.f[gamma.offset + j * gamma.strides[0]] * rstdF[j];
+                    kqs[j] = k;
+                    kqs[c + j] = -k * dGamma.f[j] / rows;
+                    kqs[2 * c + j] = -k * dBeta.f[j] / rows;
+                }
+                BatchNormKernels.backwardInput(x.f, x.offset, g.f, g.offset, rows, c, meanF, rstdF, kqs, dX.f, 0);
+            }
+        } else {
+            BatchNormKernels.backwardSumsScalar(Buf.of(x.d), x.offset, Buf.of(g.d), g.offset, rows, c, Buf.of(meanD), Buf.of(rstdD),
+                    Buf.of(dBeta.d), Buf.of(dGamma.d));
+            if (dX != null) {
+                double[] kqs = kqsD = kqsD != null && kqsD.length == 3 * c ? kqsD : new double[3 * c];
+                for (int j = 0; j < c; j++) {
+                    double k = gamma == null ? rstdD[j] : gamma.d[gamma.offset + j * gamma.strides[0]] * rstdD[j];
+                    kqs[j] = k;
+                    kqs[c + j] = -k * dGamma.d[j] / rows;
+                    kqs[2 * c + j] = -k * dBeta.d[j] / rows;
+                }
+                BatchNormKernels.backwardInputScalar(Buf.of(x.d), x.offset, Buf.of(g.d), g.offset, rows, c, Buf.of(meanD), Buf.of(rstdD),
+                        Buf.of(kqs), Buf.of(dX.d), 0);
+            }
+        }
+        grads[0] = dX;
+        grads[1] = wants(1) ? dGamma : null;
+        grads[2] = wants(2) ? dBeta : null;
+        return grads;
+    }
+}

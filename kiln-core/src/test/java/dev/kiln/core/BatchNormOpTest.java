@@ -1,0 +1,65 @@
+package dev.kiln.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link BatchNorm}: its gradient against finite differences in double (with and without gamma and beta), and in float32
+ * its output, statistics and gradients against the same normalisation composed from primitive ops.
+ */
+class BatchNormOpTest {
+    @Test
+    void gradientMatchesFiniteDifferencesInDouble() {
+        Rng rng = new Rng(1);
+        Tensor x = Tensor.uniform(rng, -2, 3, 4, 3, 5), gamma = Tensor.uniform(rng, 0.5f, 2, 5), beta = Tensor.uniform(rng, -1, 1, 5);
+        float[] m = new float[5], v = new float[5];
+        GradCheck.Result r = GradCheck.check(in -> BatchNorm.train(in[0], in[1], in[2], 1e-3, m, v), x, gamma, beta);
+        assertThat(r.elementsChecked()).isEqualTo(60 + 5 + 5);
+        GradCheck.check(in -> BatchNorm.train(in[0], null, null, 1e-3, m, v), x);
+        GradCheck.check(in -> BatchNorm.train(in[0], in[1], null, 1e-3, m, v), x, gamma);
+    }
+
+    @Test
+    void float32MatchesTheComposedForm() {
+        Rng rng = new Rng(2);
+        // 700 rows: more than one block of the kernels' column sums; 37 channels: a ragged vector tail.
+        Tensor x = Tensor.uniform(rng, 5, 9, 20, 35, 37).requiresGrad(true);
+        Tensor gamma = Tensor.uniform(rng, 0.5f, 2, 37).requiresGrad(true), beta = Tensor.uniform(rng, -1, 1, 37).requiresGrad(true);
+        Tensor w = Tensor.uniform(rng, -1, 1, 20, 35, 37);
+        float[] mean = new float[37], var = new float[37];
+        Tensor y = BatchNorm.train(x, gamma, beta, 1e-3, mean, var);
+        y.mul(w).sum().backward();
+        float[] gx = x.grad().toFloatArray(), gg = gamma.grad().toFloatArray(), gb = beta.grad().toFloatArray();
+        x.zeroGrad();
+        gamma.zeroGrad();
+        beta.zeroGrad();
+
+        int[] axes = {0, 1};
+        Tensor mu = x.mean(axes, false), centered = x.sub(mu), sigma2 = centered.square().mean(axes, false);
+        Tensor want = centered.div(sigma2.add(1e-3f).sqrt()).mul(gamma).add(beta);
+        want.mul(w).sum().backward();
+        close(y.toFloatArray(), want.toFloatArray(), 1e-4, "y");
+        close(mean, mu.toFloatArray(), 1e-5, "batch mean");
+        close(var, sigma2.toFloatArray(), 1e-4, "batch variance");
+        close(gx, x.grad().toFloatArray(), 1e-3, "dx");
+        close(gg, gamma.grad().toFloatArray(), 1e-2, "dgamma");
+        close(gb, beta.grad().toFloatArray(), 1e-3, "dbeta");
+    }
+
+    @Test
+    void badShapesSayWhat() {
+        float[] s = new float[4];
+        assertThatThrownBy(() -> BatchNorm.train(Tensor.zeros(2, 4), Tensor.ones(3), null, 1e-3, s, s))
+                .hasMessageContaining("(2, 4)").hasMessageContaining("(3,)");
+        assertThatThrownBy(() -> BatchNorm.train(Tensor.zeros(0, 4), null, null, 1e-3, s, s)).hasMessageContaining("empty batch");
+    }
+
+    private static void close(float[] a, float[] b, double tol, String what) {
+        assertThat(a).as(what).hasSameSizeAs(b);
+        for (int i = 0; i < a.length; i++) {
+            assertThat(Math.abs(a[i] - b[i])).as("%s at %d: %s vs %s", what, i, a[i], b[i]).isLessThanOrEqualTo((float) (tol * (1 + Math.abs(b[i]))));
+        }
+    }
+}
