@@ -81,6 +81,57 @@ public final class BatchNorm extends Function {
         return Function.record(y, node);
     }
 
+    /**
+     * Inference-mode batch normalisation with given statistics (the moving mean and variance, float32 (C)):
+     * {@code y = (x − mean)·γ/√(var + ε) + β}, gamma and beta optional. One pass over x when nothing needs a gradient
+     * (prediction); composed from primitive ops otherwise (a saliency map through a frozen BatchNormalization, or
+     * fine-tuning gamma and beta with the statistics fixed), so autodiff gives the exact gradient.
+     */
+    public static Tensor inference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double epsilon) {
+        int c = x.rank() == 0 ? 0 : x.shape[x.rank() - 1];
+        if (x.rank() == 0 || !isVector(gamma, c) || !isVector(beta, c) || !isVector(mean, c) || !isVector(var, c)) {
+            throw new IllegalArgumentException("batch norm: needs x (..., C) with gamma, beta, mean and variance of shape (C), got "
+                    + Shape.str(x.shape) + ", " + (gamma == null ? "none" : Shape.str(gamma.shape)) + ", " + (beta == null ? "none" : Shape.str(beta.shape))
+                    + ", " + Shape.str(mean.shape) + " and " + Shape.str(var.shape));
+        }
+        float eps = (float) epsilon;
+        if (Function.needsGrad(x, gamma, beta) || x.f == null || mean.f == null || var.f == null || (gamma != null && gamma.f == null)
+                || (beta != null && beta.f == null)) {
+            Tensor inv = var.add(eps).sqrt().to(x.dtype);
+            Tensor s = gamma != null ? gamma.div(inv) : inv.pow(-1f);
+            Tensor t = mean.to(x.dtype).mul(s).neg();
+            if (beta != null) t = t.add(beta);
+            return x.mul(s).add(t);                                       // (B, ..., C)·(C) + (C)
+        }
+        // Per channel s = γ/√(var + ε), then y = (x − mean)·s + β in one pass (centring first, as the training form does).
+        Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+        Tensor y = Tensor.uninitialized(x.dtype, x.shape);
+        PerChannel pc = PerChannel.LOCAL.get().of(c);
+        for (int j = 0; j < c; j++) {
+            float inv = (float) Math.sqrt(var.f[var.offset + j * var.strides[0]] + eps);
+            pc.mean[j] = mean.f[mean.offset + j * mean.strides[0]];
+            pc.scale[j] = gamma != null ? gamma.f[gamma.offset + j * gamma.strides[0]] / inv : 1f / inv;
+            pc.shift[j] = beta != null ? beta.f[beta.offset + j * beta.strides[0]] : 0f;
+        }
+        BatchNormKernels.normalize(xc.f, xc.offset, x.size() / Math.max(1, c), c, pc.mean, pc.scale, pc.shift, y.f, 0);
+        return y;
+    }
+
+    /** The calling thread's per-channel mean, scale and shift for {@link #inference}, kept so prediction allocates none. */
+    private static final class PerChannel {
+        static final ThreadLocal<PerChannel> LOCAL = ThreadLocal.withInitial(PerChannel::new);
+        float[] mean = new float[0], scale = new float[0], shift = new float[0];
+
+        PerChannel of(int c) {
+            if (mean.length != c) {
+                mean = new float[c];
+                scale = new float[c];
+                shift = new float[c];
+            }
+            return this;
+        }
+    }
+
     /** Null (not given) or of shape (c). */
     private static boolean isVector(Tensor t, int c) {
         return t == null || (t.rank() == 1 && t.shape[0] == c);

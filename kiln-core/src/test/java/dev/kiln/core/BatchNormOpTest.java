@@ -49,6 +49,29 @@ class BatchNormOpTest {
     }
 
     @Test
+    void inferenceInOnePassMatchesTheComposedFormWhichKeepsGradients() {
+        Rng rng = new Rng(3);
+        Tensor x = Tensor.uniform(rng, 5, 9, 6, 7, 7, 19), gamma = Tensor.uniform(rng, 0.5f, 2, 19), beta = Tensor.uniform(rng, -1, 1, 19);
+        Tensor mean = Tensor.uniform(rng, 6, 8, 19), var = Tensor.uniform(rng, 0.5f, 2, 19);
+        Tensor fused = BatchNorm.inference(x, gamma, beta, mean, var, 1e-3);
+        Tensor xg = x.copy().requiresGrad(true);
+        Tensor composed = BatchNorm.inference(xg, gamma, beta, mean, var, 1e-3);   // x wants a gradient: the composed form
+        close(fused.toFloatArray(), composed.toFloatArray(), 1e-5, "inference y");
+        composed.sum().backward();
+        float[] g = xg.grad().toFloatArray(), gm = gamma.toFloatArray(), v = var.toFloatArray();
+        for (int i = 0; i < g.length; i++) {
+            int j = i % 19;
+            assertThat((double) g[i]).as("dy/dx at %d", i).isCloseTo(gm[j] / Math.sqrt(v[j] + 1e-3), org.assertj.core.data.Offset.offset(1e-5));
+        }
+        Tensor plain = BatchNorm.inference(x, null, null, mean, var, 1e-3);
+        float[] p = plain.toFloatArray(), xs = x.toFloatArray(), ms = mean.toFloatArray();
+        for (int i = 0; i < p.length; i++) {
+            int j = i % 19;
+            assertThat((double) p[i]).as("no gamma, no beta at %d", i).isCloseTo((xs[i] - ms[j]) / Math.sqrt(v[j] + 1e-3), org.assertj.core.data.Offset.offset(1e-5));
+        }
+    }
+
+    @Test
     void badShapesSayWhat() {
         float[] s = new float[4];
         assertThatThrownBy(() -> BatchNorm.train(Tensor.zeros(2, 4), Tensor.ones(3), null, 1e-3, s, s))

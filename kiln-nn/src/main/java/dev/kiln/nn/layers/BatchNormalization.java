@@ -10,8 +10,9 @@ import dev.kiln.core.Tensor;
  * <p>Training: each channel is normalised with the batch's mean and (biased) variance over every other axis,
  * {@code y = γ·(x − μ)/√(σ² + ε) + β}, one fused op ({@link BatchNorm}) with its exact gradient; the moving
  * statistics then move towards the batch's: {@code moving = momentum·moving + (1 − momentum)·batch}, as Keras
- * does. Inference: the moving statistics fold into one scale and shift per channel, {@code y = x·s + t} with
- * {@code s = γ/√(var + ε)} and {@code t = β − mean·s}, so it costs one multiply and one add.
+ * does. Inference: the moving statistics give one scale per channel, {@code s = γ/√(var + ε)}, and
+ * {@code y = (x − mean)·s + β} is one pass over x ({@link BatchNorm#inference}; composed from primitives when a
+ * gradient is wanted, e.g. a saliency map through a frozen layer).
  *
  * <p>The moving statistics are non-trainable buffers ({@code moving_mean}, {@code moving_variance}), saved with
  * the model and counted as "Non-trainable params" in the summary.
@@ -89,11 +90,8 @@ public final class BatchNormalization extends Layer {
         int c = x.shape(-1);
         float eps = (float) (double) config.epsilon();
         if (!ctx.training()) {
-            Tensor inv = buffer("moving_variance").add(eps).sqrt().to(x.dtype());
-            Tensor s = config.scale() ? parameter("gamma").div(inv) : inv.pow(-1f);
-            Tensor t = buffer("moving_mean").to(x.dtype()).mul(s).neg();
-            if (config.center()) t = t.add(parameter("beta"));
-            return x.mul(s).add(t);                                       // (B, ..., C)·(C) + (C)
+            return BatchNorm.inference(x, config.scale() ? parameter("gamma") : null, config.center() ? parameter("beta") : null,
+                    buffer("moving_mean"), buffer("moving_variance"), eps);
         }
         if (batchMean == null || batchMean.length != c) {
             batchMean = new float[c];
