@@ -32,6 +32,8 @@ def parse_args():
     p.add_argument("--infer-iters", type=int, default=1000)
     p.add_argument("--infer-seconds", type=float, default=3.0)
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--batchnorm", action="store_true",
+                   help="each convolution as Conv2d -> BatchNorm2d (Keras's momentum 0.99 = torch's 0.01, eps 1e-3) -> ReLU")
     return p.parse_args()
 
 
@@ -56,10 +58,15 @@ def main():
     info(f"data=fashion-mnist {'full' if X.shape[0] == 60000 else 'partial'} ({folder}) train={X.shape[0]} "
          f"load_s={time.perf_counter() - t0:.2f}")
 
+    def block(cin, cout):
+        if not args.batchnorm:
+            return [nn.Conv2d(cin, cout, 3), nn.ReLU()]
+        return [nn.Conv2d(cin, cout, 3), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01), nn.ReLU()]
+
     model = nn.Sequential(nn.Unflatten(1, (1, 28)),                    # (B, 28, 28) -> (B, 1, 28, 28)
-                          nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(64, 64, 3), nn.ReLU(),
+                          *block(1, 32), nn.MaxPool2d(2),
+                          *block(32, 64), nn.MaxPool2d(2),
+                          *block(64, 64),
                           nn.Flatten(), nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
     train(model, X, Y, args, torch, nn)
     infer(model, X, args, torch)

@@ -11,6 +11,8 @@ import dev.kiln.nn.FitOptions;
 import dev.kiln.nn.Model;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.layers.Activation;
+import dev.kiln.nn.layers.ActivationLayer;
+import dev.kiln.nn.layers.BatchNormalization;
 import dev.kiln.nn.layers.Conv2D;
 import dev.kiln.nn.layers.Dense;
 import dev.kiln.nn.layers.Flatten;
@@ -30,12 +32,13 @@ import java.util.Set;
  * Conv2D(32,3,relu) → MaxPool(2) → Conv2D(64,3,relu) → MaxPool(2) → Conv2D(64,3,relu) → Flatten →
  * Dense(64,relu) → Dense(10), Adam 1e-3, from logits, as {@code examples/FashionMnistCnn.java}. Measures
  * training samples/s at one batch size (warm-up steps untimed), single-image predict latency and batch-256
- * predict throughput. Its PyTorch twin is {@code bench/torch_cnn.py}; both print the same RESULT lines.
+ * predict throughput. Its PyTorch twin is {@code bench/torch_cnn.py}; both print the same RESULT lines. With
+ * {@code --batchnorm}, each convolution is followed by BatchNormalization before its ReLU ({@code bench/compare cnn-bn}).
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx512m \
  *     -cp 'kiln-bench/target/kiln-bench-0.1.0-SNAPSHOT.jar:kiln-bench/target/lib/*' \
- *     dev.kiln.bench.CnnBench [--batch 64] [--warmup 60] [--steps 2000] [--max-seconds 25] [--data DIR | --subset]
+ *     dev.kiln.bench.CnnBench [--batch 64] [--warmup 60] [--steps 2000] [--max-seconds 25] [--data DIR | --subset] [--batchnorm]
  * </pre>
  */
 public final class CnnBench {
@@ -43,21 +46,23 @@ public final class CnnBench {
 
     static final String USAGE = """
             usage: CnnBench [--batch 64] [--warmup 60] [--steps 2000] [--max-seconds 25] [--data DIR | --subset]
-                            [--infer-warmup 300] [--infer-iters 1000] [--infer-seconds 3] [--seed 42]
+                            [--infer-warmup 300] [--infer-iters 1000] [--infer-seconds 3] [--seed 42] [--batchnorm]
+              --batchnorm       each convolution as Conv2D (linear) -> BatchNormalization -> ReLU (bench/compare cnn-bn)
               --warmup/--steps  untimed, then timed training steps; --max-seconds caps each of the two windows
               --infer-*         single-image latency: warm-up and measured calls; batch-256: seconds measured""";
 
     public static void main(String[] args) {
         Map<String, String> f = BenchSupport.flags(args, USAGE,
                 Set.of("--batch", "--warmup", "--steps", "--max-seconds", "--data", "--infer-warmup", "--infer-iters", "--infer-seconds", "--seed"),
-                Set.of("--subset"));
+                Set.of("--subset", "--batchnorm"));
         int batch = intFlag(f, "--batch", 64), warmup = intFlag(f, "--warmup", 60), steps = intFlag(f, "--steps", 2000);
         double maxSeconds = doubleFlag(f, "--max-seconds", 25);
         long seed = intFlag(f, "--seed", 42);
         BenchSupport.jvmInfo();
         Dataset data = BenchSupport.fashionMnistTrain(f.containsKey("--data") ? Path.of(f.get("--data")) : null, f.containsKey("--subset"));
 
-        Model model = newModel();
+        boolean bn = f.containsKey("--batchnorm");
+        Model model = bn ? newBatchNormModel() : newModel();
         int stepsPerEpoch = data.numBatches(batch);
         BenchSupport.StepTimer timer = new BenchSupport.StepTimer(warmup, steps, batch, maxSeconds);
         model.fit(data, new FitOptions((warmup + steps) / stepsPerEpoch + 2, batch).withShuffle(true).withSeed(seed).withVerbose(false), timer);
@@ -72,6 +77,20 @@ public final class CnnBench {
                 new Conv2D(32, 3, Activation.RELU), new MaxPooling2D(2),
                 new Conv2D(64, 3, Activation.RELU), new MaxPooling2D(2),
                 new Conv2D(64, 3, Activation.RELU),
+                new Flatten(), new Dense(64, Activation.RELU), new Dense(10));
+        m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+        return m;
+    }
+
+    /**
+     * The tutorial CNN with each convolution as Conv2D (linear) → BatchNormalization → ReLU, the common Keras block
+     * (BatchNormalization's defaults: momentum 0.99, epsilon 1e-3); the pooling and the head as in {@link #newModel}.
+     */
+    static Model newBatchNormModel() {
+        Sequential m = new Sequential(new Reshape(28, 28, 1),
+                new Conv2D(32, 3, Activation.LINEAR), new BatchNormalization(), new ActivationLayer(Activation.RELU), new MaxPooling2D(2),
+                new Conv2D(64, 3, Activation.LINEAR), new BatchNormalization(), new ActivationLayer(Activation.RELU), new MaxPooling2D(2),
+                new Conv2D(64, 3, Activation.LINEAR), new BatchNormalization(), new ActivationLayer(Activation.RELU),
                 new Flatten(), new Dense(64, Activation.RELU), new Dense(10));
         m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
         return m;
