@@ -8,8 +8,16 @@ final class Movement {
 
     /** Copies {@code src} into {@code dst} (same shape, any strides). No graph. */
     static void copyInto(Tensor src, Tensor dst) {
+        copyInto(src, dst, dst.shape, dst.offset);
+    }
+
+    /**
+     * Copies {@code src} into the part of {@code dst}'s storage that a view of {@code shape} with dst's strides at
+     * {@code dstOffset} would show (a slice of dst), without making that view.
+     */
+    private static void copyInto(Tensor src, Tensor dst, int[] shape, int dstOffset) {
         // A reused walk, no lambda: concat, slice gradients and contiguous copies run many times a training step.
-        Strided.Walk w = Strided.Walk.take(dst.shape.length, 2).operand(0, src.strides, src.offset).operand(1, dst.strides, dst.offset).start(dst.shape);
+        Strided.Walk w = Strided.Walk.take(shape.length, 2).operand(0, src.strides, src.offset).operand(1, dst.strides, dstOffset).start(shape);
         try {
             int is = w.inner(0), id = w.inner(1), n = w.innerLength();
             if (src.f != null && dst.f != null && is == 1 && id == 1) {
@@ -182,7 +190,7 @@ final class Movement {
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor dX = Tensor.fresh(dOut.dtype, inShape);
-            copyInto(dOut, apply(dX, axis, start, start + dOut.shape[axis]));
+            copyInto(dOut, dX, dOut.shape, dX.offset + start * dX.strides[axis]);   // into dX[..., start:end, ...]
             return new Tensor[] {dX};
         }
     }
@@ -214,52 +222,80 @@ final class Movement {
 
     /** Joins tensors along an existing axis. */
     static final class Concat extends Function {
-        private final int axis;
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private int axis;
         private final int[] sizes;
+        private final Tensor[] grads;
+        /** Last backward's slices of dOut, reused while dOut is the same storage (a recycled gradient): no new views. */
+        private final Tensor[] views;
 
-        private Concat(Tensor[] xs, int axis, int[] sizes) {
-            super(xs);
-            this.axis = axis;
-            this.sizes = sizes;
+        private Concat(int n) {
+            super(new Tensor[n]);
+            this.sizes = new int[n];
+            this.grads = new Tensor[n];
+            this.views = new Tensor[n];
         }
 
         static Tensor apply(int axis, Tensor... xs) {
             if (xs.length == 0) throw new IllegalArgumentException("concat needs at least one tensor");
             Tensor first = xs[0];
             int ax = Shape.axis(axis, first.rank());
-            int[] shape = first.shape.clone();
-            int[] sizes = new int[xs.length];
             int total = 0;
             for (int i = 0; i < xs.length; i++) {
                 Tensor t = xs[i];
                 boolean ok = t.rank() == first.rank() && t.dtype == first.dtype;
-                for (int d = 0; ok && d < shape.length; d++) ok = d == ax || t.shape[d] == shape[d];
+                for (int d = 0; ok && d < first.shape.length; d++) ok = d == ax || t.shape[d] == first.shape[d];
                 if (!ok) {
                     throw new IllegalArgumentException("concat along axis " + axis + ": tensor " + i + " has shape " + Shape.str(t.shape)
                             + " but tensor 0 has " + Shape.str(first.shape) + "; all dimensions but the axis must match");
                 }
-                sizes[i] = t.shape[ax];
-                total += sizes[i];
+                total += t.shape[ax];
             }
+            int[] shape = first.shape.clone();
             shape[ax] = total;
             Tensor out = Tensor.fresh(first.dtype, shape);
             int at = 0;
-            for (int i = 0; i < xs.length; i++) {
-                copyInto(xs[i], Slice.apply(out, ax, at, at + sizes[i]));
-                at += sizes[i];
+            for (Tensor x : xs) {
+                copyInto(x, out, x.shape, out.offset + at * out.strides[ax]);   // into out[..., at:at+size, ...]
+                at += x.shape[ax];
             }
-            return Function.needsGrad(xs) ? Function.record(out, new Concat(xs.clone(), ax, sizes)) : out; // clone: the caller may reuse its array
+            if (!Function.needsGrad(xs)) return out;
+            Concat node = out.spareNode(Concat.class);
+            if (node == null || node.inputs.length != xs.length) node = new Concat(xs.length);
+            node.axis = ax;
+            for (int i = 0; i < xs.length; i++) {   // copied: the caller may reuse its array
+                node.inputs[i] = xs[i];
+                node.sizes[i] = xs[i].shape[ax];
+            }
+            return Function.record(out, node);
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
-            Tensor[] d = new Tensor[sizes.length];
             int at = 0;
             for (int i = 0; i < sizes.length; i++) {
-                if (wants(i)) d[i] = dOut.slice(axis, at, at + sizes[i]);
+                grads[i] = wants(i) ? slice(dOut, i, at) : null;
                 at += sizes[i];
             }
-            return d;
+            return grads;
+        }
+
+        /** dOut[..., at:at+sizes[i], ...]: last step's view when it shows exactly that, else a new one. */
+        private Tensor slice(Tensor dOut, int i, int at) {
+            Tensor v = views[i];
+            if (v != null && v.f == dOut.f && v.d == dOut.d && v.offset == dOut.offset + at * dOut.strides[axis]
+                    && v.creator == null && !v.requiresGrad() && showsSlice(v, dOut, sizes[i])) {
+                return v;
+            }
+            return views[i] = dOut.slice(axis, at, at + sizes[i]);
+        }
+
+        private boolean showsSlice(Tensor v, Tensor dOut, int size) {
+            if (v.shape.length != dOut.shape.length) return false;
+            for (int d = 0; d < v.shape.length; d++) {
+                if (v.strides[d] != dOut.strides[d] || v.shape[d] != (d == axis ? size : dOut.shape[d])) return false;
+            }
+            return true;
         }
     }
 }

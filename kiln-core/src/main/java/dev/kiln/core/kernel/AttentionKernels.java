@@ -54,9 +54,62 @@ public final class AttentionKernels {
      */
     public static void forward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo, int ldq, int ldkv,
                                float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] p, int po, float[] out, int oo) {
-        int hd = h * dk, past = tk - tq;
-        boolean limit = causal && keep == null;
-        Parallel.forRange(b * h, minChunk(tq, tk, dk), (t0, t1) -> {
+        Split split = SPLIT_BODY.get();
+        split.set(false, h, tq, tk, dk, causal, scale, keep, mo, ldq, ldkv, q, qo, k, ko, v, vo, p, po);
+        split.out = out; split.oo = oo;
+        split.forRange(b * h, minChunk(tq, tk, dk));
+    }
+
+    /**
+     * Backward: dq (rows ldq apart), dk and dv (rows ldkv apart), their head columns overwritten, from the forward's
+     * weights p and dOut (B, Tq, H·dk). See {@link ScalarAttention#backward}.
+     */
+    public static void backward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo, int ldq, int ldkv,
+                                float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] p, int po, float[] dOut, int go,
+                                float[] dq, int dqo, float[] dkArr, int dko, float[] dv, int dvo) {
+        Split split = SPLIT_BODY.get();
+        split.set(true, h, tq, tk, dk, causal, scale, keep, mo, ldq, ldkv, q, qo, k, ko, v, vo, p, po);
+        split.dOut = dOut; split.go = go; split.dq = dq; split.dqo = dqo; split.dkArr = dkArr; split.dko = dko; split.dv = dv; split.dvo = dvo;
+        split.forRange(b * h, minChunk(tq, tk, dk));
+    }
+
+    /**
+     * One call's split over (batch, head) pairs as a reusable body (one per calling thread) rather than a lambda
+     * capturing some thirty values, which was a fresh object on every call of a training step. Its arrays are dropped
+     * after each run, so an idle thread keeps no model's storage alive; workers only read it while the caller waits.
+     */
+    private static final class Split implements Parallel.RangeBody {
+        boolean backward, causal, limit;
+        int h, tq, tk, dk, hd, past, mo, ldq, ldkv, qo, ko, vo, po, oo, go, dqo, dko, dvo;
+        float scale;
+        float[] keep, q, k, v, p, out, dOut, dq, dkArr, dv;
+
+        void set(boolean backward, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo, int ldq, int ldkv,
+                 float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] p, int po) {
+            this.backward = backward;
+            this.h = h; this.tq = tq; this.tk = tk; this.dk = dk; this.causal = causal; this.scale = scale; this.keep = keep;
+            this.mo = mo; this.ldq = ldq; this.ldkv = ldkv;
+            this.q = q; this.qo = qo; this.k = k; this.ko = ko; this.v = v; this.vo = vo; this.p = p; this.po = po;
+            this.hd = h * dk;
+            this.past = tk - tq;
+            this.limit = causal && keep == null;
+        }
+
+        void forRange(int n, int minChunk) {
+            try {
+                Parallel.forRange(n, minChunk, this);
+            } finally {
+                keep = q = k = v = p = out = dOut = dq = dkArr = dv = null;
+            }
+        }
+
+        @Override
+        public void run(int t0, int t1) {
+            if (backward) backwardHeads(t0, t1);
+            else forwardHeads(t0, t1);
+        }
+
+        private void forwardHeads(int t0, int t1) {
             Scratch sc = SCRATCH.get();
             float[] kt = atLeast(sc.t, dk * tk);
             if (kt.length <= KEEP_MAX) sc.t = kt;
@@ -72,19 +125,9 @@ public final class AttentionKernels {
                     Gemm.gemm(false, false, i1 - i0, dk, cols, p, pb + i0 * tk, tk, v, vb, ldkv, out, ob + i0 * hd, hd, false);
                 }
             }
-        });
-    }
+        }
 
-    /**
-     * Backward: dq (rows ldq apart), dk and dv (rows ldkv apart), their head columns overwritten, from the forward's
-     * weights p and dOut (B, Tq, H·dk). See {@link ScalarAttention#backward}.
-     */
-    public static void backward(int b, int h, int tq, int tk, int dk, boolean causal, float scale, float[] keep, int mo, int ldq, int ldkv,
-                                float[] q, int qo, float[] k, int ko, float[] v, int vo, float[] p, int po, float[] dOut, int go,
-                                float[] dq, int dqo, float[] dkArr, int dko, float[] dv, int dvo) {
-        int hd = h * dk, past = tk - tq;
-        boolean limit = causal && keep == null;
-        Parallel.forRange(b * h, minChunk(tq, tk, dk), (t0, t1) -> {
+        private void backwardHeads(int t0, int t1) {
             Scratch sc = SCRATCH.get();
             float[] vt = atLeast(sc.t, dk * tk);
             float[] ds = atLeast(sc.ds, tq * tk);   // dP, then dS, of one head
@@ -113,8 +156,10 @@ public final class AttentionKernels {
                     Gemm.gemm(true, false, j1 - j0, dk, tq - r0, p, pb + r0 * tk + j0, tk, dOut, gb + r0 * hd, hd, dv, dvo + kb + j0 * ldkv, ldkv, false);
                 }
             }
-        });
+        }
     }
+
+    private static final ThreadLocal<Split> SPLIT_BODY = ThreadLocal.withInitial(Split::new);
 
     /** Enough (batch, head) pairs per task that a hand-off pays (decoding one token is tiny work). */
     private static int minChunk(int tq, int tk, int dk) {

@@ -22,10 +22,54 @@ public final class Elementwise {
 
     private Elementwise() {}
 
+    /**
+     * One split op as a reusable body (one per calling thread) rather than a lambda capturing its arrays and offsets,
+     * which was a fresh object on every large op of a training step. Its arrays are dropped after each run, so an
+     * idle thread keeps no model's storage alive. The workers only read it while the caller waits in forRange.
+     */
+    private static final class Split implements Parallel.RangeBody {
+        UnaryKind unary;
+        BinaryKind binary;   // with unary null: binary, or y += x when binary is null too
+        float[] a, b, out;
+        int ao, sa, bo, sb, oo;
+
+        void unary(UnaryKind k, float[] x, int xo, float[] y, int yo) {
+            unary = k;
+            a = x; ao = xo; out = y; oo = yo;
+        }
+
+        void binary(BinaryKind k, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo) {
+            unary = null;
+            binary = k;
+            this.a = a; this.ao = ao; this.sa = sa; this.b = b; this.bo = bo; this.sb = sb; this.out = out; this.oo = oo;
+        }
+
+        void forRange(int n) {
+            try {
+                Parallel.forRange(n, PARALLEL_ELEMENTS / 2, this);
+            } finally {
+                a = b = out = null;
+                unary = null;
+                binary = null;
+            }
+        }
+
+        @Override
+        public void run(int from, int to) {
+            if (unary != null) unarySerial(unary, a, ao + from, out, oo + from, to - from);
+            else if (binary != null) binarySerial(binary, a, ao + from * sa, sa, b, bo + from * sb, sb, out, oo + from, to - from);
+            else addInPlaceSerial(out, oo + from, a, ao + from, to - from);
+        }
+    }
+
+    private static final ThreadLocal<Split> SPLIT = ThreadLocal.withInitial(Split::new);
+
     /** y = k(x) over n contiguous elements. */
     public static void unary(UnaryKind k, float[] x, int xo, float[] y, int yo, int n) {
         if (n >= PARALLEL_ELEMENTS && Parallel.THREADS > 1) {
-            Parallel.forRange(n, PARALLEL_ELEMENTS / 2, (from, to) -> unarySerial(k, x, xo + from, y, yo + from, to - from));
+            Split split = SPLIT.get();
+            split.unary(k, x, xo, y, yo);
+            split.forRange(n);
         } else {
             unarySerial(k, x, xo, y, yo, n);
         }
@@ -72,8 +116,9 @@ public final class Elementwise {
     /** out = a (op) b over n elements; {@code sa}/{@code sb} are 1 (contiguous) or 0 (broadcast scalar). */
     public static void binary(BinaryKind k, float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int n) {
         if (n >= PARALLEL_ELEMENTS && Parallel.THREADS > 1) {
-            Parallel.forRange(n, PARALLEL_ELEMENTS / 2, (from, to) ->
-                    binarySerial(k, a, ao + from * sa, sa, b, bo + from * sb, sb, out, oo + from, to - from));
+            Split split = SPLIT.get();
+            split.binary(k, a, ao, sa, b, bo, sb, out, oo);
+            split.forRange(n);
         } else {
             binarySerial(k, a, ao, sa, b, bo, sb, out, oo, n);
         }
@@ -128,7 +173,9 @@ public final class Elementwise {
     /** y += x over n contiguous elements. */
     public static void addInPlace(float[] y, int yo, float[] x, int xo, int n) {
         if (n >= PARALLEL_ELEMENTS && Parallel.THREADS > 1) {
-            Parallel.forRange(n, PARALLEL_ELEMENTS / 2, (from, to) -> addInPlaceSerial(y, yo + from, x, xo + from, to - from));
+            Split split = SPLIT.get();
+            split.binary(null, x, xo, 1, null, 0, 0, y, yo);   // null kind: y += x
+            split.forRange(n);
         } else {
             addInPlaceSerial(y, yo, x, xo, n);
         }

@@ -75,6 +75,43 @@ public final class TransformerKernels {
         return p * Float.intBitsToFloat(bits);
     }
 
+    /**
+     * One split GELU or layer-norm pass as a reusable body (one per calling thread) rather than a lambda capturing a
+     * dozen arrays and offsets, which was a fresh object on every call of a training step. Its arrays are dropped
+     * after each run, so an idle thread keeps no model's storage alive; workers only read it while the caller waits.
+     */
+    private static final class Split implements Parallel.RangeBody {
+        static final int GELU = 0, GELU_BACKWARD = 1, LAYER_NORM = 2, LAYER_NORM_BACKWARD = 3;
+        int op, n, rows, cols, xo, yo, go, gmo, bo, so;
+        float eps;
+        float[] x, y, dy, gamma, beta, mean, rstd, partG, partB;   // y: the output, or dx in a backward
+
+        void forRange(int count, int minChunk) {
+            try {
+                Parallel.forRange(count, minChunk, this);
+            } finally {
+                x = y = dy = gamma = beta = mean = rstd = partG = partB = null;
+            }
+        }
+
+        @Override
+        public void run(int t0, int t1) {
+            switch (op) {
+                case GELU -> geluRange(x, xo, y, yo, t0 * VL, t1 * VL == n / VL * VL ? n : t1 * VL);
+                case GELU_BACKWARD -> geluBackwardRange(x, xo, dy, go, y, yo, t0 * VL, t1 * VL == n / VL * VL ? n : t1 * VL);
+                case LAYER_NORM -> layerNormRows(x, xo, t0, t1, cols, gamma, gmo, beta, bo, eps, y, yo, mean, rstd, so);
+                default -> {
+                    for (int bk = t0; bk < t1; bk++) {
+                        layerNormBackwardRows(x, xo, bk * ROWS, Math.min(rows, (bk + 1) * ROWS), cols, gamma, gmo, mean, rstd, so, dy, go, y, yo,
+                                partG, bk * cols, partB, bk * cols);
+                    }
+                }
+            }
+        }
+    }
+
+    private static final ThreadLocal<Split> SPLIT = ThreadLocal.withInitial(Split::new);
+
     // ---------------------------------------------------------------- GELU
 
     /**
@@ -82,7 +119,10 @@ public final class TransformerKernels {
      * equals GPT-2's {@code 0.5·x·(1 + tanh u)} and needs one exp instead of a tanh.
      */
     public static void gelu(float[] x, int xo, float[] y, int yo, int n) {
-        Parallel.forRange(n / VL, CHUNK / VL, (c0, c1) -> geluRange(x, xo, y, yo, c0 * VL, c1 * VL == n / VL * VL ? n : c1 * VL));
+        Split split = SPLIT.get();
+        split.op = Split.GELU;
+        split.x = x; split.xo = xo; split.y = y; split.yo = yo; split.n = n;
+        split.forRange(n / VL, CHUNK / VL);
     }
 
     private static void geluRange(float[] x, int xo, float[] y, int yo, int from, int n) {
@@ -100,7 +140,10 @@ public final class TransformerKernels {
 
     /** dx = dy · gelu'(x) = dy · (s + x·s·(1 − s)·2u'), s = σ(2u), u' = √(2/π)(1 + 3·0.044715x²). */
     public static void geluBackward(float[] x, int xo, float[] dy, int go, float[] dx, int dxo, int n) {
-        Parallel.forRange(n / VL, CHUNK / VL, (c0, c1) -> geluBackwardRange(x, xo, dy, go, dx, dxo, c0 * VL, c1 * VL == n / VL * VL ? n : c1 * VL));
+        Split split = SPLIT.get();
+        split.op = Split.GELU_BACKWARD;
+        split.x = x; split.xo = xo; split.dy = dy; split.go = go; split.y = dx; split.yo = dxo; split.n = n;
+        split.forRange(n / VL, CHUNK / VL);
     }
 
     private static void geluBackwardRange(float[] x, int xo, float[] dy, int go, float[] dx, int dxo, int from, int n) {
@@ -131,8 +174,11 @@ public final class TransformerKernels {
      */
     public static void layerNorm(float[] x, int xo, int rows, int cols, float[] gamma, int gmo, float[] beta, int bo, float eps,
                                  float[] y, int yo, float[] mean, float[] rstd, int so) {
-        Parallel.forRange(rows, Math.max(1, CHUNK / Math.max(1, cols)), (r0, r1) ->
-                layerNormRows(x, xo, r0, r1, cols, gamma, gmo, beta, bo, eps, y, yo, mean, rstd, so));
+        Split split = SPLIT.get();
+        split.op = Split.LAYER_NORM;
+        split.x = x; split.xo = xo; split.cols = cols; split.gamma = gamma; split.gmo = gmo; split.beta = beta; split.bo = bo;
+        split.eps = eps; split.y = y; split.yo = yo; split.mean = mean; split.rstd = rstd; split.so = so;
+        split.forRange(rows, Math.max(1, CHUNK / Math.max(1, cols)));
     }
 
     private static void layerNormRows(float[] x, int xo, int r0, int r1, int cols, float[] gamma, int gmo, float[] beta, int bo, float eps,
@@ -177,12 +223,11 @@ public final class TransformerKernels {
         int blocks = (rows + ROWS - 1) / ROWS;
         float[][] kept = PARTIALS.get();
         float[] partG = dGamma == null ? null : partials(kept, 0, blocks * cols), partB = dBeta == null ? null : partials(kept, 1, blocks * cols);
-        Parallel.forRange(blocks, Math.max(1, CHUNK / Math.max(1, ROWS * cols)), (b0, b1) -> {
-            for (int bk = b0; bk < b1; bk++) {
-                layerNormBackwardRows(x, xo, bk * ROWS, Math.min(rows, (bk + 1) * ROWS), cols, gamma, gmo, mean, rstd, so, dy, go, dx, dxo,
-                        partG, bk * cols, partB, bk * cols);
-            }
-        });
+        Split split = SPLIT.get();
+        split.op = Split.LAYER_NORM_BACKWARD;
+        split.x = x; split.xo = xo; split.rows = rows; split.cols = cols; split.gamma = gamma; split.gmo = gmo; split.mean = mean;
+        split.rstd = rstd; split.so = so; split.dy = dy; split.go = go; split.y = dx; split.yo = dxo; split.partG = partG; split.partB = partB;
+        split.forRange(blocks, Math.max(1, CHUNK / Math.max(1, ROWS * cols)));
         for (int bk = 0; bk < blocks; bk++) {   // block order: the same sums for any thread count
             if (dGamma != null) Elementwise.addInPlace(dGamma, dgo, partG, bk * cols, cols);
             if (dBeta != null) Elementwise.addInPlace(dBeta, dbo, partB, bk * cols, cols);
