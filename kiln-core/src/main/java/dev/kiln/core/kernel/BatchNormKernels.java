@@ -122,6 +122,20 @@ public final class BatchNormKernels {
             }
         }
 
+        /** The operands of one pass (null where the pass does not read them). */
+        Pass set(float[] x, int xo, float[] dy, int go, float[] a, float[] b, float[] c, float[] y, int yo) {
+            this.x = x;
+            this.xo = xo;
+            this.dy = dy;
+            this.go = go;
+            this.a = a;
+            this.b = b;
+            this.c = c;
+            this.y = y;
+            this.yo = yo;
+            return this;
+        }
+
         void clear() {
             x = dy = y = a = b = c = part = part2 = null;
         }
@@ -176,16 +190,11 @@ public final class BatchNormKernels {
     public static void moments(float[] x, int xo, int rows, int cols, float[] mean, float[] var) {
         Scratch s = SCRATCH.get();
         partials(s, rows, cols, false);
-        s.pass.x = x;
-        s.pass.xo = xo;
-        s.pass.part = s.part;
+        s.pass.set(x, xo, null, 0, null, null, null, null, 0).part = s.part;
         run(s, SUM, rows, cols);
         combine(s.part, rows, cols, s.acc, 1.0 / rows, mean);
         partials(s, rows, cols, false);
-        s.pass.x = x;
-        s.pass.xo = xo;
-        s.pass.a = mean;
-        s.pass.part = s.part;
+        s.pass.set(x, xo, null, 0, mean, null, null, null, 0).part = s.part;
         run(s, CENTERED_SQUARES, rows, cols);
         combine(s.part, rows, cols, s.acc, 1.0 / rows, var);
     }
@@ -193,14 +202,7 @@ public final class BatchNormKernels {
     /** y = (x − mean)·scale + shift per column. */
     public static void normalize(float[] x, int xo, int rows, int cols, float[] mean, float[] scale, float[] shift, float[] y, int yo) {
         Scratch s = SCRATCH.get();
-        Pass p = s.pass;
-        p.x = x;
-        p.xo = xo;
-        p.a = mean;
-        p.b = scale;
-        p.c = shift;
-        p.y = y;
-        p.yo = yo;
+        s.pass.set(x, xo, null, 0, mean, scale, shift, y, yo);
         run(s, NORMALIZE, rows, cols);
     }
 
@@ -209,13 +211,7 @@ public final class BatchNormKernels {
                                     float[] sumDy, float[] sumDyXhat) {
         Scratch s = SCRATCH.get();
         partials(s, rows, cols, true);
-        Pass p = s.pass;
-        p.x = x;
-        p.xo = xo;
-        p.dy = dy;
-        p.go = go;
-        p.a = mean;
-        p.b = rstd;
+        Pass p = s.pass.set(x, xo, dy, go, mean, rstd, null, null, 0);
         p.part = s.part;
         p.part2 = s.part2;
         run(s, BACKWARD_SUMS, rows, cols);
@@ -227,16 +223,7 @@ public final class BatchNormKernels {
     public static void backwardInput(float[] x, int xo, float[] dy, int go, int rows, int cols, float[] mean, float[] rstd,
                                      float[] kqs, float[] dx, int dxo) {
         Scratch s = SCRATCH.get();
-        Pass p = s.pass;
-        p.x = x;
-        p.xo = xo;
-        p.dy = dy;
-        p.go = go;
-        p.a = mean;
-        p.b = rstd;
-        p.c = kqs;
-        p.y = dx;
-        p.yo = dxo;
+        s.pass.set(x, xo, dy, go, mean, rstd, kqs, dx, dxo);
         run(s, BACKWARD_INPUT, rows, cols);
     }
 
