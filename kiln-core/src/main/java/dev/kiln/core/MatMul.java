@@ -44,26 +44,26 @@ final class MatMul extends Function {
         if (batch.length == 0) {
             gemm(ta, tb, m, n, k, ap, ap.offset, lda, bp, bp.offset, ldb, out, 0, n);
         } else {
-            int[] sa = Shape.broadcastStrides(batchA, java.util.Arrays.copyOf(ap.strides, ap.rank() - 2), batch);
-            int[] sb = Shape.broadcastStrides(batchB, java.util.Arrays.copyOf(bp.strides, bp.rank() - 2), batch);
-            int[] so = java.util.Arrays.copyOf(out.strides, batch.length);
-            // One gemm per batch element: iterate the batch dims with a trailing unit "row".
+            // One gemm per batch element: iterate the batch dims with a trailing unit "row" (a reused walk, no lambda).
             int[] shapeB = java.util.Arrays.copyOf(batch, batch.length + 1);
             shapeB[batch.length] = 1;
-            Strided plan = Strided.plan(shapeB, append(sa), append(sb), append(so));
-            plan.forEachRow(new int[] {ap.offset, bp.offset, 0}, (o, len) -> {
-                for (int r = 0; r < len; r++) {
-                    gemm(ta, tb, m, n, k, ap, o[0] + r * plan.inner(0), lda, bp, o[1] + r * plan.inner(1), ldb, out, o[2] + r * plan.inner(2), n);
+            Strided.Walk w = Strided.Walk.take(shapeB.length + 1, 3)   // + 1: out.strides is copied whole
+                    .operand(0, batchA, ap.strides, batch, ap.offset).hold(0, batch.length)
+                    .operand(1, batchB, bp.strides, batch, bp.offset).hold(1, batch.length)
+                    .operand(2, out.strides, 0).hold(2, batch.length)
+                    .start(shapeB);
+            try {
+                int ia = w.inner(0), ib = w.inner(1), io = w.inner(2), len = w.innerLength();
+                while (w.next()) {
+                    for (int r = 0; r < len; r++) {
+                        gemm(ta, tb, m, n, k, ap, w.at(0) + r * ia, lda, bp, w.at(1) + r * ib, ldb, out, w.at(2) + r * io, n);
+                    }
                 }
-            });
+            } finally {
+                w.release();
+            }
         }
         return Function.needsGrad(a, b) ? Function.record(out, new MatMul(a, b)) : out;
-    }
-
-    private static int[] append(int[] s) {
-        int[] r = java.util.Arrays.copyOf(s, s.length + 1);
-        r[s.length] = 0;
-        return r;
     }
 
     private static void gemm(boolean ta, boolean tb, int m, int n, int k, Tensor a, int ao, int lda, Tensor b, int bo, int ldb,

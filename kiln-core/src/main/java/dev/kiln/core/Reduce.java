@@ -44,24 +44,31 @@ final class Reduce {
         int[] kept = keptShape(x.shape, reduced);
         Tensor out = Tensor.fresh(x.dtype, kept);
         if (max) out.fillInPlace(Float.NEGATIVE_INFINITY);
-        int[] os = out.strides.clone();
-        for (int i = 0; i < os.length; i++) if (reduced[i]) os[i] = 0;
-        Strided plan = Strided.plan(x.shape, x.strides, os);
-        int ix = plan.inner(0), io = plan.inner(1);
-        if (x.f != null && ix == 1 && io == 0) {
-            plan.forEachRow(new int[] {x.offset, 0}, (o, n) ->
-                    out.f[o[1]] = max ? Math.max(out.f[o[1]], Elementwise.max(x.f, o[0], n)) : out.f[o[1]] + Elementwise.sum(x.f, o[0], n));
-        } else if (x.f != null && ix == 1 && io == 1) {
-            plan.forEachRow(new int[] {x.offset, 0}, (o, n) -> {
-                if (max) Elementwise.maxInPlace(out.f, o[1], x.f, o[0], n);
-                else Elementwise.addInPlace(out.f, o[1], x.f, o[0], n);
-            });
-        } else {
-            Buf bx = BinaryOp.buf(x), bo = BinaryOp.buf(out);
-            plan.forEachRow(new int[] {x.offset, 0}, (o, n) -> {
-                if (max) ScalarKernels.maxInto(bx, o[0], ix, bo, o[1], io, n);
-                else ScalarKernels.sumInto(bx, o[0], ix, bo, o[1], io, n);
-            });
+        // A reused walk, no lambda: layer norms, losses and bias gradients reduce many times a training step.
+        Strided.Walk w = Strided.Walk.take(x.shape.length, 2).operand(0, x.strides, x.offset).operand(1, out.strides, 0);
+        for (int i = 0; i < reduced.length; i++) if (reduced[i]) w.hold(1, i);
+        w.start(x.shape);
+        try {
+            int ix = w.inner(0), io = w.inner(1), n = w.innerLength();
+            if (x.f != null && ix == 1 && io == 0) {
+                while (w.next()) {
+                    int o0 = w.at(0), o1 = w.at(1);
+                    out.f[o1] = max ? Math.max(out.f[o1], Elementwise.max(x.f, o0, n)) : out.f[o1] + Elementwise.sum(x.f, o0, n);
+                }
+            } else if (x.f != null && ix == 1 && io == 1) {
+                while (w.next()) {
+                    if (max) Elementwise.maxInPlace(out.f, w.at(1), x.f, w.at(0), n);
+                    else Elementwise.addInPlace(out.f, w.at(1), x.f, w.at(0), n);
+                }
+            } else {
+                Buf bx = BinaryOp.buf(x), bo = BinaryOp.buf(out);
+                while (w.next()) {
+                    if (max) ScalarKernels.maxInto(bx, w.at(0), ix, bo, w.at(1), io, n);
+                    else ScalarKernels.sumInto(bx, w.at(0), ix, bo, w.at(1), io, n);
+                }
+            }
+        } finally {
+            w.release();
         }
         return out;
     }

@@ -148,6 +148,12 @@ final class Strided {
             return this;
         }
 
+        /** Operand {@code o} stays put along {@code dim} (stride 0: a reduction's output); after its strides are set. */
+        Walk hold(int o, int dim) {
+            strides[o][dim] = 0;
+            return this;
+        }
+
         /** Coalesces {@code target} with the operands' strides as {@link #plan} does; rows then come from {@link #next}. */
         Walk start(int[] target) {
             int r = target.length, k = operands, out = 0;

@@ -34,7 +34,8 @@ public abstract class Model {
     private Map<String, String> provenance = Map.of();
     private String preprocessing;
     private final ArrayDeque<StepArena> inferenceArenas = new ArrayDeque<>();   // idle ones; see forward
-    private List<Tensor> parameterList;   // see parameterList(); immutable, so a racy read sees a whole list
+    private List<Tensor> parameterList;   // see parameterList()
+    private final ParameterCheck parameterCheck = new ParameterCheck();
 
     /** Forward pass on a batch. */
     public abstract Tensor call(Tensor x, CallContext ctx);
@@ -195,20 +196,37 @@ public abstract class Model {
      * on each call, which allocates nothing), and rebuilt once a parameter was replaced or added. Unmodifiable.
      */
     public List<Tensor> parameterList() {
-        List<Tensor> cached = parameterList;
-        if (cached == null || !holds(cached)) parameterList = cached = List.copyOf(parameters().values());
-        return cached;
+        synchronized (parameterCheck) {
+            List<Tensor> cached = parameterList;
+            if (cached == null || !parameterCheck.holds(cached, layers())) parameterList = cached = List.copyOf(parameters().values());
+            return cached;
+        }
     }
 
-    private boolean holds(List<Tensor> cached) {
-        int i = 0, n = cached.size();
-        for (Layer l : layers()) {
-            for (Tensor p : l.parameters().values()) {
-                if (i == n || cached.get(i) != p) return false;
-                i++;
-            }
+    /**
+     * Whether the layers hold exactly {@code list}'s tensors in order, walked with the maps' own forEach and this one
+     * reusable visitor: a for-each over the maps made two iterators per layer every training step.
+     */
+    private static final class ParameterCheck implements java.util.function.BiConsumer<String, Tensor> {
+        private List<Tensor> list;
+        private int i;
+        private boolean same;
+
+        boolean holds(List<Tensor> list, List<Layer> layers) {
+            this.list = list;
+            i = 0;
+            same = true;
+            for (int l = 0, n = layers.size(); l < n && same; l++) layers.get(l).parameters().forEach(this);
+            boolean result = same && i == list.size();
+            this.list = null;
+            return result;
         }
-        return i == n;
+
+        @Override
+        public void accept(String name, Tensor p) {
+            if (same && (i >= list.size() || list.get(i) != p)) same = false;
+            i++;
+        }
     }
 
     public long parameterCount() {

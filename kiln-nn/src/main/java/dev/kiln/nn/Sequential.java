@@ -53,6 +53,11 @@ public final class Sequential extends Model {
     }
 
     @Override
+    public boolean isBuilt() {
+        return inputShape != null;   // without inputShape()'s copy: Gpt.trainStep asks every step
+    }
+
+    @Override
     public Sequential build(int... shape) {
         if (layers.isEmpty()) throw new IllegalStateException("a Sequential model needs at least one layer");
         if (inputShape != null) {
