@@ -257,12 +257,17 @@ public final class Tensor {
         return out;
     }
 
+    /** Whether {@link #rawFloats} can hand out this tensor's storage: float32, contiguous, and all of its array. */
+    public boolean hasRawFloats() {
+        return f != null && offset == 0 && isContiguous() && f.length == size();
+    }
+
     /**
      * The raw float32 storage of a contiguous tensor, for kernels and optimisers that update parameters in
      * place. Writing to it bypasses autodiff: never touch a tensor the graph still needs.
      */
     public float[] rawFloats() {
-        if (f == null || offset != 0 || !isContiguous() || f.length != size()) {
+        if (!hasRawFloats()) {
             throw new IllegalStateException("rawFloats() needs a float32 tensor that owns its whole storage; call contiguous().copy() first");
         }
         return f;

@@ -114,6 +114,11 @@ class TensorTest {
         assertThat(t.isContiguous()).isFalse();
         assertThat(r.isContiguous()).isTrue();
         assertThatThrownBy(slice::rawFloats).isInstanceOf(IllegalStateException.class);
+        assertThat(slice.hasRawFloats()).as("what rawFloats refuses").isFalse();
+        assertThat(base.slice(0, 1, 3).hasRawFloats()).as("contiguous, but not from the storage's start").isFalse();
+        assertThat(base.hasRawFloats()).isTrue();
+        assertThat(r.hasRawFloats()).as("a whole reshape view").isTrue();
+        assertThat(Tensor.of(new double[] {1, 2}, 2).hasRawFloats()).as("float64").isFalse();
     }
 
     @Test

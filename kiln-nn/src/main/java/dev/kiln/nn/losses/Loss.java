@@ -133,7 +133,8 @@ public enum Loss {
                     + " integer class labels, got targets of shape " + Shape.str(target.shape())
                     + (target.shape(-1) == pred.shape(-1) && target.rank() == pred.rank() ? " (one-hot targets: use categorical_crossentropy)" : ""));
         }
-        float[] t = target.toFloatArray();
+        // Read in place when the targets own their storage (a GPT step's (B, T) targets: no 16 KB copy), else copied.
+        float[] t = target.hasRawFloats() ? target.rawFloats() : target.toFloatArray();
         int classes = pred.shape(-1);
         int[] ids = new int[t.length];
         for (int i = 0; i < t.length; i++) {
