@@ -16,7 +16,8 @@ public final class Losses {
     /**
      * Per-row cross-entropy of softmax(logits) against integer class labels: {@code logits} (..., C), one label
      * per row in [0, C); the result has the logits' shape without the last axis. Stable for any logits
-     * (log-sum-exp after subtracting the row maximum). The labels are not differentiated.
+     * (log-sum-exp after subtracting the row maximum). The labels are not differentiated, and copied where kept
+     * for backward, so the caller may reuse its array once this returns.
      */
     public static Tensor sparseSoftmaxCrossEntropy(Tensor logits, int[] labels) {
         return SparseSoftmaxXent.apply(logits, labels, null, false);
@@ -48,7 +49,9 @@ public final class Losses {
         private SparseSoftmaxXent set(Tensor logits, Tensor probs, int[] labels, double[] rowScale, double meanScale) {
             inputs[0] = logits;
             this.probs = probs;
-            this.labels = labels;
+            // Copied into the node's own array (kept across steps with the refilled node): callers may reuse theirs.
+            if (this.labels == null || this.labels.length != labels.length) this.labels = labels.clone();
+            else System.arraycopy(labels, 0, this.labels, 0, labels.length);
             this.rowScale = rowScale;
             this.meanScale = meanScale;
             this.logitShape = logits.shape;

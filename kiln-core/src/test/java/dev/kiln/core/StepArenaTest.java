@@ -11,6 +11,22 @@ class StepArenaTest {
     }
 
     @Test
+    void theCrossEntropyCopiesTheLabelsItKeepsForBackward() {
+        // Loss reuses one ids array per thread for the next step; the op's gradient must not read the caller's array later.
+        float[] logits = {0.5f, -1f, 2f, 0.1f, 0.3f, -0.2f};
+        float[][] grads = new float[2][];
+        for (int run = 0; run < 2; run++) {
+            Tensor x = Tensor.of(logits.clone(), 2, 3).requiresGrad(true);
+            int[] labels = {2, 0};
+            Tensor loss = Losses.sparseSoftmaxCrossEntropy(x, labels).sum();
+            if (run == 1) java.util.Arrays.fill(labels, 1);   // the caller reuses its array before backward
+            loss.backward();
+            grads[run] = x.grad().toFloatArray();
+        }
+        assertThat(grads[1]).containsExactly(grads[0]);
+    }
+
+    @Test
     void aResetStepReusesTheSameArraysZeroFilled() {
         StepArena arena = new StepArena();
         arena.call(() -> input().relu().mul(input()));

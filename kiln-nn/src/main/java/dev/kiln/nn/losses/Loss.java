@@ -41,7 +41,7 @@ public enum Loss {
     /**
      * {@link #compute} of a sparse loss from integer class ids (the training loop's labels, one per row), without
      * the float target tensor and its conversion back where the fused cross-entropy takes the ids as they are.
-     * The op keeps {@code classIds} for backward: leave the array alone until then.
+     * The ids are copied where kept for backward, so the caller may reuse its array once this returns.
      */
     public Tensor compute(Tensor predictions, int[] classIds, Tensor sampleWeights) {
         if (!isSparse()) throw new IllegalArgumentException(keras() + " takes target tensors, not class ids; only sparse losses take ids");
@@ -86,7 +86,8 @@ public enum Loss {
                 yield p.log().gatherAlong(-1, classIds(pred, target)).reshape(b, -1).mean(1, false).neg();
             }
             case SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS -> {
-                Tensor perRow = Losses.sparseSoftmaxCrossEntropy(pred, classIds(pred, target));
+                // The op copies the ids it keeps, so they can go in this thread's reused array (16 KB a GPT step).
+                Tensor perRow = Losses.sparseSoftmaxCrossEntropy(pred, classIds(pred, target, SCRATCH_IDS.get()));
                 yield pred.rank() == 2 ? perRow : perRow.reshape(b, -1).mean(1, false);
             }
         };
@@ -127,6 +128,15 @@ public enum Loss {
     }
 
     private int[] classIds(Tensor pred, Tensor target) {
+        return classIds(pred, target, null);
+    }
+
+    /** Per-thread class ids for ops that copy what they keep; at most {@link #SCRATCH_IDS_KEEP} are kept. */
+    private static final ThreadLocal<int[][]> SCRATCH_IDS = ThreadLocal.withInitial(() -> new int[1][0]);
+    private static final int SCRATCH_IDS_KEEP = 1 << 20;
+
+    /** The class ids of {@code target}, in {@code scratch[0]} when given (grown if short: an exact-length array), else new. */
+    private int[] classIds(Tensor pred, Tensor target, int[][] scratch) {
         int expected = pred.size() / pred.shape(-1);
         if (target.size() != expected) {
             throw new IllegalArgumentException(keras() + ": predictions of shape " + Shape.str(pred.shape()) + " need " + expected
@@ -136,7 +146,13 @@ public enum Loss {
         // Read in place when the targets own their storage (a GPT step's (B, T) targets: no 16 KB copy), else copied.
         float[] t = target.hasRawFloats() ? target.rawFloats() : target.toFloatArray();
         int classes = pred.shape(-1);
-        int[] ids = new int[t.length];
+        int[] ids;
+        if (scratch == null || scratch[0].length != t.length) {
+            ids = new int[t.length];
+            if (scratch != null && t.length <= SCRATCH_IDS_KEEP) scratch[0] = ids;
+        } else {
+            ids = scratch[0];
+        }
         for (int i = 0; i < t.length; i++) {
             int c = (int) t[i];
             if (c != t[i] || c < 0 || c >= classes) throw notAClassId(t[i], i, classes);
