@@ -1,5 +1,7 @@
 package dev.kiln.core;
 
+import java.util.Arrays;
+
 import dev.kiln.core.kernel.Buf;
 import dev.kiln.core.kernel.ConvGeometry;
 import dev.kiln.core.kernel.ConvKernels;
@@ -422,39 +424,93 @@ public final class Conv {
 
     /** Max over (poolH, poolW) windows per channel: (B, H, W, C) → (B, OH, OW, C). */
     public static Tensor maxPool2d(Tensor x, int poolH, int poolW, int strideH, int strideW, Padding padding) {
-        return Pool2d.apply(x, poolH, poolW, new Spec(strideH, strideW, 1, 1, padding, 1), false);
+        return Pool2d.apply(x, poolH, poolW, strideH, strideW, padding, false);
     }
 
     /** Mean over (poolH, poolW) windows per channel; padded positions are not counted. */
     public static Tensor avgPool2d(Tensor x, int poolH, int poolW, int strideH, int strideW, Padding padding) {
-        return Pool2d.apply(x, poolH, poolW, new Spec(strideH, strideW, 1, 1, padding, 1), true);
+        return Pool2d.apply(x, poolH, poolW, strideH, strideW, padding, true);
+    }
+
+    /**
+     * A pooling's geometry (a depthwise window: filters = groups = channels) and output shape, made once per input
+     * shape and window, as {@link Shapes} does for convolutions: a training step makes neither again.
+     */
+    private static final class PoolShapes {
+        final int[] x;       // the input shape it was made for (a copy)
+        final int ph, pw, sh, sw;
+        final Padding padding;
+        final ConvGeometry g;
+        final int[] out;     // (B, OH, OW, C), the results' shape: never changed
+
+        PoolShapes(int[] xShape, int ph, int pw, int sh, int sw, Padding padding) {
+            int c = xShape[3];
+            ConvGeometry g0 = geometry(xShape, ph, pw, c, new Spec(sh, sw, 1, 1, padding, 1));   // throws if the window does not fit
+            this.x = xShape.clone();
+            this.ph = ph;
+            this.pw = pw;
+            this.sh = sh;
+            this.sw = sw;
+            this.padding = padding;
+            this.g = new ConvGeometry(g0.batch(), g0.height(), g0.width(), c, ph, pw, c, c, g0.sh(), g0.sw(), 1, 1,
+                    g0.padTop(), g0.padLeft(), g0.outH(), g0.outW());
+            this.out = new int[] {g.batch(), g.outH(), g.outW(), c};
+        }
+
+        boolean is(int[] xShape, int ph, int pw, int sh, int sw, Padding padding) {
+            return Arrays.equals(x, xShape) && this.ph == ph && this.pw == pw && this.sh == sh && this.sw == sw && this.padding == padding;
+        }
+
+        /** The last few pool shapes this thread asked for (a model's pooling layers, its short last batch), replaced in turn. */
+        private static final class Cache {
+            final PoolShapes[] entries = new PoolShapes[8];
+            int next;
+        }
+
+        private static final ThreadLocal<Cache> CACHE = ThreadLocal.withInitial(Cache::new);
+
+        static PoolShapes get(int[] xShape, int ph, int pw, int sh, int sw, Padding padding) {
+            Cache cache = CACHE.get();
+            for (PoolShapes e : cache.entries) {
+                if (e == null) break;
+                if (e.is(xShape, ph, pw, sh, sw, padding)) return e;
+            }
+            PoolShapes e = new PoolShapes(xShape, ph, pw, sh, sw, padding);
+            cache.entries[cache.next] = e;
+            cache.next = (cache.next + 1) % cache.entries.length;
+            return e;
+        }
     }
 
     static final class Pool2d extends Function {
-        private final Tensor x;
-        private final Tensor y;
-        private final ConvGeometry g;
-        private final boolean average;
+        // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+        private Tensor x;
+        private Tensor y;
+        private ConvGeometry g;
+        private boolean average;
+        private final Tensor[] grads = new Tensor[1];
 
-        private Pool2d(Tensor xIn, Tensor x, Tensor y, ConvGeometry g, boolean average) {
-            super(xIn);
-            this.x = x;
-            this.y = y;
-            this.g = g;
-            this.average = average;
+        private Pool2d() {
+            super(new Tensor[1]);
         }
 
-        static Tensor apply(Tensor x, int ph, int pw, Spec spec, boolean average) {
+        static Tensor apply(Tensor x, int ph, int pw, int sh, int sw, Padding padding, boolean average) {
             requireRank4(average ? "avgPool2d" : "maxPool2d", x);
-            int c = x.shape[3];
-            ConvGeometry g0 = geometry(x.shape, ph, pw, c, spec);
-            ConvGeometry g = new ConvGeometry(g0.batch(), g0.height(), g0.width(), c, ph, pw, c, c, g0.sh(), g0.sw(), 1, 1,
-                    g0.padTop(), g0.padLeft(), g0.outH(), g0.outW());
-            Tensor xc = x.detach().contiguous();
-            Tensor y = Tensor.uninitialized(x.dtype, g.batch(), g.outH(), g.outW(), c);
+            PoolShapes shapes = PoolShapes.get(x.shape, ph, pw, sh, sw, padding == null ? Padding.VALID : padding);
+            ConvGeometry g = shapes.g;
+            Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+            Tensor y = Tensor.uninitialized(x.dtype, shapes.out);
             if (x.f != null) PoolKernels.pool(g, average, xc.f, xc.offset, y.f, 0);
             else ScalarConv.pool(g, average, Buf.of(xc.d), xc.offset, Buf.of(y.d), 0);
-            return Function.needsGrad(x) ? Function.record(y, new Pool2d(x, xc, y, g, average)) : y;
+            if (!Function.needsGrad(x)) return y;
+            Pool2d node = y.spareNode(Pool2d.class);
+            if (node == null) node = new Pool2d();
+            node.inputs[0] = x;
+            node.x = xc;
+            node.y = y;
+            node.g = g;
+            node.average = average;
+            return Function.record(y, node);
         }
 
         @Override
@@ -463,7 +519,8 @@ public final class Conv {
             Tensor dX = Tensor.fresh(x.dtype, x.shape);
             if (x.f != null) PoolKernels.poolBackward(g, average, x.f, x.offset, y.f, 0, dY.f, dY.offset, dX.f, 0);
             else ScalarConv.poolBackward(g, average, Buf.of(x.d), x.offset, Buf.of(y.d), 0, Buf.of(dY.d), dY.offset, Buf.of(dX.d), 0);
-            return new Tensor[] {dX};
+            grads[0] = dX;
+            return grads;
         }
     }
 
