@@ -7,15 +7,14 @@ import dev.kiln.core.kernel.UnaryKind;
 
 /** y = f(x) element-wise; forward and, per function, the derivative side by side. */
 final class UnaryOp extends Function {
-    private final UnaryKind kind;
-    private final Tensor x;
-    private final Tensor y;
+    // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+    private UnaryKind kind;
+    private Tensor x;
+    private Tensor y;
+    private final Tensor[] grads = new Tensor[1];
 
-    private UnaryOp(UnaryKind kind, Tensor x, Tensor y) {
-        super(x);
-        this.kind = kind;
-        this.x = x;
-        this.y = y;
+    private UnaryOp() {
+        super(new Tensor[1]);
     }
 
     static Tensor apply(UnaryKind kind, Tensor x) {
@@ -24,7 +23,14 @@ final class UnaryOp extends Function {
         int n = y.size();
         if (xc.f != null) Elementwise.unary(kind, xc.f, xc.offset, y.f, 0, n);
         else ScalarKernels.unary(kind, Buf.of(xc.d), xc.offset, 1, Buf.of(y.d), 0, 1, n);
-        return Function.needsGrad(x) ? Function.record(y, new UnaryOp(kind, x, y)) : y;
+        if (!Function.needsGrad(x)) return y;
+        UnaryOp node = y.spareNode(UnaryOp.class);
+        if (node == null) node = new UnaryOp();
+        node.inputs[0] = x;
+        node.kind = kind;
+        node.x = x;
+        node.y = y;
+        return Function.record(y, node);
     }
 
     @Override
@@ -40,6 +46,7 @@ final class UnaryOp extends Function {
             case TANH -> dY.mul(y.mul(y).neg().add(1f));             // 1 - tanh²
             case SIGN, STEP -> null;                                 // piecewise constant
         };
-        return new Tensor[] {dX};
+        grads[0] = dX;
+        return grads;
     }
 }

@@ -5,8 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kiln.data.Dataset;
 import dev.kiln.data.FashionMnist;
 import dev.kiln.nn.layers.Activation;
+import dev.kiln.nn.layers.ActivationLayer;
+import dev.kiln.nn.layers.AveragePooling2D;
+import dev.kiln.nn.layers.BatchNormalization;
 import dev.kiln.nn.layers.Conv2D;
 import dev.kiln.nn.layers.Dense;
+import dev.kiln.nn.layers.Dropout;
 import dev.kiln.nn.layers.Flatten;
 import dev.kiln.nn.layers.MaxPooling2D;
 import dev.kiln.nn.layers.Reshape;
@@ -29,6 +33,19 @@ class CnnTrainingStepAllocationTest {
                 new Flatten(), new Dense(10));
         m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
         return StepAllocation.bytesPerStep(m, data, 64, arenaMode, warmupEpochs, windows);
+    }
+
+    @Test
+    void theUnfusedLayersAllocateNothingEither() {
+        // Conv2D (linear) -> BatchNormalization -> ReLU layer -> MaxPooling2D does not fuse; with AveragePooling2D and
+        // Dropout it covers the batch-norm op, the pooling op outside the fused one, element-wise ReLU and dropout's mask.
+        Dataset data = FashionMnist.subset().train().slice(0, 3200);
+        Model m = new Sequential(new Reshape(28, 28, 1),
+                new Conv2D(8, 3, Activation.LINEAR), new BatchNormalization(), new ActivationLayer(Activation.RELU), new MaxPooling2D(2),
+                new Conv2D(8, 3, Activation.RELU), new AveragePooling2D(2), new Dropout(0.2),
+                new Flatten(), new Dense(10));
+        m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+        assertThat(StepAllocation.bytesPerStep(m, data, 64, "on", 4, 10)).as("bytes per warmed-up step").isZero();
     }
 
     @Test

@@ -38,13 +38,84 @@ public final class PoolKernels {
     public static void pool(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo) {
         int lines = g.batch() * g.outH();
         long work = (long) g.rows() * g.channels() * g.kh() * g.kw();
-        boolean fast = inside(g) && g.channels() % VL == 0;
-        Parallel.forRange(lines, work < PARALLEL_WORK ? lines : 4, (q0, q1) -> {
-            for (int q = q0; q < q1; q++) {
-                if (fast) poolLineInside(g, average, x, xo, y, yo, q / g.outH(), q % g.outH());
-                else poolLine(g, average, x, xo, y, yo, q / g.outH(), q % g.outH());
+        Body body = BODY.get().set(false, g, average, x, xo, y, yo, null, 0, null, 0);
+        try {
+            Parallel.forRange(lines, work < PARALLEL_WORK ? lines : 4, body);
+        } finally {
+            body.clear();
+        }
+    }
+
+    /**
+     * A pooling pass (forward over output lines, or backward over images) as a reusable body, one per calling thread,
+     * rather than a capturing lambda: a fresh object on every call of a training step otherwise.
+     */
+    private static final class Body implements Parallel.RangeBody {
+        boolean backward, average, fast;
+        ConvGeometry g;
+        float[] x, y, dy, dx;
+        int xo, yo, dyo, dxo;
+
+        Body set(boolean backward, ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo, float[] dy, int dyo,
+                 float[] dx, int dxo) {
+            this.backward = backward;
+            this.g = g;
+            this.average = average;
+            this.fast = inside(g) && g.channels() % VL == 0;
+            this.x = x;
+            this.xo = xo;
+            this.y = y;
+            this.yo = yo;
+            this.dy = dy;
+            this.dyo = dyo;
+            this.dx = dx;
+            this.dxo = dxo;
+            return this;
+        }
+
+        @Override
+        public void run(int t0, int t1) {
+            for (int t = t0; t < t1; t++) {
+                if (!backward) {
+                    int b = t / g.outH(), oh = t % g.outH();
+                    if (fast) poolLineInside(g, average, x, xo, y, yo, b, oh);
+                    else if (vectorsFit(g, b, oh, x, xo, y, yo)) poolLine(g, average, x, xo, y, yo, b, oh);
+                    else poolLineScalar(g, average, x, xo, y, yo, b, oh);
+                    continue;
+                }
+                for (int oh = 0; oh < g.outH(); oh++) {
+                    if (fast) backwardLineInside(g, average, x, xo, y, yo, dy, dyo, dx, dxo, t, oh);
+                    else if (vectorsFit(g, t, oh, x, xo, y, yo) && vectorsFit(g, t, oh, dx, dxo, dy, dyo)) {
+                        backwardLine(g, average, x, xo, y, yo, dy, dyo, dx, dxo, t, oh);
+                    } else {
+                        backwardLineScalar(g, average, x, xo, y, yo, dy, dyo, dx, dxo, t, oh);
+                    }
+                }
             }
-        });
+        }
+
+        /** Drops the arrays so an idle thread's body keeps no model's tensors alive. */
+        void clear() {
+            g = null;
+            x = y = dy = dx = null;
+        }
+    }
+
+    private static final ThreadLocal<Body> BODY = ThreadLocal.withInitial(Body::new);
+
+    /**
+     * Whether every whole vector that {@link #poolLine} or {@link #backwardLine} reads or writes for output line (b, oh)
+     * lies inside the input-shaped array {@code in} and the output-shaped {@code out}: a masked access past an array's
+     * end (a channel count that is not a multiple of the vector length) leaves C2's intrinsic for the Vector API's
+     * boxing fallback, and backwardLine reads whole vectors; such a line (the last of the batch) runs one channel at a
+     * time instead.
+     */
+    static boolean vectorsFit(ConvGeometry g, int b, int oh, float[] in, int io, float[] out, int oo) {
+        int ch = g.channels();
+        int lastRow = Math.min(g.height() - 1, oh * g.sh() - g.padTop() + (g.kh() - 1) * g.dh());
+        long inEnd = io + ((long) (b * g.height() + lastRow + 1) * g.width()) * ch + VL;
+        long outEnd = oo + ((long) (b * g.outH() + oh + 1) * g.outW()) * ch + VL;
+        return inEnd <= in.length && outEnd <= out.length;
     }
 
     /**
@@ -102,19 +173,40 @@ public final class PoolKernels {
         }
     }
 
+    /** {@link #poolLine} one channel at a time, for the lines whose vector accesses would run past an array's end. */
+    private static void poolLineScalar(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo, int b, int oh) {
+        int ch = g.channels();
+        for (int ow = 0; ow < g.outW(); ow++) {
+            int out = yo + ((b * g.outH() + oh) * g.outW() + ow) * ch;
+            for (int c = 0; c < ch; c++) {
+                float acc = average ? 0f : Float.NEGATIVE_INFINITY;
+                int count = 0;
+                for (int i = 0; i < g.kh(); i++) {
+                    int ih = oh * g.sh() - g.padTop() + i * g.dh();
+                    if (ih < 0 || ih >= g.height()) continue;
+                    for (int j = 0; j < g.kw(); j++) {
+                        int iw = ow * g.sw() - g.padLeft() + j * g.dw();
+                        if (iw < 0 || iw >= g.width()) continue;
+                        float v = x[xo + ((b * g.height() + ih) * g.width() + iw) * ch + c];
+                        acc = average ? acc + v : Math.max(acc, v);
+                        count++;
+                    }
+                }
+                y[out + c] = average ? acc / Math.max(1, count) : acc;
+            }
+        }
+    }
+
     /** dx += the pooling gradient (see {@link ScalarConv#poolBackward}); y is the forward's output. */
     public static void poolBackward(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,
                                     float[] dy, int dyo, float[] dx, int dxo) {
         long work = (long) g.rows() * g.channels() * g.kh() * g.kw();
-        boolean fast = inside(g) && g.channels() % VL == 0;
-        Parallel.forRange(g.batch(), work < PARALLEL_WORK ? g.batch() : 1, (b0, b1) -> {
-            for (int b = b0; b < b1; b++) {
-                for (int oh = 0; oh < g.outH(); oh++) {
-                    if (fast) backwardLineInside(g, average, x, xo, y, yo, dy, dyo, dx, dxo, b, oh);
-                    else backwardLine(g, average, x, xo, y, yo, dy, dyo, dx, dxo, b, oh);
-                }
-            }
-        });
+        Body body = BODY.get().set(true, g, average, x, xo, y, yo, dy, dyo, dx, dxo);
+        try {
+            Parallel.forRange(g.batch(), work < PARALLEL_WORK ? g.batch() : 1, body);
+        } finally {
+            body.clear();
+        }
     }
 
     private static void backwardLineInside(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,
@@ -162,24 +254,85 @@ public final class PoolKernels {
                     if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) count++;
                 }
             }
+            // Whole-vector loads (vectorsFit: inside every array; lanes past the channels read the next pixel and are
+            // never stored) and masked stores. No vector may be null on one path (a "best" only max pooling needs):
+            // C2 then cannot keep it in a register and boxes every vector of the loop, half a megabyte a step.
             for (int c = 0; c < ch; c += VL) {
                 VectorMask<Float> lanes = S.indexInRange(c, ch);
-                FloatVector d = FloatVector.fromArray(S, dy, dyo + r * ch + c, lanes);
-                if (average) d = d.div(count);
-                FloatVector best = average ? null : FloatVector.fromArray(S, y, yo + r * ch + c, lanes);
+                FloatVector d = FloatVector.fromArray(S, dy, dyo + r * ch + c);
+                if (average) {
+                    d = d.div(count);
+                    for (int i = 0; i < g.kh(); i++) {
+                        int ih = ih0 + i * g.dh();
+                        if (ih < 0 || ih >= g.height()) continue;
+                        for (int j = 0; j < g.kw(); j++) {
+                            int iw = iw0 + j * g.dw();
+                            if (iw < 0 || iw >= g.width()) continue;
+                            int xi = dxo + ((b * g.height() + ih) * g.width() + iw) * ch + c;
+                            FloatVector.fromArray(S, dx, xi).add(d).intoArray(dx, xi, lanes);
+                        }
+                    }
+                    continue;
+                }
+                FloatVector best = FloatVector.fromArray(S, y, yo + r * ch + c);
                 VectorMask<Float> pending = lanes;
-                for (int i = 0; i < g.kh() && pending.anyTrue(); i++) {
+                for (int i = 0; i < g.kh(); i++) {
                     int ih = ih0 + i * g.dh();
                     if (ih < 0 || ih >= g.height()) continue;
-                    for (int j = 0; j < g.kw() && pending.anyTrue(); j++) {
+                    for (int j = 0; j < g.kw(); j++) {
                         int iw = iw0 + j * g.dw();
                         if (iw < 0 || iw >= g.width()) continue;
                         int xi = ((b * g.height() + ih) * g.width() + iw) * ch + c;
-                        VectorMask<Float> take = average ? lanes
-                                : FloatVector.fromArray(S, x, xo + xi, lanes).compare(VectorOperators.EQ, best).and(pending);
-                        FloatVector cur = FloatVector.fromArray(S, dx, dxo + xi, lanes);
-                        cur.add(d, take).intoArray(dx, dxo + xi, lanes);
-                        if (!average) pending = pending.andNot(take);
+                        VectorMask<Float> take = FloatVector.fromArray(S, x, xo + xi).compare(VectorOperators.EQ, best).and(pending);
+                        FloatVector.fromArray(S, dx, dxo + xi).add(d, take).intoArray(dx, dxo + xi, lanes);
+                        pending = pending.andNot(take);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #backwardLine} without vectors, for a channel count that is not a multiple of the vector length: there the
+     * masked vector accesses left C2's intrinsics for the Vector API's boxing fallback (half a megabyte a step for 8
+     * channels). Window positions outside, channels inside (contiguous); a max pool's gradient goes to the first
+     * position in window order that holds the maximum, tracked per channel in a bit mask (64 channels at a time).
+     */
+    private static void backwardLineScalar(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,
+                                           float[] dy, int dyo, float[] dx, int dxo, int b, int oh) {
+        int ch = g.channels();
+        for (int ow = 0; ow < g.outW(); ow++) {
+            int r = ((b * g.outH() + oh) * g.outW() + ow) * ch;
+            int ih0 = oh * g.sh() - g.padTop(), iw0 = ow * g.sw() - g.padLeft();
+            int count = 0;
+            for (int i = 0; i < g.kh(); i++) {
+                int ih = ih0 + i * g.dh();
+                for (int j = 0; j < g.kw(); j++) {
+                    int iw = iw0 + j * g.dw();
+                    if (ih >= 0 && ih < g.height() && iw >= 0 && iw < g.width()) count++;
+                }
+            }
+            for (int c0 = 0; c0 < ch; c0 += 64) {
+                int c1 = Math.min(ch, c0 + 64);
+                long pending = c1 - c0 == 64 ? -1L : (1L << (c1 - c0)) - 1;
+                for (int i = 0; i < g.kh() && pending != 0; i++) {
+                    int ih = ih0 + i * g.dh();
+                    if (ih < 0 || ih >= g.height()) continue;
+                    for (int j = 0; j < g.kw() && pending != 0; j++) {
+                        int iw = iw0 + j * g.dw();
+                        if (iw < 0 || iw >= g.width()) continue;
+                        int xi = ((b * g.height() + ih) * g.width() + iw) * ch;
+                        if (average) {
+                            for (int c = c0; c < c1; c++) dx[dxo + xi + c] += dy[dyo + r + c] / count;
+                            continue;
+                        }
+                        for (int c = c0; c < c1; c++) {
+                            long bit = 1L << (c - c0);
+                            if ((pending & bit) != 0 && x[xo + xi + c] == y[yo + r + c]) {
+                                dx[dxo + xi + c] += dy[dyo + r + c];
+                                pending &= ~bit;
+                            }
+                        }
                     }
                 }
             }
