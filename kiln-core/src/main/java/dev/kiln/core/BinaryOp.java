@@ -7,17 +7,15 @@ import dev.kiln.core.kernel.ScalarKernels;
 
 /** out = a (op) b element-wise with NumPy broadcasting; gradients are summed back to each input's shape. */
 final class BinaryOp extends Function {
-    private final BinaryKind kind;
-    private final Tensor a;
-    private final Tensor b;
-    private final Tensor out;
+    // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+    private BinaryKind kind;
+    private Tensor a;
+    private Tensor b;
+    private Tensor out;
+    private final Tensor[] grads = new Tensor[2];
 
-    private BinaryOp(BinaryKind kind, Tensor a, Tensor b, Tensor out) {
-        super(a, b);
-        this.kind = kind;
-        this.a = a;
-        this.b = b;
-        this.out = out;
+    private BinaryOp() {
+        super(new Tensor[2]);
     }
 
     static Tensor apply(BinaryKind kind, Tensor a, Tensor b) {
@@ -43,8 +41,16 @@ final class BinaryOp extends Function {
         } finally {
             w.release();
         }
-        return Function.needsGrad(a, b) && kind != BinaryKind.EQ && kind != BinaryKind.GT
-                ? Function.record(out, new BinaryOp(kind, a, b, out)) : out;
+        if (!Function.needsGrad(a, b) || kind == BinaryKind.EQ || kind == BinaryKind.GT) return out;
+        BinaryOp node = out.spareNode(BinaryOp.class);
+        if (node == null) node = new BinaryOp();
+        node.inputs[0] = a;
+        node.inputs[1] = b;
+        node.kind = kind;
+        node.a = a;
+        node.b = b;
+        node.out = out;
+        return Function.record(out, node);
     }
 
     /** {@link Shape#broadcast}, but an operand's own shape array when it is the result (most calls): no new array. */
@@ -99,7 +105,9 @@ final class BinaryOp extends Function {
             }
             case EQ, GT -> { }
         }
-        return new Tensor[] {dA == null ? null : unbroadcast(dA, a.shape), dB == null ? null : unbroadcast(dB, b.shape)};
+        grads[0] = dA == null ? null : unbroadcast(dA, a.shape);
+        grads[1] = dB == null ? null : unbroadcast(dB, b.shape);
+        return grads;
     }
 
     /** Sums {@code g} over the dimensions that broadcasting expanded, giving a tensor of {@code shape}. */

@@ -11,11 +11,11 @@ import dev.kiln.core.kernel.TransformerKernels;
  * this one keeps only x and recomputes the sigmoid in the backward.
  */
 public final class Gelu extends Function {
-    private final Tensor x;   // contiguous
+    private Tensor x;   // contiguous; not final: a training step refills last step's node (Tensor#spareNode)
+    private final Tensor[] grads = new Tensor[1];
 
-    private Gelu(Tensor x) {
-        super(x);
-        this.x = x;
+    private Gelu() {
+        super(new Tensor[1]);
     }
 
     public static Tensor apply(Tensor x) {
@@ -23,7 +23,12 @@ public final class Gelu extends Function {
         Tensor y = Tensor.uninitialized(x.dtype, x.shape);
         if (x.f != null) TransformerKernels.gelu(x.f, x.offset, y.f, 0, y.size());
         else ScalarTransformer.gelu(Buf.of(x.d), x.offset, Buf.of(y.d), 0, y.size());
-        return Function.needsGrad(x) ? Function.record(y, new Gelu(x)) : y;
+        if (!Function.needsGrad(x)) return y;
+        Gelu node = y.spareNode(Gelu.class);
+        if (node == null) node = new Gelu();
+        node.inputs[0] = x;
+        node.x = x;
+        return Function.record(y, node);
     }
 
     @Override
@@ -32,6 +37,7 @@ public final class Gelu extends Function {
         Tensor dX = Tensor.uninitialized(g.dtype, x.shape);
         if (g.f != null) TransformerKernels.geluBackward(x.f, x.offset, g.f, g.offset, dX.f, 0, dX.size());
         else ScalarTransformer.geluBackward(Buf.of(x.d), x.offset, Buf.of(g.d), g.offset, Buf.of(dX.d), 0, dX.size());
-        return new Tensor[] {dX};
+        grads[0] = dX;
+        return grads;
     }
 }

@@ -11,17 +11,15 @@ import dev.kiln.core.kernel.TransformerKernels;
  * pass each way (two for the statistics). x is (..., C), gamma and beta are (C).
  */
 public final class LayerNorm extends Function {
-    private final Tensor x;       // contiguous (..., C)
-    private final Tensor gamma;   // contiguous (C)
-    private final Tensor mean;    // (rows)
-    private final Tensor rstd;    // (rows)
+    // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+    private Tensor x;       // contiguous (..., C)
+    private Tensor gamma;   // contiguous (C)
+    private Tensor mean;    // (rows)
+    private Tensor rstd;    // (rows)
+    private final Tensor[] grads = new Tensor[3];
 
-    private LayerNorm(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor rstd) {
-        super(x, gamma, beta);
-        this.x = x;
-        this.gamma = gamma;
-        this.mean = mean;
-        this.rstd = rstd;
+    private LayerNorm() {
+        super(new Tensor[3]);
     }
 
     public static Tensor apply(Tensor x, Tensor gamma, Tensor beta, double epsilon) {
@@ -44,7 +42,17 @@ public final class LayerNorm extends Function {
             ScalarTransformer.layerNorm(Buf.of(x.d), x.offset, rows, c, Buf.of(gamma.d), gamma.offset, Buf.of(beta.d), beta.offset, epsilon,
                     Buf.of(y.d), 0, Buf.of(mean.d), Buf.of(rstd.d), 0);
         }
-        return Function.needsGrad(x, gamma, beta) ? Function.record(y, new LayerNorm(x, gamma, beta, mean, rstd)) : y;
+        if (!Function.needsGrad(x, gamma, beta)) return y;
+        LayerNorm node = y.spareNode(LayerNorm.class);
+        if (node == null) node = new LayerNorm();
+        node.inputs[0] = x;
+        node.inputs[1] = gamma;
+        node.inputs[2] = beta;
+        node.x = x;
+        node.gamma = gamma;
+        node.mean = mean;
+        node.rstd = rstd;
+        return Function.record(y, node);
     }
 
     @Override
@@ -62,6 +70,9 @@ public final class LayerNorm extends Function {
                     Buf.of(g.d), g.offset, dX == null ? null : Buf.of(dX.d), 0, dGamma == null ? null : Buf.of(dGamma.d), 0,
                     dBeta == null ? null : Buf.of(dBeta.d), 0);
         }
-        return new Tensor[] {dX, dGamma, dBeta};
+        grads[0] = dX;
+        grads[1] = dGamma;
+        grads[2] = dBeta;
+        return grads;
     }
 }
