@@ -190,11 +190,11 @@ public final class Gemm {
             float[] buf = SCRATCH.get().tile;
             int mh = m / (2 * VL) * (2 * VL);
             for (int i = 0; i < mh; i += 2 * VL) narrowCols(n, k, a, ao + i, lda, b, bo, ldb, c, co + i * ldc, ldc, accumulate, buf);
-            if (mh < m) blocked(mh, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
+            if (mh < m) blocked(mh, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
             return;
         }
         if (work < PARALLEL_WORK || Parallel.THREADS == 1) {
-            blocked(0, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
+            blocked(0, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
             return;
         }
         split(false, rowTiles, colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
@@ -248,9 +248,9 @@ public final class Gemm {
                 else GemmColumns.tiles(0, (m + GemmColumns.MW - 1) / GemmColumns.MW, t0 * nj, Math.min(n, t1 * nj), m, k, a,
                         b, bo, bps, bjs, c, co, ldc, accumulate);
             } else if (byRows) {
-                blocked(t0 * MR, Math.min(m, t1 * MR), 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
+                blocked(t0 * MR, Math.min(m, t1 * MR), 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
             } else {
-                blocked(0, m, t0 * NR, Math.min(n, t1 * NR), k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate, true);
+                blocked(0, m, t0 * NR, Math.min(n, t1 * NR), k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
             }
         }
     }
@@ -285,19 +285,17 @@ public final class Gemm {
 
     /**
      * C[i0:i1, j0:j1] over all of K, blocked KC × MC, tiles MR × NR; op(B)(p, j) at {@code bo + p·bps + j·bjs}.
-     * Each K block of op(B) is copied into NR-wide panels ({@link #packB}) when B is transposed, and, with
-     * {@code pack}, when at least {@link #PACK_B_ROWS} rows reuse each panel: read in place, a panel of a 1024-wide B
+     * Each K block of op(B) is copied into NR-wide panels ({@link #packB}) when B is transposed, and when at least
+     * {@link #PACK_B_ROWS} rows reuse each panel: read in place, a panel of a 1024-wide B
      * walks 256 rows 4 KiB apart, all in the same L1 sets and each on its own page, and a panel's fixed row stride lets
      * {@link #microUnit} drop the per-load bounds checks (per core, 1024³ went from 78 to 98 GFLOP/s and 32×784·784×128
      * from 62 to 85). A is read in place: packing it cost more than it saved at every size measured (256³: 112 → 97).
-     * {@code pack} is off for {@link #gemmSerial}, whose callers run many small products on the same B.
      */
     private static void blocked(int i0, int i1, int j0, int j1, int k, float[] a, int ao, int ars, int acs,
-                                float[] b, int bo, int bps, int bjs, float[] c, int co, int ldc, boolean accumulate,
-                                boolean pack) {
+                                float[] b, int bo, int bps, int bjs, float[] c, int co, int ldc, boolean accumulate) {
         Scratch s = SCRATCH.get();
         int cols = j1 - j0, colTiles = (cols + NR - 1) / NR;
-        boolean packB = bjs != 1 || (pack && i1 - i0 >= PACK_B_ROWS && cols >= NR);
+        boolean packB = bjs != 1 || (i1 - i0 >= PACK_B_ROWS && cols >= NR);
         if (packB && s.b.length < colTiles * NR * KC) s.b = new float[colTiles * NR * KC];
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = Math.min(KC, k - p0);
@@ -641,7 +639,10 @@ public final class Gemm {
     /**
      * C (+)= op(A)·B on the calling thread only, with B row-major (K×N) and the Java kernel: for kernels that already
      * split their work across {@link Parallel} (the convolution's per-chunk products), where a second split or a
-     * hand-off to OpenBLAS's threads would only compete for the same cores.
+     * hand-off to OpenBLAS's threads would only compete for the same cores. B is packed per call when {@link #blocked}
+     * finds enough rows to reuse it: a convolution chunk (85–1024 rows) or a recurrent step's batch slice then runs on
+     * {@link #microUnit} rather than the strided {@link #micro}, whose every broadcast is bounds-checked; packing costs
+     * ~1% of such a product (CnnBench --batchnorm +5–12%, the LSTM classifier +2.5%, alternated with the unpacked build).
      */
     static void gemmSerial(boolean ta, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                            float[] c, int co, int ldc, boolean accumulate) {
@@ -649,6 +650,6 @@ public final class Gemm {
             if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
             return;
         }
-        blocked(0, m, 0, n, k, a, ao, ta ? 1 : lda, ta ? lda : 1, b, bo, ldb, 1, c, co, ldc, accumulate, false);
+        blocked(0, m, 0, n, k, a, ao, ta ? 1 : lda, ta ? lda : 1, b, bo, ldb, 1, c, co, ldc, accumulate);
     }
 }
