@@ -11,7 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Vectorised across channels: one vector holds the same window position of VL channels. When every window lies
  * inside the input (valid padding, or same padding that adds nothing) and the channel count is a multiple of the
- * vector, the loops run without masks or bounds checks; anything else takes the general, masked path. Max pooling's
+ * vector, the loops run without masks or bounds checks; anything else takes the general path (masked lanes past the
+ * channel count; a line whose whole vectors would run past an array's end, the batch's last, one channel at a time,
+ * see {@link #vectorsFit}). Max pooling's
  * gradient goes to the first window position equal to the maximum, as in PyTorch: a lane mask remembers which
  * channels have already sent theirs.
  *
