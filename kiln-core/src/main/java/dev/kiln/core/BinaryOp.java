@@ -23,7 +23,7 @@ final class BinaryOp extends Function {
             throw new IllegalArgumentException(kind + ": dtypes differ (" + a.dtype + " vs " + b.dtype + "); convert one with to(DType)");
         }
         int[] shape = broadcast(a.shape, b.shape);
-        Tensor out = Tensor.fresh(a.dtype, shape);
+        Tensor out = Tensor.uninitialized(a.dtype, shape);   // the walk writes every element: no zero fill
         // A reused walk, no lambda: an op a training step runs hundreds of times (residual adds, biases, their gradients).
         Strided.Walk w = Strided.Walk.take(shape.length, 3)
                 .operand(0, a.shape, a.strides, shape, a.offset)

@@ -54,7 +54,7 @@ final class Movement {
             out = Tensor.uninitialized(x.dtype, x.shape);
             System.arraycopy(x.f, x.offset, out.f, 0, out.size());
         } else {
-            out = Tensor.fresh(x.dtype, x.shape);
+            out = Tensor.uninitialized(x.dtype, x.shape);   // copyInto writes every element
             copyInto(x, out);
         }
         return Function.needsGrad(x) ? Function.record(out, new Identity(x)) : out;
@@ -253,7 +253,7 @@ final class Movement {
             }
             int[] shape = first.shape.clone();
             shape[ax] = total;
-            Tensor out = Tensor.fresh(first.dtype, shape);
+            Tensor out = Tensor.uninitialized(first.dtype, shape);   // the parts cover every element
             int at = 0;
             for (Tensor x : xs) {
                 copyInto(x, out, x.shape, out.offset + at * out.strides[ax]);   // into out[..., at:at+size, ...]

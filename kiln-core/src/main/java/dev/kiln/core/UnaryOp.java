@@ -19,7 +19,7 @@ final class UnaryOp extends Function {
 
     static Tensor apply(UnaryKind kind, Tensor x) {
         Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
-        Tensor y = Tensor.fresh(x.dtype, x.shape);
+        Tensor y = Tensor.uninitialized(x.dtype, x.shape);   // the kernel writes every element: no zero fill
         int n = y.size();
         if (xc.f != null) Elementwise.unary(kind, xc.f, xc.offset, y.f, 0, n);
         else ScalarKernels.unary(kind, Buf.of(xc.d), xc.offset, 1, Buf.of(y.d), 0, 1, n);
