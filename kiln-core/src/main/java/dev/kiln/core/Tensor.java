@@ -436,7 +436,7 @@ public final class Tensor {
         int n = m.size();
         if (m.f != null) for (int i = 0; i < n; i++) m.f[m.offset + i] = rng.uniform() < keep ? scale : 0f;
         else for (int i = 0; i < n; i++) m.d[m.offset + i] = rng.uniform() < keep ? scale : 0f;
-        return maskShape == shape ? DropoutOp.apply(this, m) : mul(m);
+        return mul(m);   // the mask is a constant: mul's node (refilled in a step) gives dX = dY·mask
     }
 
     public Tensor div(Tensor o) { return BinaryOp.apply(BinaryKind.DIV, this, o); }

@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Vectorised across channels: one vector holds the same window position of VL channels. When every window lies
  * inside the input (valid padding, or same padding that adds nothing) and the channel count is a multiple of the
  * vector, the loops run without masks or bounds checks; anything else takes the general path (masked lanes past the
- * channel count; a line whose whole vectors would run past an array's end, the batch's last, one channel at a time,
- * see {@link #vectorsFit}). Max pooling's
+ * channel count; in the backward, a line whose whole-vector loads would run past an array's end, the batch's last,
+ * one channel at a time, see {@link #vectorsFit}). Max pooling's
  * gradient goes to the first window position equal to the maximum, as in PyTorch: a lane mask remembers which
  * channels have already sent theirs.
  *
@@ -81,8 +81,7 @@ public final class PoolKernels {
                 if (!backward) {
                     int b = t / g.outH(), oh = t % g.outH();
                     if (fast) poolLineInside(g, average, x, xo, y, yo, b, oh);
-                    else if (vectorsFit(g, b, oh, x, xo, y, yo)) poolLine(g, average, x, xo, y, yo, b, oh);
-                    else poolLineScalar(g, average, x, xo, y, yo, b, oh);
+                    else poolLine(g, average, x, xo, y, yo, b, oh);
                     continue;
                 }
                 for (int oh = 0; oh < g.outH(); oh++) {
@@ -106,11 +105,9 @@ public final class PoolKernels {
     private static final ThreadLocal<Body> BODY = ThreadLocal.withInitial(Body::new);
 
     /**
-     * Whether every whole vector that {@link #poolLine} or {@link #backwardLine} reads or writes for output line (b, oh)
-     * lies inside the input-shaped array {@code in} and the output-shaped {@code out}: a masked access past an array's
-     * end (a channel count that is not a multiple of the vector length) leaves C2's intrinsic for the Vector API's
-     * boxing fallback, and backwardLine reads whole vectors; such a line (the last of the batch) runs one channel at a
-     * time instead.
+     * Whether every whole vector that {@link #backwardLine} reads or writes for output line (b, oh) lies inside the
+     * input-shaped array {@code in} and the output-shaped {@code out}: it reads whole vectors (C2 here does not
+     * intrinsify masked loads, it boxes them), so such a line (the last of the batch) runs one channel at a time.
      */
     static boolean vectorsFit(ConvGeometry g, int b, int oh, float[] in, int io, float[] out, int oo) {
         int ch = g.channels();
@@ -175,29 +172,6 @@ public final class PoolKernels {
         }
     }
 
-    /** {@link #poolLine} one channel at a time, for the lines whose vector accesses would run past an array's end. */
-    private static void poolLineScalar(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo, int b, int oh) {
-        int ch = g.channels();
-        for (int ow = 0; ow < g.outW(); ow++) {
-            int out = yo + ((b * g.outH() + oh) * g.outW() + ow) * ch;
-            for (int c = 0; c < ch; c++) {
-                float acc = average ? 0f : Float.NEGATIVE_INFINITY;
-                int count = 0;
-                for (int i = 0; i < g.kh(); i++) {
-                    int ih = oh * g.sh() - g.padTop() + i * g.dh();
-                    if (ih < 0 || ih >= g.height()) continue;
-                    for (int j = 0; j < g.kw(); j++) {
-                        int iw = ow * g.sw() - g.padLeft() + j * g.dw();
-                        if (iw < 0 || iw >= g.width()) continue;
-                        float v = x[xo + ((b * g.height() + ih) * g.width() + iw) * ch + c];
-                        acc = average ? acc + v : Math.max(acc, v);
-                        count++;
-                    }
-                }
-                y[out + c] = average ? acc / Math.max(1, count) : acc;
-            }
-        }
-    }
 
     /** dx += the pooling gradient (see {@link ScalarConv#poolBackward}); y is the forward's output. */
     public static void poolBackward(ConvGeometry g, boolean average, float[] x, int xo, float[] y, int yo,

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * and scaled by 1/(1 − rate)), its gradient is the same mask, a noise shape shares one draw over the broadcast axes,
  * float64 draws the same mask, and bad rates or noise shapes are refused with the reason.
  */
-class DropoutOpTest {
+class TensorDropoutTest {
     /** The mask the contract describes, from its own generator with the same seed. */
     private static float[] expectedMask(long seed, double rate, int n) {
         Rng rng = new Rng(seed);
