@@ -32,7 +32,10 @@ final class BinaryOp extends Function {
                 .start(shape);
         try {
             int ia = w.inner(0), ib = w.inner(1), io = w.inner(2), n = w.innerLength();
-            if (a.f != null && (ia | 1) == 1 && (ib | 1) == 1 && io == 1) {
+            if (a.f != null && n == 1) {
+                // a scalar result (a loss, its mean, a scalar's gradient): the strides are 0 and do not matter
+                while (w.next()) Elementwise.binary(kind, a.f, w.at(0), 0, b.f, w.at(1), 0, out.f, w.at(2), 1);
+            } else if (a.f != null && (ia | 1) == 1 && (ib | 1) == 1 && io == 1) {
                 while (w.next()) Elementwise.binary(kind, a.f, w.at(0), ia, b.f, w.at(1), ib, out.f, w.at(2), n);
             } else {
                 Buf ba = buf(a), bb = buf(b), bo = buf(out);
@@ -114,12 +117,11 @@ final class BinaryOp extends Function {
     static Tensor unbroadcast(Tensor g, int[] shape) {
         if (Shape.equal(g.shape, shape)) return g;
         int extra = g.shape.length - shape.length;
-        int count = 0;
-        int[] axes = new int[g.shape.length];
+        long axes = 0;   // the broadcast axes as bits: no array per gradient
         for (int i = 0; i < g.shape.length; i++) {
-            if (i < extra || (shape[i - extra] == 1 && g.shape[i] != 1)) axes[count++] = i;
+            if (i < extra || (shape[i - extra] == 1 && g.shape[i] != 1)) axes |= 1L << i;
         }
-        Tensor s = count == 0 ? g : g.sum(java.util.Arrays.copyOf(axes, count), true);
+        Tensor s = axes == 0 ? g : Reduce.Sum.apply(g, axes, true);
         return s.reshape(shape);
     }
 }

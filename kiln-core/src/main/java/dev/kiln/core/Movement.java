@@ -84,9 +84,29 @@ final class Movement {
         static Tensor apply(Tensor x, int[] shape) {
             int[] target = resolve(x, shape);
             if (Shape.equal(target, x.shape)) return x;
-            Tensor c = x.isContiguous() ? x : x.detach().contiguous();
+            // detached so the copy records no node of its own (this op's node covers it); not needed without a graph
+            Tensor c = x.isContiguous() ? x : Function.needsGrad(x) ? x.detach().contiguous() : x.contiguous();
             // The caller's array is copied if kept (a recycled view needs none); one resolve made is kept as is.
             Tensor view = StepArena.view(c, target, target != shape);
+            if (!Function.needsGrad(x)) return view;
+            Reshape node = view.spareNode(Reshape.class);
+            if (node == null) node = new Reshape();
+            node.inputs[0] = x;
+            node.inShape = x.shape;
+            return Function.record(view, node);
+        }
+
+        /** {@link #apply} to one dimension (-1 for all elements), without a shape array. */
+        static Tensor apply(Tensor x, int d0) {
+            int n = x.size();
+            if (d0 == -1) d0 = n;
+            if (d0 != n || d0 < 0) {
+                throw new IllegalArgumentException("cannot reshape tensor of shape " + Shape.str(x.shape) + " (" + n
+                        + " elements) to [" + d0 + "]");
+            }
+            if (x.shape.length == 1) return x;
+            Tensor c = x.isContiguous() ? x : Function.needsGrad(x) ? x.detach().contiguous() : x.contiguous();
+            Tensor view = StepArena.view(c, 1, d0, 0);
             if (!Function.needsGrad(x)) return view;
             Reshape node = view.spareNode(Reshape.class);
             if (node == null) node = new Reshape();

@@ -10,43 +10,65 @@ import java.util.Arrays;
 final class Reduce {
     private Reduce() {}
 
-    /** Shape with the reduced axes kept as size 1. */
-    static int[] keptShape(int[] shape, boolean[] reduced) {
-        int[] s = shape.clone();
-        for (int i = 0; i < s.length; i++) if (reduced[i]) s[i] = 1;
-        return s;
-    }
-
-    static int[] droppedShape(int[] shape, boolean[] reduced) {
-        int n = 0;
-        for (boolean r : reduced) if (!r) n++;
-        int[] s = new int[n];
-        for (int i = 0, j = 0; i < shape.length; i++) if (!reduced[i]) s[j++] = shape[i];
-        return s;
-    }
-
-    static boolean[] axesMask(int rank, int[] axes) {
-        boolean[] m = new boolean[rank];
-        if (axes == null) {
-            Arrays.fill(m, true);
-            return m;
-        }
+    /**
+     * The reduced axes as bits (bit i: axis i), all of them when {@code axes} is null: a long rather than a boolean[]
+     * per call, as losses, layer norms and bias gradients reduce many times a training step.
+     */
+    static long axesBits(int rank, int[] axes) {
+        if (rank > 63) throw new IllegalArgumentException("reductions take tensors of rank up to 63, got rank " + rank);
+        if (axes == null) return rank == 0 ? 0 : -1L >>> (64 - rank);
+        long bits = 0;
         for (int a : axes) {
-            int ax = Shape.axis(a, rank);
-            if (m[ax]) throw new IllegalArgumentException("axis " + a + " given twice in " + Arrays.toString(axes));
-            m[ax] = true;
+            long bit = 1L << Shape.axis(a, rank);
+            if ((bits & bit) != 0) throw new IllegalArgumentException("axis " + a + " given twice in " + Arrays.toString(axes));
+            bits |= bit;
         }
-        return m;
+        return bits;
+    }
+
+    static long axisBit(int rank, int axis) {
+        return axesBits(rank, null) & (1L << Shape.axis(axis, rank));
+    }
+
+    /** Per-thread shape arrays, one per rank, for shapes the arena copies only when it must make a new tensor. */
+    private static final ThreadLocal<int[][]> SHAPES = ThreadLocal.withInitial(() -> new int[8][]);
+
+    private static int[] scratch(int rank) {
+        int[][] byRank = SHAPES.get();
+        if (rank >= byRank.length) return new int[rank];
+        int[] s = byRank[rank];
+        if (s == null) s = byRank[rank] = new int[rank];
+        return s;
+    }
+
+    /** Shape with the reduced axes kept as size 1, in a per-thread array (copy it to keep it). */
+    static int[] keptShape(int[] shape, long reduced) {
+        int[] s = scratch(shape.length);
+        for (int i = 0; i < s.length; i++) s[i] = (reduced >>> i & 1) != 0 ? 1 : shape[i];
+        return s;
+    }
+
+    /** Shape with the reduced axes removed, in a per-thread array (copy it to keep it). */
+    static int[] droppedShape(int[] shape, long reduced) {
+        int[] s = scratch(shape.length - Long.bitCount(reduced));
+        for (int i = 0, j = 0; i < shape.length; i++) if ((reduced >>> i & 1) == 0) s[j++] = shape[i];
+        return s;
     }
 
     /** Reduces into a keep-dims shaped output; {@code max} selects max instead of sum. */
-    private static Tensor reduce(Tensor x, boolean[] reduced, boolean max) {
+    private static Tensor reduce(Tensor x, long reduced, boolean max) {
         int[] kept = keptShape(x.shape, reduced);
-        Tensor out = Tensor.fresh(x.dtype, kept);
-        if (max) out.fillInPlace(Float.NEGATIVE_INFINITY);
+        Tensor out;
+        if (x.dtype == DType.FLOAT32) {
+            out = StepArena.tensorOfShape(kept);   // copies the scratch shape if it makes a tensor
+            out.fillInPlace(max ? Float.NEGATIVE_INFINITY : 0f);
+        } else {
+            out = Tensor.fresh(x.dtype, kept.clone());
+            if (max) out.fillInPlace(Float.NEGATIVE_INFINITY);
+        }
         // A reused walk, no lambda: layer norms, losses and bias gradients reduce many times a training step.
         Strided.Walk w = Strided.Walk.take(x.shape.length, 2).operand(0, x.strides, x.offset).operand(1, out.strides, 0);
-        for (int i = 0; i < reduced.length; i++) if (reduced[i]) w.hold(1, i);
+        for (int i = 0; i < x.shape.length; i++) if ((reduced >>> i & 1) != 0) w.hold(1, i);
         w.start(x.shape);
         try {
             int ix = w.inner(0), io = w.inner(1), n = w.innerLength();
@@ -75,25 +97,43 @@ final class Reduce {
 
     /** Sum over {@code axes} (all when null). */
     static final class Sum extends Function {
-        private final int[] inShape;
-        private final int[] kept;
+        // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+        private int[] inShape;
+        private int[] kept;
+        private Tensor expanded, expandedOf;   // the last backward's result and the gradient it views
+        private final Tensor[] grads = new Tensor[1];
 
-        private Sum(Tensor x, int[] kept) {
-            super(x);
-            this.inShape = x.shape;
-            this.kept = kept;
+        private Sum() {
+            super(new Tensor[1]);
         }
 
         static Tensor apply(Tensor x, int[] axes, boolean keepDims) {
-            boolean[] r = axesMask(x.rank(), axes);
-            Tensor out = reduce(x, r, false);
-            if (!keepDims) out = out.viewAs(droppedShape(x.shape, r));
-            return Function.needsGrad(x) ? Function.record(out, new Sum(x, keptShape(x.shape, r))) : out;
+            return apply(x, axesBits(x.rank(), axes), keepDims);
+        }
+
+        static Tensor apply(Tensor x, long reduced, boolean keepDims) {
+            Tensor kept = reduce(x, reduced, false), out = kept;
+            if (!keepDims) out = StepArena.view(kept, droppedShape(x.shape, reduced), false);
+            if (!Function.needsGrad(x)) return out;
+            Sum node = out.spareNode(Sum.class);
+            if (node == null) node = new Sum();
+            node.inputs[0] = x;
+            node.inShape = x.shape;
+            node.kept = kept.shape;   // shapes never change, so the array outlives a recycled tensor safely
+            return Function.record(out, node);
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
-            return new Tensor[] {dOut.reshape(kept).expand(inShape)};
+            Tensor d = dOut.reshape(kept);
+            // A step's gradients come from its arena, so this node (refilled every step) usually sees the same d
+            // again: its broadcast view (a header over d's storage, stride 0 along the reduced axes) is kept.
+            if (d != expandedOf || !Shape.equal(expanded.shape, inShape)) {
+                expanded = d.expand(inShape);
+                expandedOf = d;
+            }
+            grads[0] = expanded;
+            return grads;
         }
     }
 
@@ -109,10 +149,22 @@ final class Reduce {
         }
 
         static Tensor apply(Tensor x, int[] axes, boolean keepDims) {
-            boolean[] r = axesMask(x.rank(), axes);
+            return apply(x, axesBits(x.rank(), axes), keepDims);
+        }
+
+        /**
+         * The max over the reduced axes, kept as size 1, as a constant of the graph (no node): what softmax subtracts
+         * for stability, where {@code max(axis, true).detach()} would record a node and then drop it.
+         */
+        static Tensor constant(Tensor x, long r) {
+            if (x.size() == 0) throw new IllegalArgumentException("max of an empty tensor of shape " + Shape.str(x.shape));
+            return reduce(x, r, true);
+        }
+
+        static Tensor apply(Tensor x, long r, boolean keepDims) {
             if (x.size() == 0) throw new IllegalArgumentException("max of an empty tensor of shape " + Shape.str(x.shape));
             Tensor kept = reduce(x, r, true);
-            Tensor out = keepDims ? kept : kept.viewAs(droppedShape(x.shape, r));
+            Tensor out = keepDims ? kept : StepArena.view(kept, droppedShape(x.shape, r), false);
             if (!Function.needsGrad(x)) return out;
             Tensor result = keepDims ? kept.detach() : out;
             return Function.record(result, new Max(x, kept));

@@ -228,6 +228,16 @@ public final class StepArena {
         return arena.take(src.f, src.offset, shape.length, 0, 0, shape, false, owned);
     }
 
+    /** {@link #view} to a shape of rank 0–2 given as numbers, so a warmed-up step passes no array at all. */
+    static Tensor view(Tensor src, int rank, int d0, int d1) {
+        StepArena arena = src.f == null ? null : ThreadMode.get().arena;
+        if (arena == null) {
+            int[] s = shapeOf(rank, d0, d1);
+            return new Tensor(src.f, src.d, src.offset, s, Shape.stridesOf(s));
+        }
+        return arena.take(src.f, src.offset, rank, d0, d1, null, false, true);
+    }
+
     private static int[] shapeOf(int rank, int d0, int d1) {
         return rank == 0 ? SCALAR : rank == 1 ? new int[] {d0} : new int[] {d0, d1};
     }

@@ -166,6 +166,11 @@ public final class Tensor {
         return shape.clone();
     }
 
+    /** Whether {@code other} has this tensor's shape, without copying either shape as {@link #shape()} does. */
+    public boolean sameShape(Tensor other) {
+        return Shape.equal(shape, other.shape);
+    }
+
     /** Size of one dimension; negative axes count from the end. */
     public int shape(int axis) {
         return shape[Shape.axis(axis, shape.length)];
@@ -459,9 +464,16 @@ public final class Tensor {
 
     public Tensor pow(float v) { return pow(scalarLike(v)); }
 
-    /** A rank-0 tensor of this tensor's dtype. */
+    /**
+     * A rank-0 constant of this tensor's dtype, for arithmetic with a number ({@code x.mul(2f)}, a loss's clip bounds).
+     * Inside a training step a float32 one comes from the step's {@link StepArena}, like an op's result, so that the
+     * constants a step makes are recycled with it: keep one past the step only as a copy. Outside a step it is fresh.
+     */
     public Tensor scalarLike(double v) {
-        return dtype == DType.FLOAT32 ? scalar((float) v) : of(new double[] {v});
+        if (dtype != DType.FLOAT32) return of(new double[] {v});
+        Tensor t = StepArena.tensor(0, 0, 0, null, false);
+        t.f[t.offset] = (float) v;
+        return t;
     }
 
     public Tensor neg() { return map(UnaryKind.NEG); }
@@ -492,7 +504,7 @@ public final class Tensor {
     /** Sum of all elements (a scalar). */
     public Tensor sum() { return Reduce.Sum.apply(this, null, false); }
 
-    public Tensor sum(int axis, boolean keepDims) { return Reduce.Sum.apply(this, new int[] {axis}, keepDims); }
+    public Tensor sum(int axis, boolean keepDims) { return Reduce.Sum.apply(this, Reduce.axisBit(rank(), axis), keepDims); }
 
     public Tensor sum(int[] axes, boolean keepDims) { return Reduce.Sum.apply(this, axes, keepDims); }
 
@@ -510,7 +522,7 @@ public final class Tensor {
     /** Maximum of all elements (a scalar). */
     public Tensor max() { return Reduce.Max.apply(this, null, false); }
 
-    public Tensor max(int axis, boolean keepDims) { return Reduce.Max.apply(this, new int[] {axis}, keepDims); }
+    public Tensor max(int axis, boolean keepDims) { return Reduce.Max.apply(this, Reduce.axisBit(rank(), axis), keepDims); }
 
     /** Index of the maximum along the last axis, per row (no gradient). Handy for class predictions. */
     public int[] argmaxLastAxis() {
@@ -540,13 +552,13 @@ public final class Tensor {
 
     /** Softmax along {@code axis}, stabilised by subtracting the (constant) maximum. */
     public Tensor softmax(int axis) {
-        Tensor e = sub(max(axis, true).detach()).exp();
+        Tensor e = sub(Reduce.Max.constant(this, Reduce.axisBit(rank(), axis))).exp();
         return e.div(e.sum(axis, true));
     }
 
     /** log(softmax(x)) along {@code axis}, computed as x - max - log Σ exp(x - max) so it never overflows. */
     public Tensor logSoftmax(int axis) {
-        Tensor shifted = sub(max(axis, true).detach());
+        Tensor shifted = sub(Reduce.Max.constant(this, Reduce.axisBit(rank(), axis)));
         return shifted.sub(shifted.exp().sum(axis, true).log());
     }
 
@@ -559,6 +571,9 @@ public final class Tensor {
 
     /** Same elements in a new shape (one dimension may be -1); a view when contiguous. */
     public Tensor reshape(int... newShape) { return Movement.Reshape.apply(this, newShape); }
+
+    /** {@link #reshape(int...)} to one dimension ({@code -1}: all elements); no shape array made. */
+    public Tensor reshape(int d0) { return Movement.Reshape.apply(this, d0); }
 
     /** Untracked reshape of a fresh contiguous result (internal). */
     Tensor viewAs(int[] newShape) {

@@ -38,6 +38,8 @@ final class TrainingLoop {
     private final Rng rng;
     private final StepArena arena;   // null: every step allocates afresh
     private int[] predicted = new int[0];   // argmax per row, reused across steps
+    private float[] predictedValues = new float[0];   // a one-unit head's outputs, reused across steps
+    private Tensor target;                  // the float targets of the last step (see #stepTargets)
     // One step's inputs and results, in fields so that the step is one Runnable made once (no capturing lambda per step).
     private final Runnable stepInArena = this::step;
     private Batch stepBatch;
@@ -144,7 +146,7 @@ final class TrainingLoop {
         Batch b = stepBatch;
         Tensor pred = model.call(b.x(), training);        // (B, outputs)
         Tensor lossValue = loss.isSparse() ? loss.compute(pred, b.y(), sampleWeights(b.y()))   // class ids as they are
-                : loss.compute(pred, targets(loss, b.y(), pred), sampleWeights(b.y()));
+                : loss.compute(pred, stepTargets(loss, b.y(), pred), sampleWeights(b.y()));
         Tensor objective = withRegularization(lossValue);
         objective.backward();
         model.optimizer().step(params);
@@ -193,9 +195,7 @@ final class TrainingLoop {
         if (pred.rank() == 2 && classes > 1) {
             t = new float[b * classes];
             for (int i = 0; i < b; i++) {
-                if (labels[i] < 0 || labels[i] >= classes) {
-                    throw new IllegalArgumentException("label " + labels[i] + " at batch position " + i + " is outside the model's " + classes + " outputs");
-                }
+                if (labels[i] < 0 || labels[i] >= classes) throw labelOutside(labels[i], i, classes);
                 t[i * classes + labels[i]] = 1f;
             }
             return Tensor.of(t, b, classes);
@@ -205,16 +205,48 @@ final class TrainingLoop {
         return Tensor.of(t, pred.shape());
     }
 
-    /** {@link #correct}, reusing one array for the predicted classes. */
+    /**
+     * {@link #targets} into one tensor kept across steps of the same shape (the last batch of an epoch makes a second):
+     * the step's graph holds it only until the step ends, and the next step refills it.
+     */
+    private Tensor stepTargets(Loss loss, int[] labels, Tensor pred) {
+        int classes = pred.shape(-1);
+        boolean oneHot = pred.rank() == 2 && classes > 1;
+        int size = oneHot ? labels.length * classes : pred.size();
+        if (target == null || target.size() != size || !target.sameShape(pred)) {
+            return target = targets(loss, labels, pred);
+        }
+        float[] t = target.rawFloats();
+        if (oneHot) {
+            java.util.Arrays.fill(t, 0f);
+            for (int i = 0; i < labels.length; i++) {
+                if (labels[i] < 0 || labels[i] >= classes) throw labelOutside(labels[i], i, classes);
+                t[i * classes + labels[i]] = 1f;
+            }
+        } else {
+            for (int i = 0; i < labels.length; i++) t[i] = labels[i];
+        }
+        return target;
+    }
+
+    private static IllegalArgumentException labelOutside(int label, int position, int classes) {
+        return new IllegalArgumentException("label " + label + " at batch position " + position + " is outside the model's " + classes + " outputs");
+    }
+
+    /** {@link #correct}, reusing one array for the predicted classes (or the one-unit head's outputs). */
     private long countCorrect(Loss loss, Tensor pred, int[] labels) {
+        long c = 0;
         if (pred.shape(-1) > 1) {
             if (predicted.length != labels.length) predicted = new int[labels.length];
             pred.argmaxLastAxis(predicted);
-            long c = 0;
             for (int i = 0; i < labels.length; i++) if (predicted[i] == labels[i]) c++;
             return c;
         }
-        return correct(loss, pred, labels);
+        if (predictedValues.length < pred.size()) predictedValues = new float[pred.size()];
+        float[] v = pred.toFloatArray(predictedValues);
+        float threshold = loss.fromLogits() ? 0f : 0.5f;
+        for (int i = 0; i < labels.length; i++) if ((v[i] > threshold ? 1 : 0) == labels[i]) c++;
+        return c;
     }
 
     /** Number of correct class predictions in a batch. */

@@ -22,7 +22,7 @@ final class StepAllocation {
      * Bytes per step, the least over {@code windows} epochs after {@code warmupEpochs}, with {@code kiln.stepArena} set
      * to {@code arenaMode} for the fit. The least, because until C2 has compiled the Vector API kernels their vectors
      * are boxed objects: on a loaded 2-core machine that can take longer than any fixed warm-up, while once compiled
-     * every window is alike.
+     * every window is alike. A window of zero bytes ends the fit early (the least cannot go lower).
      */
     static double bytesPerStep(Model model, Dataset data, int batch, String arenaMode, int warmupEpochs, int windows) {
         double[] least = {Double.POSITIVE_INFINITY};
@@ -41,7 +41,7 @@ final class StepAllocation {
                 if (batchIndex == FROM) start = THREADS.getCurrentThreadAllocatedBytes();
                 if (batchIndex != TO) return;
                 least[0] = Math.min(least[0], (double) (THREADS.getCurrentThreadAllocatedBytes() - start) / (TO - FROM));
-                if (++measured == windows) state.requestStop("measured");
+                if (++measured == windows || least[0] == 0) state.requestStop("measured");
             }
         };
         String before = System.getProperty("kiln.stepArena");

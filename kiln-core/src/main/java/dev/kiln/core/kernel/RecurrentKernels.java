@@ -133,20 +133,30 @@ public final class RecurrentKernels {
      * transcendentals go through FastMath's array loops, one function per call: C2 stops inlining Vector API code
      * into a method after a node budget, and a vector that crosses a call it did not inline is boxed on the heap,
      * so several exp/tanh bodies in one loop would fall off the intrinsics.
+     *
+     * <p>For the same reason each FastMath function has one call site here, run twice by a two-pass loop: C2
+     * inlines an array function (and its exp) at every site, and with four sites (σ on i‖f, tanh on g, σ on o, tanh
+     * on c) the method hit NodeCountInliningCutoff, so the last sites' vectors were boxed: ~88 KB a step in a
+     * 16-unit LSTM classifier, for as long as it ran. Two sites stay well inside the budget.
      */
     private static void lstmCell(int u, float[] gates, int z, float[] cPrev, int cp, float[] cOut, int cq, float[] hOut, int hq) {
-        FastMath.sigmoid(gates, z, gates, z, 2 * u);              // i, f
-        FastMath.tanh(gates, z + 2 * u, gates, z + 2 * u, u);     // g
-        FastMath.sigmoid(gates, z + 3 * u, gates, z + 3 * u, u);  // o
-        int j = 0;
-        for (int upper = S.loopBound(u); j < upper; j += VL) {
-            FloatVector i = FloatVector.fromArray(S, gates, z + j), f = FloatVector.fromArray(S, gates, z + u + j);
-            FloatVector g = FloatVector.fromArray(S, gates, z + 2 * u + j);
-            f.mul(FloatVector.fromArray(S, cPrev, cp + j)).add(i.mul(g)).intoArray(cOut, cq + j);
+        for (int pass = 0; pass < 2; pass++) {                    // σ on i, f (2u contiguous), then on o
+            int at = pass == 0 ? z : z + 3 * u;
+            FastMath.sigmoid(gates, at, gates, at, pass == 0 ? 2 * u : u);
         }
-        for (; j < u; j++) cOut[cq + j] = gates[z + u + j] * cPrev[cp + j] + gates[z + j] * gates[z + 2 * u + j];
-        FastMath.tanh(cOut, cq, hOut, hq, u);                      // tanh(c), then h = o ⊙ tanh(c)
-        j = 0;
+        for (int pass = 0; pass < 2; pass++) {                    // tanh(g) in place; then c, and tanh(c) into hOut
+            if (pass == 1) {
+                int j = 0;
+                for (int upper = S.loopBound(u); j < upper; j += VL) {
+                    FloatVector i = FloatVector.fromArray(S, gates, z + j), f = FloatVector.fromArray(S, gates, z + u + j);
+                    FloatVector g = FloatVector.fromArray(S, gates, z + 2 * u + j);
+                    f.mul(FloatVector.fromArray(S, cPrev, cp + j)).add(i.mul(g)).intoArray(cOut, cq + j);
+                }
+                for (; j < u; j++) cOut[cq + j] = gates[z + u + j] * cPrev[cp + j] + gates[z + j] * gates[z + 2 * u + j];
+            }
+            FastMath.tanh(pass == 0 ? gates : cOut, pass == 0 ? z + 2 * u : cq, pass == 0 ? gates : hOut, pass == 0 ? z + 2 * u : hq, u);
+        }
+        int j = 0;                                                 // h = o ⊙ tanh(c)
         for (int upper = S.loopBound(u); j < upper; j += VL) {
             FloatVector.fromArray(S, gates, z + 3 * u + j).mul(FloatVector.fromArray(S, hOut, hq + j)).intoArray(hOut, hq + j);
         }

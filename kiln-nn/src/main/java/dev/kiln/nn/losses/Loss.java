@@ -111,7 +111,10 @@ public enum Loss {
     }
 
     private static Tensor meanOverFeatures(Tensor t) {
-        return t.rank() == 1 ? t : t.reshape(t.shape(0), -1).mean(1, false);
+        if (t.rank() == 1) return t;
+        // (B, 1): the mean over one feature is the feature, so a view instead of a reshape, a sum and a divide
+        if (t.rank() == 2) return t.shape(1) == 1 ? t.reshape(t.shape(0)) : t.mean(1, false);
+        return t.reshape(t.shape(0), -1).mean(1, false);
     }
 
     private static Tensor clip(Tensor p) {
@@ -119,7 +122,7 @@ public enum Loss {
     }
 
     private Tensor sameShape(Tensor pred, Tensor target) {
-        if (!Shape.equal(pred.shape(), target.shape())) {
+        if (!pred.sameShape(target)) {
             throw new IllegalArgumentException(keras() + ": predictions have shape " + Shape.str(pred.shape()) + " but targets have "
                     + Shape.str(target.shape()) + "; they must match"
                     + (isClassification() && target.rank() == 1 ? " (for integer class labels use sparse_categorical_crossentropy)" : ""));

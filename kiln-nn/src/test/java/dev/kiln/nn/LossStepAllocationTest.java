@@ -1,0 +1,62 @@
+package dev.kiln.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.data.Dataset;
+import dev.kiln.data.FashionMnist;
+import dev.kiln.nn.layers.Activation;
+import dev.kiln.nn.layers.Dense;
+import dev.kiln.nn.layers.Flatten;
+import dev.kiln.nn.losses.Loss;
+import dev.kiln.nn.optimizers.Adam;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The zero-allocation step beyond the fused sparse cross-entropy: losses composed of element-wise ops and means
+ * (mean squared error, binary cross-entropy with and without logits), their float targets and 0/1 accuracy.
+ * Each of these allocated on every step before (scalar constants, shapes of reductions and reshapes, the target tensor, the
+ * predicted labels), 0.1–10 KB a step.
+ *
+ * <p>The warm-up is long ({@link #WINDOWS} windows of 30 steps at most, the fit stopping at the first window of zero
+ * bytes): a kernel that runs once a step (the one-unit head's products, the loss's element-wise ops on 64 values) is
+ * compiled by C2 only after thousands of calls, and until then its Vector API code boxes every vector.
+ */
+class LossStepAllocationTest {
+    private static final int WINDOWS = 400;
+
+    private static Dataset fashion() {
+        return FashionMnist.subset().train().slice(0, 3200);   // 50 steps of 64 per epoch
+    }
+
+    private static double mlpBytesPerStep(Loss loss, int outputs, Activation head) {
+        Model m = new Sequential(new Flatten(), new Dense(32, Activation.RELU), new Dense(outputs, head));
+        if (loss.isClassification()) m.compile(new Adam(1e-3), loss, "accuracy");
+        else m.compile(new Adam(1e-3), loss);
+        Dataset data = fashion();
+        if (outputs == 1) data = binary(data);
+        return StepAllocation.bytesPerStep(m, data, 64, "on", 4, WINDOWS);
+    }
+
+    /** The same images labelled 1 for the classes 5–9 (sandal … ankle boot) and 0 otherwise. */
+    private static Dataset binary(Dataset d) {
+        int[] y = d.labels().clone();
+        for (int i = 0; i < y.length; i++) y[i] = y[i] >= 5 ? 1 : 0;
+        return new Dataset(d.features().toFloatArray(), new int[] {28, 28}, y, 2);
+    }
+
+    @Test
+    void meanSquaredErrorOnOneHotTargets() {
+        assertThat(mlpBytesPerStep(Loss.MEAN_SQUARED_ERROR, 10, Activation.SOFTMAX)).as("bytes per warmed-up MSE step").isZero();
+    }
+
+    @Test
+    void binaryCrossEntropyOnASigmoidUnit() {
+        assertThat(mlpBytesPerStep(Loss.BINARY_CROSSENTROPY, 1, Activation.SIGMOID)).as("bytes per warmed-up BCE step").isZero();
+    }
+
+    @Test
+    void binaryCrossEntropyFromLogits() {
+        assertThat(mlpBytesPerStep(Loss.BINARY_CROSSENTROPY_FROM_LOGITS, 1, Activation.LINEAR))
+                .as("bytes per warmed-up BCE-from-logits step").isZero();
+    }
+}
