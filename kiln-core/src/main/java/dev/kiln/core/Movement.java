@@ -57,18 +57,29 @@ final class Movement {
             out = Tensor.uninitialized(x.dtype, x.shape);   // copyInto writes every element
             copyInto(x, out);
         }
-        return Function.needsGrad(x) ? Function.record(out, new Identity(x)) : out;
+        return Function.needsGrad(x) ? Function.record(out, Identity.of(out, x)) : out;
     }
 
     /** Gradient passes straight through (copy, and views of the same shape). */
     static final class Identity extends Function {
-        Identity(Tensor x) {
-            super(x);
+        private final Tensor[] grads = new Tensor[1];
+
+        private Identity() {
+            super(new Tensor[1]);
+        }
+
+        /** The node of {@code out} = a copy of x, refilled from last step's when {@code out} carries one. */
+        static Identity of(Tensor out, Tensor x) {
+            Identity node = out.spareNode(Identity.class);
+            if (node == null) node = new Identity();
+            node.inputs[0] = x;
+            return node;
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
-            return new Tensor[] {dOut};
+            grads[0] = dOut;
+            return grads;
         }
     }
 
@@ -183,15 +194,17 @@ final class Movement {
 
     /** x[..., start:end, ...] along one axis, as a view. */
     static final class Slice extends Function {
-        private final int[] inShape;
-        private final int axis;
-        private final int start;
+        // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+        private int[] inShape;
+        private int axis;
+        private int start;
+        private final Tensor[] grads = new Tensor[1];
 
-        private Slice(Tensor x, int axis, int start) {
-            super(x);
-            this.inShape = x.shape;
-            this.axis = axis;
-            this.start = start;
+        /** Per-thread shape array for {@link StepArena#stridedView}, which copies it only when it makes a view. */
+        private static final ThreadLocal<int[][]> SHAPES = ThreadLocal.withInitial(() -> new int[8][]);
+
+        private Slice() {
+            super(new Tensor[1]);
         }
 
         static Tensor apply(Tensor x, int axis, int start, int end) {
@@ -201,17 +214,31 @@ final class Movement {
                 throw new IllegalArgumentException("slice [" + start + ", " + end + ") out of range for axis " + axis
                         + " of length " + len + " (shape " + Shape.str(x.shape) + ")");
             }
-            int[] shape = x.shape.clone();
+            int[][] byRank = SHAPES.get();
+            int r = x.shape.length;
+            int[] shape = r < byRank.length ? byRank[r] : null;
+            if (shape == null) shape = new int[r];
+            if (r < byRank.length) byRank[r] = shape;
+            System.arraycopy(x.shape, 0, shape, 0, r);
             shape[ax] = end - start;
-            Tensor view = new Tensor(x.f, x.d, x.offset + start * x.strides[ax], shape, x.strides);
-            return Function.needsGrad(x) ? Function.record(view, new Slice(x, ax, start)) : view;
+            // recycled in a training step (the LSTM's h and c are slices of one output every step)
+            Tensor view = StepArena.stridedView(x, x.offset + start * x.strides[ax], shape, x.strides);
+            if (!Function.needsGrad(x)) return view;
+            Slice node = view.spareNode(Slice.class);
+            if (node == null) node = new Slice();
+            node.inputs[0] = x;
+            node.inShape = x.shape;
+            node.axis = ax;
+            node.start = start;
+            return Function.record(view, node);
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor dX = Tensor.fresh(dOut.dtype, inShape);
             copyInto(dOut, dX, dOut.shape, dX.offset + start * dX.strides[axis]);   // into dX[..., start:end, ...]
-            return new Tensor[] {dX};
+            grads[0] = dX;
+            return grads;
         }
     }
 

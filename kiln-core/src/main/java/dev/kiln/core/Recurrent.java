@@ -62,26 +62,27 @@ public final class Recurrent {
         expect("lstm", "c0", c0, x.dtype, b, u);
         float[] keep = keep("lstm", mask, b, t);
         Tensor xd = dense(x), w = dense(kernel), bd = dense(bias), r = dense(recurrentKernel), h = dense(h0), c = dense(c0);
-        boolean record = Function.needsGrad(x, kernel, bias, recurrentKernel, h0, c0);
+        boolean record = Function.needsGrad(x, kernel, bias) || Function.needsGrad(recurrentKernel, h0, c0);   // no varargs array
         Tensor last = written(x.dtype, b, 2 * u), seq = allSteps ? written(x.dtype, t, b, 2 * u) : null;
         Tensor out = allSteps ? seq : last;
         if (x.dtype == DType.FLOAT32) {
             int k = RecurrentKernels.lstmRowWidth(f, u);
-            int[] lengths = {t * b * k, t * b * u, t * b * 4 * u, record ? t * b * k : 0};   // hx, cs, gates, and hxT for backward
-            float[][] bufs = ws != null ? ws.take(lengths) : new float[][] {new float[lengths[0]], new float[lengths[1]], new float[lengths[2]], new float[lengths[3]]};
+            int hxT = record ? t * b * k : 0;   // hx, cs, gates, and hxT for backward
+            float[][] bufs = ws != null ? ws.take(t * b * k, t * b * u, t * b * 4 * u, hxT)
+                    : new float[][] {new float[t * b * k], new float[t * b * u], new float[t * b * 4 * u], new float[hxT]};
             RecurrentKernels.lstmForward(t, b, f, u, xd.f, xd.offset, w.f, w.offset, bd.f, bd.offset, r.f, r.offset, h.f, h.offset, c.f, c.offset,
                     keep, bufs[0], bufs[1], bufs[2], last.f, allSteps ? seq.f : null);
             if (!record) {
                 if (ws != null) ws.give(bufs);
                 return out;
             }
-            return Function.record(out, new Lstm(x, kernel, bias, recurrentKernel, h0, c0, w, r, c, keep, bufs, ws, null, null, null, null));
+            return Function.record(out, Lstm.node(out, x, kernel, bias, recurrentKernel, h0, c0, w, r, c, keep, bufs, ws, null, null, null, null));
         }
         Tensor all = allSteps ? seq : Tensor.zeros(x.dtype, t, b, 2 * u), gates = Tensor.zeros(x.dtype, t, b, 4 * u);
         ScalarRecurrent.lstmForward(t, b, f, u, Buf.of(xd.d), xd.offset, Buf.of(w.d), w.offset, Buf.of(bd.d), bd.offset, Buf.of(r.d), r.offset,
                 Buf.of(h.d), h.offset, Buf.of(c.d), c.offset, keep, Buf.of(all.d), Buf.of(gates.d));
         if (!allSteps) System.arraycopy(all.d, (t - 1) * b * 2 * u, last.d, 0, b * 2 * u);
-        return record ? Function.record(out, new Lstm(x, kernel, bias, recurrentKernel, h0, c0, w, r, c, keep, null, null, xd, h, all, gates)) : out;
+        return record ? Function.record(out, Lstm.node(out, x, kernel, bias, recurrentKernel, h0, c0, w, r, c, keep, null, null, xd, h, all, gates)) : out;
     }
 
     /**
@@ -98,8 +99,15 @@ public final class Recurrent {
     }
 
     private static Tensor written(DType dt, int d0, int d1, int d2) {
-        return dt == DType.FLOAT32 ? Tensor.uninitialized(dt, d0, d1, d2) : Tensor.zeros(dt, d0, d1, d2);
+        if (dt != DType.FLOAT32) return Tensor.zeros(dt, d0, d1, d2);
+        int[] shape = SHAPE3.get();   // the arena copies it only when it makes a tensor
+        shape[0] = d0;
+        shape[1] = d1;
+        shape[2] = d2;
+        return StepArena.tensorOfShape(shape);
     }
+
+    private static final ThreadLocal<int[]> SHAPE3 = ThreadLocal.withInitial(() -> new int[3]);
 
     /** The tensor's own storage when it is contiguous, else a contiguous copy (untracked). */
     private static Tensor dense(Tensor x) {
@@ -124,12 +132,19 @@ public final class Recurrent {
     public static final class Workspace {
         private final AtomicReference<float[][]> free = new AtomicReference<>();
 
-        /** Buffers of at least the given lengths (contents unspecified): the free set when it is large enough. */
-        float[][] take(int... lengths) {
+        /** Four buffers of at least the given lengths (contents unspecified): the free set when it is large enough. */
+        float[][] take(int n0, int n1, int n2, int n3) {
             float[][] bufs = free.getAndSet(null);
-            if (bufs == null || bufs.length != lengths.length) bufs = new float[lengths.length][];
-            for (int i = 0; i < lengths.length; i++) if (bufs[i] == null || bufs[i].length < lengths[i]) bufs[i] = new float[lengths[i]];
+            if (bufs == null || bufs.length != 4) bufs = new float[4][];
+            at(bufs, 0, n0);
+            at(bufs, 1, n1);
+            at(bufs, 2, n2);
+            at(bufs, 3, n3);
             return bufs;
+        }
+
+        private static void at(float[][] bufs, int i, int length) {
+            if (bufs[i] == null || bufs[i].length < length) bufs[i] = new float[length];
         }
 
         /** Hands buffers back for the next call (a set already there is dropped). */
@@ -143,26 +158,41 @@ public final class Recurrent {
      * {@link RecurrentKernels}), float64 the full output and gates of {@link ScalarRecurrent}.
      */
     private static final class Lstm extends Function {
-        private final Tensor w, r, c0;           // contiguous forward inputs
-        private final float[] keep;
+        // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+        private Tensor w, r, c0;                 // contiguous forward inputs
+        private float[] keep;
         private float[][] bufs;                  // float32: hx, cs, gates, hxT; null once backward has run
-        private final Workspace ws;
-        private final Tensor x, h0, seq, gates;  // float64 only
+        private Workspace ws;
+        private Tensor x, h0, seq, gates;        // float64 only
         private boolean spent;
+        private final Tensor[] grads = new Tensor[6];
 
-        private Lstm(Tensor xIn, Tensor kernelIn, Tensor biasIn, Tensor rIn, Tensor h0In, Tensor c0In, Tensor w, Tensor r, Tensor c0,
-                     float[] keep, float[][] bufs, Workspace ws, Tensor x, Tensor h0, Tensor seq, Tensor gates) {
-            super(xIn, kernelIn, biasIn, rIn, h0In, c0In);
-            this.w = w;
-            this.r = r;
-            this.c0 = c0;
-            this.keep = keep;
-            this.bufs = bufs;
-            this.ws = ws;
-            this.x = x;
-            this.h0 = h0;
-            this.seq = seq;
-            this.gates = gates;
+        private Lstm() {
+            super(new Tensor[6]);
+        }
+
+        static Lstm node(Tensor out, Tensor xIn, Tensor kernelIn, Tensor biasIn, Tensor rIn, Tensor h0In, Tensor c0In, Tensor w, Tensor r,
+                         Tensor c0, float[] keep, float[][] bufs, Workspace ws, Tensor x, Tensor h0, Tensor seq, Tensor gates) {
+            Lstm n = out.spareNode(Lstm.class);
+            if (n == null) n = new Lstm();
+            n.inputs[0] = xIn;
+            n.inputs[1] = kernelIn;
+            n.inputs[2] = biasIn;
+            n.inputs[3] = rIn;
+            n.inputs[4] = h0In;
+            n.inputs[5] = c0In;
+            n.spent = false;
+            n.w = w;
+            n.r = r;
+            n.c0 = c0;
+            n.keep = keep;
+            n.bufs = bufs;
+            n.ws = ws;
+            n.x = x;
+            n.h0 = h0;
+            n.seq = seq;
+            n.gates = gates;
+            return n;
         }
 
         @Override
@@ -191,8 +221,13 @@ public final class Recurrent {
                         Buf.of(c0.d), c0.offset, keep, Buf.of(seq.d), Buf.of(gates.d), allSteps ? Buf.of(dy) : null, allSteps ? null : Buf.of(dy),
                         Buf.of(dx.d), Buf.of(dW.d), Buf.of(dBias.d), Buf.of(dR.d), Buf.of(dh0.d), Buf.of(dc0.d));
             }
-            return new Tensor[] {wants(0) ? dx : null, wants(1) ? dW : null, wants(2) ? dBias : null, wants(3) ? dR : null,
-                    wants(4) ? dh0 : null, wants(5) ? dc0 : null};
+            grads[0] = wants(0) ? dx : null;
+            grads[1] = wants(1) ? dW : null;
+            grads[2] = wants(2) ? dBias : null;
+            grads[3] = wants(3) ? dR : null;
+            grads[4] = wants(4) ? dh0 : null;
+            grads[5] = wants(5) ? dc0 : null;
+            return grads;
         }
     }
 
@@ -245,6 +280,16 @@ public final class Recurrent {
         float[] keep = new float[t * b];
         for (int row = 0; row < b; row++) for (int s = 0; s < t; s++) keep[s * b + row] = m[row * t + s] != 0 ? 1 : 0;
         return keep;
+    }
+
+    /** {@link #expect(String, String, Tensor, DType, int...)} for one dimension, without a shape array per call. */
+    private static void expect(String op, String what, Tensor x, DType dtype, int d0) {
+        if (x.shape.length != 1 || x.shape[0] != d0 || x.dtype != dtype) expect(op, what, x, dtype, new int[] {d0});
+    }
+
+    /** {@link #expect(String, String, Tensor, DType, int...)} for two dimensions, without a shape array per call. */
+    private static void expect(String op, String what, Tensor x, DType dtype, int d0, int d1) {
+        if (x.shape.length != 2 || x.shape[0] != d0 || x.shape[1] != d1 || x.dtype != dtype) expect(op, what, x, dtype, new int[] {d0, d1});
     }
 
     private static void expect(String op, String what, Tensor x, DType dtype, int... shape) {

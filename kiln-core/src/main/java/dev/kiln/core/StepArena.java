@@ -58,22 +58,25 @@ public final class StepArena {
         final float[] source;
         final int offset;
         final int[] shape;
+        final int[] strides;   // a strided view's (a slice); null when contiguous
         final int size;
         final int hash;
         Tensor[] stack = new Tensor[4];
         int depth;
         int idle;   // resets since a step last asked for this kind
 
-        Kind(float[] source, int offset, int[] shape, int hash) {
+        Kind(float[] source, int offset, int[] shape, int[] strides, int hash) {
             this.source = source;
             this.offset = offset;
             this.shape = shape;
+            this.strides = strides;
             this.size = Shape.size(shape);
             this.hash = hash;
         }
 
-        boolean is(float[] source, int offset, int rank, int d0, int d1, int[] dims, int hash) {
+        boolean is(float[] source, int offset, int rank, int d0, int d1, int[] dims, int[] strides, int hash) {
             if (this.hash != hash || this.source != source || this.offset != offset || shape.length != rank) return false;
+            if (strides != null ? !Arrays.equals(this.strides, strides) : this.strides != null) return false;
             if (dims != null) return Arrays.equals(shape, dims);
             return rank == 0 || (shape[0] == d0 && (rank == 1 || shape[1] == d1));
         }
@@ -201,7 +204,7 @@ public final class StepArena {
             int[] shape = dims != null ? dims : shapeOf(rank, d0, d1);
             return new Tensor(new float[Shape.size(shape)], null, 0, shape, Shape.stridesOf(shape));
         }
-        return arena.take(null, 0, rank, d0, d1, dims, zero, true);
+        return arena.take(null, 0, rank, d0, d1, dims, null, zero, true);
     }
 
     /** {@link #tensor} (not zeroed) for a shape the caller keeps: copied only when a new tensor has to be made. */
@@ -211,7 +214,7 @@ public final class StepArena {
             int[] s = shape.clone();
             return new Tensor(new float[Shape.size(s)], null, 0, s, Shape.stridesOf(s));
         }
-        return arena.take(null, 0, shape.length, 0, 0, shape, false, false);
+        return arena.take(null, 0, shape.length, 0, 0, shape, null, false, false);
     }
 
     /**
@@ -225,7 +228,7 @@ public final class StepArena {
             int[] s = owned ? shape : shape.clone();
             return new Tensor(src.f, src.d, src.offset, s, Shape.stridesOf(s));
         }
-        return arena.take(src.f, src.offset, shape.length, 0, 0, shape, false, owned);
+        return arena.take(src.f, src.offset, shape.length, 0, 0, shape, null, false, owned);
     }
 
     /** {@link #view} to a shape of rank 0–2 given as numbers, so a warmed-up step passes no array at all. */
@@ -235,15 +238,27 @@ public final class StepArena {
             int[] s = shapeOf(rank, d0, d1);
             return new Tensor(src.f, src.d, src.offset, s, Shape.stridesOf(s));
         }
-        return arena.take(src.f, src.offset, rank, d0, d1, null, false, true);
+        return arena.take(src.f, src.offset, rank, d0, d1, null, null, false, true);
+    }
+
+    /**
+     * A strided view of {@code src}'s storage (a slice): {@code shape} and {@code strides} from {@code offset}, recycled
+     * in an arena (both arrays copied only when a new view has to be made, so the caller may pass scratch arrays),
+     * fresh otherwise.
+     */
+    static Tensor stridedView(Tensor src, int offset, int[] shape, int[] strides) {
+        StepArena arena = src.f == null ? null : ThreadMode.get().arena;
+        if (arena == null) return new Tensor(src.f, src.d, offset, shape.clone(), strides.clone());
+        return arena.take(src.f, offset, shape.length, 0, 0, shape, strides, false, false);
     }
 
     private static int[] shapeOf(int rank, int d0, int d1) {
         return rank == 0 ? SCALAR : rank == 1 ? new int[] {d0} : new int[] {d0, d1};
     }
 
-    private static int hash(float[] source, int offset, int rank, int d0, int d1, int[] dims) {
+    private static int hash(float[] source, int offset, int rank, int d0, int d1, int[] dims, int[] strides) {
         int h = source == null ? 0 : System.identityHashCode(source) * 31 + offset;
+        if (strides != null) for (int st : strides) h = h * 31 + st;
         h = h * 31 + rank;
         if (dims != null) {
             for (int d : dims) h = h * 31 + d;
@@ -254,15 +269,16 @@ public final class StepArena {
         return h ^ (h >>> 16);
     }
 
-    private Tensor take(float[] source, int offset, int rank, int d0, int d1, int[] dims, boolean zero, boolean owned) {
-        int h = hash(source, offset, rank, d0, d1, dims);
+    private Tensor take(float[] source, int offset, int rank, int d0, int d1, int[] dims, int[] strides, boolean zero,
+                        boolean owned) {
+        int h = hash(source, offset, rank, d0, d1, dims, strides);
         int mask = table.length - 1;
         int slot = h & mask;
         Kind k;
-        while ((k = table[slot]) != null && !k.is(source, offset, rank, d0, d1, dims, h)) slot = (slot + 1) & mask;
+        while ((k = table[slot]) != null && !k.is(source, offset, rank, d0, d1, dims, strides, h)) slot = (slot + 1) & mask;
         if (k == null) {
             int[] shape = dims == null ? shapeOf(rank, d0, d1) : owned ? dims : dims.clone();
-            k = new Kind(source, offset, shape, h);
+            k = new Kind(source, offset, shape, strides == null ? null : strides.clone(), h);
             if (kindCount == kinds.length) kinds = Arrays.copyOf(kinds, kindCount * 2);
             kinds[kindCount++] = k;
             table[slot] = k;
@@ -278,7 +294,7 @@ public final class StepArena {
             t = new Tensor(new float[k.size], null, 0, k.shape, Shape.stridesOf(k.shape));
             allocatedBytes += 4L * k.size;
         } else {
-            t = new Tensor(source, null, offset, k.shape, Shape.stridesOf(k.shape));
+            t = new Tensor(source, null, offset, k.shape, k.strides != null ? k.strides : Shape.stridesOf(k.shape));
         }
         if (lentCount == lent.length) {
             lent = Arrays.copyOf(lent, lentCount * 2);

@@ -129,46 +129,134 @@ public final class Elementwise {
             for (int i = 0; i < n; i++) out[oo + i] = (float) k.apply(a[ao + i * sa], b[bo + i * sb]);
             return;
         }
-        // One loop per operator: the Vector API only compiles lanewise(op, ..) to SIMD when op is a constant at the
-        // call site; a variable operator falls back to boxed per-lane Java code (it showed up at 8% of a training step).
         int i = 0;
         int upper = S.loopBound(n);
-        int vl = S.length();
-        if (sa == 1 && sb == 1) {
-            switch (k) {
-                case ADD -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).add(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case SUB -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).sub(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case MUL -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case DIV -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).div(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case MAX -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).max(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case MIN -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).min(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
+        if (upper > 0 && (sa == 1 || sb == 1)) {
+            Loops loops = switch (k) {
+                case ADD -> ADD;
+                case SUB -> SUB;
+                case MUL -> MUL;
+                case DIV -> DIV;
+                case MAX -> MAX;
+                case MIN -> MIN;
                 default -> throw new AssertionError(k);
-            }
-        } else if (sa == 1) {
-            FloatVector bv = FloatVector.broadcast(S, b[bo]);
-            switch (k) {
-                case ADD -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).add(bv).intoArray(out, oo + i); }
-                case SUB -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).sub(bv).intoArray(out, oo + i); }
-                case MUL -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).mul(bv).intoArray(out, oo + i); }
-                case DIV -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).div(bv).intoArray(out, oo + i); }
-                case MAX -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).max(bv).intoArray(out, oo + i); }
-                case MIN -> { for (; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).min(bv).intoArray(out, oo + i); }
-                default -> throw new AssertionError(k);
-            }
-        } else if (sb == 1) {
-            FloatVector av = FloatVector.broadcast(S, a[ao]);
-            switch (k) {
-                case ADD -> { for (; i < upper; i += vl) av.add(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case SUB -> { for (; i < upper; i += vl) av.sub(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case MUL -> { for (; i < upper; i += vl) av.mul(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case DIV -> { for (; i < upper; i += vl) av.div(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case MAX -> { for (; i < upper; i += vl) av.max(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                case MIN -> { for (; i < upper; i += vl) av.min(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i); }
-                default -> throw new AssertionError(k);
-            }
+            };
+            loops.run(a, ao, sa, b, bo, sb, out, oo, upper);   // one call site for six receivers: see Loops
+            i = upper;
         }
         for (; i < n; i++) out[oo + i] = (float) k.apply(a[ao + i * sa], b[bo + i * sb]);
     }
+
+    /**
+     * The vector loops of one operator, one loop per stride case (both operands contiguous, or one a single value),
+     * each with its operator constant at the call site: the Vector API compiles lanewise(op, ..) to SIMD only then, and
+     * a variable operator falls back to boxed per-lane Java code (it once showed up at 8% of a training step).
+     *
+     * <p>A subclass per operator, reached through one virtual call: a JVM that has run every operator sees six receivers
+     * there and compiles each subclass on its own. All eighteen loops in one method overran C2's inlining node budget
+     * (NodeCountInliningCutoff) in such a JVM (the test suite's), and the loops it parsed last boxed every vector: a small
+     * LSTM's loss allocated 40 bytes a step there and nothing in a JVM that had run fewer operators.
+     */
+    private abstract static class Loops {
+        /** out[oo + i] = a (op) b for i in [0, upper), upper a whole number of vectors; sa, sb in {0, 1}, not both 0. */
+        abstract void run(float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int upper);
+    }
+
+    private static final Loops ADD = new Loops() {
+        @Override
+        void run(float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int upper) {
+            int vl = S.length();
+            if (sa == 1 && sb == 1) {
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).add(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            } else if (sa == 1) {
+                FloatVector bv = FloatVector.broadcast(S, b[bo]);
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).add(bv).intoArray(out, oo + i);
+            } else {
+                FloatVector av = FloatVector.broadcast(S, a[ao]);
+                for (int i = 0; i < upper; i += vl) av.add(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+        }
+    };
+
+    private static final Loops SUB = new Loops() {
+        @Override
+        void run(float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int upper) {
+            int vl = S.length();
+            if (sa == 1 && sb == 1) {
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).sub(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            } else if (sa == 1) {
+                FloatVector bv = FloatVector.broadcast(S, b[bo]);
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).sub(bv).intoArray(out, oo + i);
+            } else {
+                FloatVector av = FloatVector.broadcast(S, a[ao]);
+                for (int i = 0; i < upper; i += vl) av.sub(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+        }
+    };
+
+    private static final Loops MUL = new Loops() {
+        @Override
+        void run(float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int upper) {
+            int vl = S.length();
+            if (sa == 1 && sb == 1) {
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).mul(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            } else if (sa == 1) {
+                FloatVector bv = FloatVector.broadcast(S, b[bo]);
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).mul(bv).intoArray(out, oo + i);
+            } else {
+                FloatVector av = FloatVector.broadcast(S, a[ao]);
+                for (int i = 0; i < upper; i += vl) av.mul(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+        }
+    };
+
+    private static final Loops DIV = new Loops() {
+        @Override
+        void run(float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int upper) {
+            int vl = S.length();
+            if (sa == 1 && sb == 1) {
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).div(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            } else if (sa == 1) {
+                FloatVector bv = FloatVector.broadcast(S, b[bo]);
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).div(bv).intoArray(out, oo + i);
+            } else {
+                FloatVector av = FloatVector.broadcast(S, a[ao]);
+                for (int i = 0; i < upper; i += vl) av.div(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+        }
+    };
+
+    private static final Loops MAX = new Loops() {
+        @Override
+        void run(float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int upper) {
+            int vl = S.length();
+            if (sa == 1 && sb == 1) {
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).max(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            } else if (sa == 1) {
+                FloatVector bv = FloatVector.broadcast(S, b[bo]);
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).max(bv).intoArray(out, oo + i);
+            } else {
+                FloatVector av = FloatVector.broadcast(S, a[ao]);
+                for (int i = 0; i < upper; i += vl) av.max(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+        }
+    };
+
+    private static final Loops MIN = new Loops() {
+        @Override
+        void run(float[] a, int ao, int sa, float[] b, int bo, int sb, float[] out, int oo, int upper) {
+            int vl = S.length();
+            if (sa == 1 && sb == 1) {
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).min(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            } else if (sa == 1) {
+                FloatVector bv = FloatVector.broadcast(S, b[bo]);
+                for (int i = 0; i < upper; i += vl) FloatVector.fromArray(S, a, ao + i).min(bv).intoArray(out, oo + i);
+            } else {
+                FloatVector av = FloatVector.broadcast(S, a[ao]);
+                for (int i = 0; i < upper; i += vl) av.min(FloatVector.fromArray(S, b, bo + i)).intoArray(out, oo + i);
+            }
+        }
+    };
 
     /** y += x over n contiguous elements. */
     public static void addInPlace(float[] y, int yo, float[] x, int xo, int n) {

@@ -73,6 +73,123 @@ public final class RecurrentKernels {
         Parallel.forRange(tiles, work < (1L << 20) ? tiles : 1, (t0, t1) -> body.run(t0 * Gemm.MR, Math.min(b, t1 * Gemm.MR)));
     }
 
+    /**
+     * The LSTM's per-row work over the pool (forward's recurrence, or backward's BPTT), as one reusable body per calling
+     * thread instead of capturing lambdas: a training step runs both once, and each lambda was an allocation.
+     * The row blocks are whole GEMM row tiles ({@link #forRows}).
+     */
+    private static final class LstmRows implements Parallel.RangeBody {
+        boolean backward;
+        int t, b, f, u, n, co, g4, k;
+        float[] keep, hx, cs, gates, last, seq, wrb, c0, hxT, dSeq, dLast, dx, dh0, dc0, rwT, dhx, dhTotal;
+
+        void forward(int t, int b, int f, int u, float[] keep, float[] hx, float[] cs, float[] gates, float[] last, float[] seq,
+                     float[] wrb, float[] c0, int co) {
+            this.backward = false;
+            this.t = t; this.b = b; this.f = f; this.u = u; this.g4 = 4 * u; this.k = lstmRowWidth(f, u);
+            this.keep = keep; this.hx = hx; this.cs = cs; this.gates = gates; this.last = last; this.seq = seq;
+            this.wrb = wrb; this.c0 = c0; this.co = co;
+        }
+
+        void backward(int t, int b, int f, int u, float[] keep, float[] hx, float[] cs, float[] gates, float[] hxT, float[] dSeq,
+                      float[] dLast, float[] dx, float[] dh0, float[] dc0, float[] rwT, float[] dhx, float[] dhTotal, int n,
+                      float[] c0, int co) {
+            this.backward = true;
+            this.t = t; this.b = b; this.f = f; this.u = u; this.g4 = 4 * u; this.k = lstmRowWidth(f, u); this.n = n;
+            this.keep = keep; this.hx = hx; this.cs = cs; this.gates = gates; this.hxT = hxT; this.dSeq = dSeq; this.dLast = dLast;
+            this.dx = dx; this.dh0 = dh0; this.dc0 = dc0; this.rwT = rwT; this.dhx = dhx; this.dhTotal = dhTotal;
+            this.c0 = c0; this.co = co;
+        }
+
+        /** Drops the arrays so an idle thread's body keeps no model's buffers alive. */
+        void clear() {
+            keep = hx = cs = gates = last = seq = wrb = c0 = hxT = dSeq = dLast = dx = dh0 = dc0 = rwT = dhx = dhTotal = null;
+        }
+
+        /** Row tiles of {@link Gemm#MR} over the pool, split only when the work is large enough (as {@link #forRows}). */
+        void runOver(int rows, long work) {
+            int tiles = (rows + Gemm.MR - 1) / Gemm.MR;
+            Parallel.forRange(tiles, work < (1L << 20) ? tiles : 1, this);
+        }
+
+        @Override
+        public void run(int t0, int t1) {
+            int b0 = t0 * Gemm.MR, b1 = Math.min(b, t1 * Gemm.MR);
+            if (backward) backwardRows(b0, b1);
+            else forwardRows(b0, b1);
+        }
+
+        private void forwardRows(int b0, int b1) {
+            for (int s = 0; s < t; s++) {
+                int rows = b1 - b0, z0 = (s * b + b0) * g4;
+                Gemm.gemmSerial(false, rows, g4, k, hx, (s * b + b0) * k, k, wrb, 0, g4, gates, z0, g4, false);
+                for (int row = b0; row < b1; row++) {
+                    int sr = s * b + row, z = sr * g4, cp = s == 0 ? co + row * u : sr * u - b * u;
+                    float[] cPrev = s == 0 ? c0 : cs;
+                    // where h_s goes: the h columns of the next step's row, or last
+                    float[] hDst = s + 1 < t ? hx : last;
+                    int hd = s + 1 < t ? (sr + b) * k : row * 2 * u;
+                    if (keep != null && keep[sr] == 0) {
+                        System.arraycopy(hx, sr * k, hDst, hd, u);
+                        System.arraycopy(cPrev, cp, cs, sr * u, u);
+                        java.util.Arrays.fill(gates, z, z + g4, 0f);   // padded: no gates (as the scalar twin)
+                    } else {
+                        lstmCell(u, gates, z, cPrev, cp, cs, sr * u, hDst, hd);
+                    }
+                    if (seq != null) {
+                        System.arraycopy(hDst, hd, seq, sr * 2 * u, u);
+                        System.arraycopy(cs, sr * u, seq, sr * 2 * u + u, u);
+                    }
+                    if (s == t - 1) System.arraycopy(cs, sr * u, last, row * 2 * u + u, u);
+                }
+            }
+        }
+
+        private void backwardRows(int b0, int b1) {
+            Scratch own = SCRATCH.get();   // this worker's: tanh(c_s) of one row, fully written before each read
+            float[] tc = atLeast(own.row, u);
+            own.row = retain(own.row, tc);
+            for (int row = b0; row < b1; row++) {
+                if (dLast != null) {
+                    System.arraycopy(dLast, row * 2 * u, dhx, row * n, u);
+                    System.arraycopy(dLast, row * 2 * u + u, dc0, row * u, u);
+                } else {
+                    java.util.Arrays.fill(dhx, row * n, row * n + u, 0f);   // no gradient into the last h
+                    java.util.Arrays.fill(dc0, row * u, row * u + u, 0f);
+                }
+            }
+            for (int s = t - 1; s >= 0; s--) {
+                for (int q = 0; q < k; q++) {
+                    for (int row = b0, dst = q * t * b + s * b + b0; row < b1; row++, dst++) hxT[dst] = hx[(s * b + row) * k + q];
+                }
+                for (int row = b0; row < b1; row++) {
+                    int sr = s * b + row, z = sr * g4;
+                    float[] cPrev = s == 0 ? c0 : cs;
+                    int cp = s == 0 ? co + row * u : sr * u - b * u;
+                    if (keep != null && keep[sr] == 0) {
+                        for (int j = 0; j < u; j++) {
+                            dhTotal[row * u + j] = dSeq == null ? dhx[row * n + j] : dhx[row * n + j] + dSeq[sr * 2 * u + j];
+                            if (dSeq != null) dc0[row * u + j] += dSeq[sr * 2 * u + u + j];
+                        }
+                        java.util.Arrays.fill(gates, z, z + g4, 0f);
+                    } else {
+                        FastMath.tanh(cs, sr * u, tc, 0, u);
+                        lstmCellBackward(u, gates, z, cPrev, cp, tc, dSeq, sr * 2 * u, dhx, row * n, dc0, row * u);
+                    }
+                }
+                // dh_{s-1} | dx_s = dz_s · [R; W]ᵀ for this block's rows
+                Gemm.gemmSerial(false, b1 - b0, n, g4, gates, (s * b + b0) * g4, g4, rwT, 0, n, dhx, b0 * n, n, false);
+                for (int row = b0; row < b1; row++) {
+                    System.arraycopy(dhx, row * n + u, dx, (row * t + s) * f, f);
+                    if (keep != null && keep[s * b + row] == 0) System.arraycopy(dhTotal, row * u, dhx, row * n, u);   // passes through
+                }
+            }
+            for (int row = b0; row < b1; row++) System.arraycopy(dhx, row * n, dh0, row * u, u);
+        }
+    }
+
+    private static final ThreadLocal<LstmRows> LSTM_ROWS = ThreadLocal.withInitial(LstmRows::new);
+
     /** The width of {@code hx}'s rows: [h | x | 1]. */
     public static int lstmRowWidth(int f, int u) {
         return u + f + 1;
@@ -101,31 +218,13 @@ public final class RecurrentKernels {
                 hx[dst + u + f] = 1f;
             }
         }
-        forRows(b, (long) t * b * g4 * k, (b0, b1) -> {
-            for (int s = 0; s < t; s++) {
-                int rows = b1 - b0, z0 = (s * b + b0) * g4;
-                Gemm.gemmSerial(false, rows, g4, k, hx, (s * b + b0) * k, k, wrb, 0, g4, gates, z0, g4, false);
-                for (int row = b0; row < b1; row++) {
-                    int sr = s * b + row, z = sr * g4, cp = s == 0 ? co + row * u : sr * u - b * u;
-                    float[] cPrev = s == 0 ? c0 : cs;
-                    // where h_s goes: the h columns of the next step's row, or last
-                    float[] hDst = s + 1 < t ? hx : last;
-                    int hd = s + 1 < t ? (sr + b) * k : row * 2 * u;
-                    if (keep != null && keep[sr] == 0) {
-                        System.arraycopy(hx, sr * k, hDst, hd, u);
-                        System.arraycopy(cPrev, cp, cs, sr * u, u);
-                        java.util.Arrays.fill(gates, z, z + g4, 0f);   // padded: no gates (as the scalar twin)
-                    } else {
-                        lstmCell(u, gates, z, cPrev, cp, cs, sr * u, hDst, hd);
-                    }
-                    if (seq != null) {
-                        System.arraycopy(hDst, hd, seq, sr * 2 * u, u);
-                        System.arraycopy(cs, sr * u, seq, sr * 2 * u + u, u);
-                    }
-                    if (s == t - 1) System.arraycopy(cs, sr * u, last, row * 2 * u + u, u);
-                }
-            }
-        });
+        LstmRows body = LSTM_ROWS.get();   // reused: no capturing lambda a call
+        body.forward(t, b, f, u, keep, hx, cs, gates, last, seq, wrb, c0, co);
+        try {
+            body.runOver(b, (long) t * b * g4 * k);
+        } finally {
+            body.clear();
+        }
     }
 
     /**
@@ -191,47 +290,13 @@ public final class RecurrentKernels {
         sc.dhx = retain(sc.dhx, dhx);
         float[] dhTotal = keep == null ? null : atLeast(sc.dhTotal, b * u);   // written before read, per padded row
         if (dhTotal != null) sc.dhTotal = retain(sc.dhTotal, dhTotal);
-        forRows(b, (long) t * b * g4 * n, (b0, b1) -> {
-            Scratch own = SCRATCH.get();   // this worker's: tanh(c_s) of one row, fully written before each read
-            float[] tc = atLeast(own.row, u);
-            own.row = retain(own.row, tc);
-            for (int row = b0; row < b1; row++) {
-                if (dLast != null) {
-                    System.arraycopy(dLast, row * 2 * u, dhx, row * n, u);
-                    System.arraycopy(dLast, row * 2 * u + u, dc0, row * u, u);
-                } else {
-                    java.util.Arrays.fill(dhx, row * n, row * n + u, 0f);   // no gradient into the last h
-                    java.util.Arrays.fill(dc0, row * u, row * u + u, 0f);
-                }
-            }
-            for (int s = t - 1; s >= 0; s--) {
-                for (int q = 0; q < k; q++) {
-                    for (int row = b0, dst = q * t * b + s * b + b0; row < b1; row++, dst++) hxT[dst] = hx[(s * b + row) * k + q];
-                }
-                for (int row = b0; row < b1; row++) {
-                    int sr = s * b + row, z = sr * g4;
-                    float[] cPrev = s == 0 ? c0 : cs;
-                    int cp = s == 0 ? co + row * u : sr * u - b * u;
-                    if (keep != null && keep[sr] == 0) {
-                        for (int j = 0; j < u; j++) {
-                            dhTotal[row * u + j] = dSeq == null ? dhx[row * n + j] : dhx[row * n + j] + dSeq[sr * 2 * u + j];
-                            if (dSeq != null) dc0[row * u + j] += dSeq[sr * 2 * u + u + j];
-                        }
-                        java.util.Arrays.fill(gates, z, z + g4, 0f);
-                    } else {
-                        FastMath.tanh(cs, sr * u, tc, 0, u);
-                        lstmCellBackward(u, gates, z, cPrev, cp, tc, dSeq, sr * 2 * u, dhx, row * n, dc0, row * u);
-                    }
-                }
-                // dh_{s-1} | dx_s = dz_s · [R; W]ᵀ for this block's rows
-                Gemm.gemmSerial(false, b1 - b0, n, g4, gates, (s * b + b0) * g4, g4, rwT, 0, n, dhx, b0 * n, n, false);
-                for (int row = b0; row < b1; row++) {
-                    System.arraycopy(dhx, row * n + u, dx, (row * t + s) * f, f);
-                    if (keep != null && keep[s * b + row] == 0) System.arraycopy(dhTotal, row * u, dhx, row * n, u);   // passes through
-                }
-            }
-            for (int row = b0; row < b1; row++) System.arraycopy(dhx, row * n, dh0, row * u, u);
-        });
+        LstmRows body = LSTM_ROWS.get();
+        body.backward(t, b, f, u, keep, hx, cs, gates, hxT, dSeq, dLast, dx, dh0, dc0, rwT, dhx, dhTotal, n, c0, co);
+        try {
+            body.runOver(b, (long) t * b * g4 * n);
+        } finally {
+            body.clear();
+        }
         // [dR; dW; dBias] = hxᵀ · dz over all steps and rows: one GEMM
         float[] dAll = atLeast(sc.stacked, k * g4);   // overwritten whole by the GEMM; forward's [R; W; b] is dead
         sc.stacked = retain(sc.stacked, dAll);

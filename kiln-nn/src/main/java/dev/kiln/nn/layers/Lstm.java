@@ -112,12 +112,20 @@ public final class Lstm extends Layer implements Recurrent {
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
-        return forwardWithState(x, null, null, ctx).output();
+        return forward(x, null, ctx);
     }
 
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
-        return forwardWithState(x, mask, null, ctx).output();
+        if (!fusable(ctx)) return forwardWithState(x, mask, null, ctx).output();
+        Recurrent.buildFor(this, x, ctx);
+        Tensor zeros = ZeroStates.of(x.dtype(), x.shape(0), config.units());   // shared, read-only
+        return fused(x, mask, zeros, zeros, null);   // no state arrays or list a step
+    }
+
+    /** Whether this call runs as one fused op: always, except training with dropout (the per-step composition). */
+    private boolean fusable(CallContext ctx) {
+        return !(ctx.training() && (config.dropout() > 0 || config.recurrentDropout() > 0));
     }
 
     @Override
@@ -130,8 +138,11 @@ public final class Lstm extends Layer implements Recurrent {
         Recurrent.buildFor(this, x, ctx);
         int u = config.units();
         Tensor recurrent = parameter("recurrent_kernel");
-        if (!(ctx.training() && (config.dropout() > 0 || config.recurrentDropout() > 0))) {
-            return fused(x, mask, Recurrent.initialStates(this, initialStates, 2, x, u));
+        if (fusable(ctx)) {
+            Tensor[] last = new Tensor[2];
+            Tensor[] states = Recurrent.initialStates(this, initialStates, 2, x, u);
+            Tensor output = fused(x, mask, states[0], states[1], last);
+            return new Result(output, List.of(last[0], last[1]));
         }
         // Training with dropout: the per-step composition (Recurrent.run draws and applies the dropout masks).
         Recurrent.Cell cell = (xt, s, recDrop) -> {
@@ -153,9 +164,10 @@ public final class Lstm extends Layer implements Recurrent {
      * The whole sequence as one fused op ({@link dev.kiln.core.Recurrent#lstm}): the input projection, the
      * recurrence and their backward in kernels, instead of a dozen recorded ops per step. Same results as
      * {@link Recurrent#run} without dropout. Without {@code returnSequences} only the final states are produced
-     * ({@link dev.kiln.core.Recurrent#lstmLast}), and the saved activations live in this layer's workspace.
+     * ({@link dev.kiln.core.Recurrent#lstmLast}), and the saved activations live in this layer's workspace. The final
+     * h and c go into {@code finalStates} when it is given.
      */
-    private Result fused(Tensor x, Tensor mask, Tensor[] states) {
+    private Tensor fused(Tensor x, Tensor mask, Tensor h0, Tensor c0, Tensor[] finalStates) {
         int b = x.shape(0), t = x.shape(1), u = config.units();
         if (mask != null && !Shape.equal(mask.shape(), new int[] {b, t})) {
             throw new IllegalArgumentException("layer '" + name() + "' got a mask of shape " + Shape.str(mask.shape()) + " for input "
@@ -172,14 +184,18 @@ public final class Lstm extends Layer implements Recurrent {
         Tensor last;   // (B, 2U): final h | c
         Tensor output = null;
         if (config.returnSequences()) {
-            Tensor seq = dev.kiln.core.Recurrent.lstm(x, kernel, bias, recurrent, states[0], states[1], m, workspace);   // (T, B, 2U): h | c
+            Tensor seq = dev.kiln.core.Recurrent.lstm(x, kernel, bias, recurrent, h0, c0, m, workspace);   // (T, B, 2U): h | c
             last = seq.slice(0, t - 1, t).reshape(b, 2 * u);
             output = seq.slice(2, 0, u).permute(1, 0, 2).contiguous();   // (B, T, U)
         } else {
-            last = dev.kiln.core.Recurrent.lstmLast(x, kernel, bias, recurrent, states[0], states[1], m, workspace);
+            last = dev.kiln.core.Recurrent.lstmLast(x, kernel, bias, recurrent, h0, c0, m, workspace);
         }
-        Tensor h = last.slice(1, 0, u), c = last.slice(1, u, 2 * u);   // (B, U) each
-        return new Result(output != null ? output : h, List.of(h, c));
+        Tensor h = output != null && finalStates == null ? null : last.slice(1, 0, u);   // (B, U)
+        if (finalStates != null) {
+            finalStates[0] = h;
+            finalStates[1] = last.slice(1, u, 2 * u);
+        }
+        return output != null ? output : h;
     }
 
     @Override

@@ -68,7 +68,8 @@ public abstract class Optimizer {
         double norm = clipGlobalNorm > 0 ? globalNorm(parameters) : Double.NaN;
         if (clipGlobalNorm > 0 && norm > clipGlobalNorm) {
             float scale = (float) (clipGlobalNorm / (norm + 1e-6));
-            for (Tensor p : parameters) {
+            for (int k = 0, n = parameters.size(); k < n; k++) {   // indexed: no iterator per training step
+                Tensor p = parameters.get(k);
                 if (p.grad() == null) continue;
                 float[] g = p.grad().rawFloats();
                 for (int i = 0; i < g.length; i++) g[i] *= scale;
@@ -90,7 +91,8 @@ public abstract class Optimizer {
     /** L2 norm of all gradients together. */
     public static double globalNorm(List<Tensor> parameters) {
         double sum = 0;
-        for (Tensor p : parameters) {
+        for (int k = 0, n = parameters.size(); k < n; k++) {   // indexed: no iterator per training step
+            Tensor p = parameters.get(k);
             if (p.grad() == null) continue;
             sum += sumOfSquares(p.grad().rawFloats());
         }
