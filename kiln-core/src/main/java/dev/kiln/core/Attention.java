@@ -20,25 +20,19 @@ public final class Attention extends Function {
     /** The attended values (B, Tq, H·d_k), tracked, and the attention weights (B, H, Tq, Tk), not tracked. */
     public record Result(Tensor output, Tensor weights) {}
 
-    private final Tensor q, k, v;   // contiguous; for a packed input all three are the one (B, T, 3·H·dk) tensor
-    private final boolean packed;
-    private final Tensor p;         // (B, H, Tq, Tk)
-    private final int heads;
-    private final boolean causal;
-    private final float[] keep;     // (B, Tk) 0/1, or null
-    private final double[] keepD;
+    // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+    private Tensor q, k, v;         // contiguous; for a packed input all three are the one (B, T, 3·H·dk) tensor
+    private boolean packed;
+    private Tensor p;               // (B, H, Tq, Tk)
+    private int heads;
+    private boolean causal;
+    private float[] keep;           // (B, Tk) 0/1, or null
+    private double[] keepD;
+    private final Tensor[] grads;
 
-    private Attention(Tensor[] inputs, Tensor q, Tensor k, Tensor v, boolean packed, Tensor p, int heads, boolean causal, float[] keep, double[] keepD) {
-        super(inputs);
-        this.q = q;
-        this.k = k;
-        this.v = v;
-        this.packed = packed;
-        this.p = p;
-        this.heads = heads;
-        this.causal = causal;
-        this.keep = keep;
-        this.keepD = keepD;
+    private Attention(int inputs) {
+        super(new Tensor[inputs]);
+        grads = new Tensor[inputs];
     }
 
     /**
@@ -60,7 +54,9 @@ public final class Attention extends Function {
         q = q.contiguous();
         k = k.contiguous();
         v = v.contiguous();
-        return run(new Tensor[] {q, k, v}, q, k, v, false, b, tq, tk, hd, heads, causal, keyMask);
+        Tensor[] weights = new Tensor[1];
+        Tensor out = run(q, k, v, false, b, tq, tk, hd, heads, causal, keyMask, weights);
+        return new Result(out, weights[0]);
     }
 
     /**
@@ -68,16 +64,28 @@ public final class Attention extends Function {
      * GEMM makes all three, and the backward returns one gradient instead of three to be summed into x's).
      */
     public static Result applyPacked(Tensor qkv, int heads, boolean causal, Tensor keyMask) {
+        Tensor[] weights = new Tensor[1];
+        Tensor out = packed(qkv, heads, causal, keyMask, weights);
+        return new Result(out, weights[0]);
+    }
+
+    /** {@link #applyPacked}'s output alone (a training step's: no result record, nothing to keep the weights in). */
+    public static Tensor applyPackedOutput(Tensor qkv, int heads, boolean causal, Tensor keyMask) {
+        return packed(qkv, heads, causal, keyMask, null);
+    }
+
+    private static Tensor packed(Tensor qkv, int heads, boolean causal, Tensor keyMask, Tensor[] weights) {
         if (qkv.rank() != 3 || heads < 1 || qkv.shape[2] % (3 * heads) != 0 || qkv.shape[1] < 1) {
             throw new IllegalArgumentException("attention: needs a packed qkv (B, T, 3·H·dk) with the width divisible by 3·heads and T >= 1, got "
                     + Shape.str(qkv.shape) + " and " + heads + " heads");
         }
         qkv = qkv.contiguous();
-        return run(new Tensor[] {qkv}, qkv, qkv, qkv, true, qkv.shape[0], qkv.shape[1], qkv.shape[1], qkv.shape[2] / 3, heads, causal, keyMask);
+        return run(qkv, qkv, qkv, true, qkv.shape[0], qkv.shape[1], qkv.shape[1], qkv.shape[2] / 3, heads, causal, keyMask, weights);
     }
 
-    private static Result run(Tensor[] inputs, Tensor q, Tensor k, Tensor v, boolean packed, int b, int tq, int tk, int hd, int heads,
-                              boolean causal, Tensor keyMask) {
+    /** The output (tracked); the weights P (not tracked) into {@code weights[0]} when it is given. */
+    private static Tensor run(Tensor q, Tensor k, Tensor v, boolean packed, int b, int tq, int tk, int hd, int heads,
+                              boolean causal, Tensor keyMask, Tensor[] weights) {
         if (causal && tk < tq) throw new IllegalArgumentException("attention: causal with " + tq + " queries but only " + tk + " keys");
         if (keyMask != null && !Shape.equal(keyMask.shape, new int[] {b, tk})) {
             throw new IllegalArgumentException("attention: key mask of shape " + Shape.str(keyMask.shape) + " but needs (batch, keys) = "
@@ -92,8 +100,8 @@ public final class Attention extends Function {
             keep = new float[keepD.length];
             for (int i = 0; i < keepD.length; i++) keepD[i] = keep[i] = keepD[i] != 0 ? 1 : 0;
         }
-        Tensor out = Tensor.uninitialized(q.dtype, b, tq, hd);             // the kernels write every element
-        Tensor p = Tensor.uninitialized(q.dtype, b, heads, tq, tk);
+        Tensor out = result(q.dtype, ShapeScratch.ATTENTION_OUT, b, tq, hd, -1);   // the kernels write every element
+        Tensor p = result(q.dtype, ShapeScratch.ATTENTION_P, b, heads, tq, tk);
         if (q.f != null) {
             AttentionKernels.forward(b, heads, tq, tk, dk, causal, (float) scale, keep, 0, ldq, ldq, q.f, q.offset, k.f, k.offset + ko,
                     v.f, v.offset + vo, p.f, 0, out.f, 0);
@@ -101,8 +109,36 @@ public final class Attention extends Function {
             ScalarAttention.forward(b, heads, tq, tk, dk, causal, scale, keepD == null ? null : Buf.of(keepD), 0, ldq, ldq, Buf.of(q.d), q.offset,
                     Buf.of(k.d), k.offset + ko, Buf.of(v.d), v.offset + vo, Buf.of(p.d), 0, Buf.of(out.d), 0);
         }
-        if (Function.needsGrad(inputs)) Function.record(out, new Attention(inputs, q, k, v, packed, p, heads, causal, keep, keepD));
-        return new Result(out, p.detach());
+        if (weights != null) weights[0] = p;
+        if (!(packed ? Function.needsGrad(q) : Function.needsGrad(q, k, v))) return out;
+        int inputs = packed ? 1 : 3;
+        Attention node = out.spareNode(Attention.class);
+        if (node == null || node.inputs.length != inputs) node = new Attention(inputs);
+        node.inputs[0] = q;
+        if (!packed) {
+            node.inputs[1] = k;
+            node.inputs[2] = v;
+        }
+        node.q = q;
+        node.k = k;
+        node.v = v;
+        node.packed = packed;
+        node.p = p;
+        node.heads = heads;
+        node.causal = causal;
+        node.keep = keep;
+        node.keepD = keepD;
+        return Function.record(out, node);
+    }
+
+    /** An uninitialised (B, d1, d2[, d3]) result (d3 &lt; 0: rank 3) from the arena, its shape in a per-thread array. */
+    private static Tensor result(DType dtype, int slot, int b, int d1, int d2, int d3) {
+        int[] shape = ShapeScratch.of(slot, d3 < 0 ? 3 : 4);
+        shape[0] = b;
+        shape[1] = d1;
+        shape[2] = d2;
+        if (d3 >= 0) shape[3] = d3;
+        return dtype == DType.FLOAT32 ? StepArena.tensorOfShape(shape) : Tensor.uninitialized(dtype, shape.clone());
     }
 
     @Override
@@ -121,7 +157,11 @@ public final class Attention extends Function {
                     Buf.of(k.d), k.offset + ko, Buf.of(v.d), v.offset + vo, Buf.of(p.d), 0, Buf.of(g.d), g.offset, Buf.of(dQ.d), 0,
                     Buf.of(dK.d), ko, Buf.of(dV.d), vo);
         }
-        if (packed) return new Tensor[] {dQ};
-        return new Tensor[] {wants(0) ? dQ : null, wants(1) ? dK : null, wants(2) ? dV : null};
+        grads[0] = packed || wants(0) ? dQ : null;
+        if (!packed) {
+            grads[1] = wants(1) ? dK : null;
+            grads[2] = wants(2) ? dV : null;
+        }
+        return grads;
     }
 }

@@ -9,14 +9,16 @@ import dev.kiln.core.kernel.ScalarKernels;
  * views are handed to the kernel as transposed operands rather than copied.
  */
 final class MatMul extends Function {
-    private final Tensor a;
-    private final Tensor b;
+    // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+    private Tensor a;
+    private Tensor b;
+    private Tensor aT, aTOf, bT, bTOf;   // backward's transposed views, kept while the operands are the same tensors
+    private final Tensor[] grads = new Tensor[2];
 
-    private MatMul(Tensor a, Tensor b) {
-        super(a, b);
-        this.a = a;
-        this.b = b;
+    private MatMul() {
+        super(new Tensor[2]);
     }
+
 
     static Tensor apply(Tensor a, Tensor b) {
         if (a.rank() < 2 || b.rank() < 2) {
@@ -30,13 +32,18 @@ final class MatMul extends Function {
             throw new IllegalArgumentException("matmul: inner dimensions differ: " + Shape.str(a.shape) + " · " + Shape.str(b.shape)
                     + " (the last dimension of the first, " + k + ", must equal the second-to-last of the second, " + k2 + ")");
         }
-        int[] batchA = java.util.Arrays.copyOf(a.shape, a.rank() - 2);
-        int[] batchB = java.util.Arrays.copyOf(b.shape, b.rank() - 2);
-        int[] batch = Shape.broadcast(batchA, batchB);
-        int[] shape = java.util.Arrays.copyOf(batch, batch.length + 2);
+        // shapes in per-thread arrays (ShapeScratch): the arena copies one only when it makes a tensor
+        int[] batchA = ShapeScratch.of(ShapeScratch.MATMUL_A, a.rank() - 2), batchB = ShapeScratch.of(ShapeScratch.MATMUL_B, b.rank() - 2);
+        System.arraycopy(a.shape, 0, batchA, 0, batchA.length);
+        System.arraycopy(b.shape, 0, batchB, 0, batchB.length);
+        int[] batch = ShapeScratch.of(ShapeScratch.MATMUL_BATCH, Math.max(batchA.length, batchB.length));
+        broadcastInto(batchA, batchB, batch);
+        int[] shape = ShapeScratch.of(ShapeScratch.MATMUL_OUT, batch.length + 2);
+        System.arraycopy(batch, 0, shape, 0, batch.length);
         shape[batch.length] = m;
         shape[batch.length + 1] = n;
-        Tensor out = Tensor.fresh(a.dtype, shape);
+        // every element is written by the products (k = 0 writes zeros), so no zero fill
+        Tensor out = a.dtype == DType.FLOAT32 ? StepArena.tensorOfShape(shape) : Tensor.fresh(a.dtype, shape.clone());
         Tensor ap = asMatrix(a), bp = asMatrix(b);
         boolean ta = transposed(ap), tb = transposed(bp);
         int lda = ta ? ap.strides[ap.rank() - 1] : ap.strides[ap.rank() - 2];
@@ -45,7 +52,8 @@ final class MatMul extends Function {
             gemm(ta, tb, m, n, k, ap, ap.offset, lda, bp, bp.offset, ldb, out, 0, n);
         } else {
             // One gemm per batch element: iterate the batch dims with a trailing unit "row" (a reused walk, no lambda).
-            int[] shapeB = java.util.Arrays.copyOf(batch, batch.length + 1);
+            int[] shapeB = ShapeScratch.of(ShapeScratch.MATMUL_WALK, batch.length + 1);
+            System.arraycopy(batch, 0, shapeB, 0, batch.length);
             shapeB[batch.length] = 1;
             Strided.Walk w = Strided.Walk.take(shapeB.length + 1, 3)   // + 1: out.strides is copied whole
                     .operand(0, batchA, ap.strides, batch, ap.offset).hold(0, batch.length)
@@ -63,7 +71,23 @@ final class MatMul extends Function {
                 w.release();
             }
         }
-        return Function.needsGrad(a, b) ? Function.record(out, new MatMul(a, b)) : out;
+        if (!Function.needsGrad(a, b)) return out;
+        MatMul node = out.spareNode(MatMul.class);
+        if (node == null) node = new MatMul();
+        node.inputs[0] = node.a = a;
+        node.inputs[1] = node.b = b;
+        return Function.record(out, node);
+    }
+
+    /** {@link Shape#broadcast} into {@code out} (of the larger rank), with its error for shapes that do not broadcast. */
+    private static void broadcastInto(int[] a, int[] b, int[] out) {
+        int r = out.length;
+        for (int i = 0; i < r; i++) {
+            int da = i < r - a.length ? 1 : a[i - (r - a.length)];
+            int db = i < r - b.length ? 1 : b[i - (r - b.length)];
+            if (da != db && da != 1 && db != 1) Shape.broadcast(a, b);   // throws, naming both shapes
+            out[i] = da == 1 ? db : da;
+        }
     }
 
     private static void gemm(boolean ta, boolean tb, int m, int n, int k, Tensor a, int ao, int lda, Tensor b, int bo, int ldb,
@@ -89,8 +113,18 @@ final class MatMul extends Function {
 
     @Override
     protected Tensor[] backward(Tensor dOut) {
-        Tensor dA = wants(0) ? BinaryOp.unbroadcast(dOut.matmul(b.transpose(-1, -2)), a.shape) : null;  // dA = dC · Bᵀ
-        Tensor dB = wants(1) ? BinaryOp.unbroadcast(a.transpose(-1, -2).matmul(dOut), b.shape) : null;  // dB = Aᵀ · dC
-        return new Tensor[] {dA, dB};
+        // A refilled node usually sees the same operand tensors (a parameter, a recycled activation) every step, so the
+        // transposed views (headers over their storage) are kept instead of made per step.
+        if (wants(0) && bTOf != b) {
+            bT = b.transpose(-1, -2);
+            bTOf = b;
+        }
+        if (wants(1) && aTOf != a) {
+            aT = a.transpose(-1, -2);
+            aTOf = a;
+        }
+        grads[0] = wants(0) ? BinaryOp.unbroadcast(dOut.matmul(bT), a.shape) : null;  // dA = dC · Bᵀ
+        grads[1] = wants(1) ? BinaryOp.unbroadcast(aT.matmul(dOut), b.shape) : null;  // dB = Aᵀ · dC
+        return grads;
     }
 }

@@ -200,9 +200,6 @@ final class Movement {
         private int start;
         private final Tensor[] grads = new Tensor[1];
 
-        /** Per-thread shape array for {@link StepArena#stridedView}, which copies it only when it makes a view. */
-        private static final ThreadLocal<int[][]> SHAPES = ThreadLocal.withInitial(() -> new int[8][]);
-
         private Slice() {
             super(new Tensor[1]);
         }
@@ -214,11 +211,8 @@ final class Movement {
                 throw new IllegalArgumentException("slice [" + start + ", " + end + ") out of range for axis " + axis
                         + " of length " + len + " (shape " + Shape.str(x.shape) + ")");
             }
-            int[][] byRank = SHAPES.get();
             int r = x.shape.length;
-            int[] shape = r < byRank.length ? byRank[r] : null;
-            if (shape == null) shape = new int[r];
-            if (r < byRank.length) byRank[r] = shape;
+            int[] shape = ShapeScratch.of(ShapeScratch.SLICE, r);   // stridedView copies it when it makes a view
             System.arraycopy(x.shape, 0, shape, 0, r);
             shape[ax] = end - start;
             // recycled in a training step (the LSTM's h and c are slices of one output every step)
@@ -298,9 +292,11 @@ final class Movement {
                 }
                 total += t.shape[ax];
             }
-            int[] shape = first.shape.clone();
+            int[] shape = ShapeScratch.of(ShapeScratch.CONCAT, first.shape.length);
+            System.arraycopy(first.shape, 0, shape, 0, shape.length);
             shape[ax] = total;
-            Tensor out = Tensor.uninitialized(first.dtype, shape);   // the parts cover every element
+            // the parts cover every element: no zero fill; the arena copies the shape when it makes a tensor
+            Tensor out = first.dtype == DType.FLOAT32 ? StepArena.tensorOfShape(shape) : Tensor.uninitialized(first.dtype, shape.clone());
             int at = 0;
             for (Tensor x : xs) {
                 copyInto(x, out, x.shape, out.offset + at * out.strides[ax]);   // into out[..., at:at+size, ...]

@@ -100,14 +100,12 @@ public final class Recurrent {
 
     private static Tensor written(DType dt, int d0, int d1, int d2) {
         if (dt != DType.FLOAT32) return Tensor.zeros(dt, d0, d1, d2);
-        int[] shape = SHAPE3.get();   // the arena copies it only when it makes a tensor
+        int[] shape = ShapeScratch.of(ShapeScratch.RECURRENT, 3);   // the arena copies it only when it makes a tensor
         shape[0] = d0;
         shape[1] = d1;
         shape[2] = d2;
         return StepArena.tensorOfShape(shape);
     }
-
-    private static final ThreadLocal<int[]> SHAPE3 = ThreadLocal.withInitial(() -> new int[3]);
 
     /** The tensor's own storage when it is contiguous, else a contiguous copy (untracked). */
     private static Tensor dense(Tensor x) {

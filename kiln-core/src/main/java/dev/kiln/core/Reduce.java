@@ -30,27 +30,16 @@ final class Reduce {
         return axesBits(rank, null) & (1L << Shape.axis(axis, rank));
     }
 
-    /** Per-thread shape arrays, one per rank, for shapes the arena copies only when it must make a new tensor. */
-    private static final ThreadLocal<int[][]> SHAPES = ThreadLocal.withInitial(() -> new int[8][]);
-
-    private static int[] scratch(int rank) {
-        int[][] byRank = SHAPES.get();
-        if (rank >= byRank.length) return new int[rank];
-        int[] s = byRank[rank];
-        if (s == null) s = byRank[rank] = new int[rank];
-        return s;
-    }
-
     /** Shape with the reduced axes kept as size 1, in a per-thread array (copy it to keep it). */
     static int[] keptShape(int[] shape, long reduced) {
-        int[] s = scratch(shape.length);
+        int[] s = ShapeScratch.of(ShapeScratch.REDUCE_KEPT, shape.length);
         for (int i = 0; i < s.length; i++) s[i] = (reduced >>> i & 1) != 0 ? 1 : shape[i];
         return s;
     }
 
     /** Shape with the reduced axes removed, in a per-thread array (copy it to keep it). */
     static int[] droppedShape(int[] shape, long reduced) {
-        int[] s = scratch(shape.length - Long.bitCount(reduced));
+        int[] s = ShapeScratch.of(ShapeScratch.REDUCE_DROPPED, shape.length - Long.bitCount(reduced));
         for (int i = 0, j = 0; i < shape.length; i++) if ((reduced >>> i & 1) == 0) s[j++] = shape[i];
         return s;
     }

@@ -575,6 +575,26 @@ public final class Tensor {
     /** {@link #reshape(int...)} to one dimension ({@code -1}: all elements); no shape array made. */
     public Tensor reshape(int d0) { return Movement.Reshape.apply(this, d0); }
 
+    /**
+     * {@link #reshape(int...)} to two dimensions, with no shape array per call: Reshape copies the shape whenever it
+     * keeps it (a new view, a -1 filled in).
+     */
+    public Tensor reshape(int d0, int d1) {
+        int[] s = ShapeScratch.of(ShapeScratch.RESHAPE, 2);
+        s[0] = d0;
+        s[1] = d1;
+        return Movement.Reshape.apply(this, s);
+    }
+
+    /** {@link #reshape(int...)} to three dimensions; no shape array kept per call. */
+    public Tensor reshape(int d0, int d1, int d2) {
+        int[] s = ShapeScratch.of(ShapeScratch.RESHAPE, 3);
+        s[0] = d0;
+        s[1] = d1;
+        s[2] = d2;
+        return Movement.Reshape.apply(this, s);
+    }
+
     /** Untracked reshape of a fresh contiguous result (internal). */
     Tensor viewAs(int[] newShape) {
         return StepArena.view(this, newShape, true);

@@ -84,12 +84,12 @@ final class Block {
         int b = x.shape(0), t = x.shape(1), d = x.shape(2);
         Tensor h;
         if (normalizeFirst) {
-            Tensor a = attention.attend(positionwise(attentionNorm, x, ctx), mask, ctx, cache).output();
+            Tensor a = attention.attendOutput(positionwise(attentionNorm, x, ctx), mask, ctx, cache);
             h = x.add(drop(a, ctx));                                                       // x + attn(ln(x))
             Tensor f = positionwise(ffn2, positionwise(ffn1, positionwise(ffnNorm, h, ctx), ctx), ctx);
             return h.add(drop(f, ctx));                                                    // h + ffn(ln(h))
         }
-        Tensor a = attention.attend(x, mask, ctx, cache).output();
+        Tensor a = attention.attendOutput(x, mask, ctx, cache);
         h = positionwise(attentionNorm, x.add(drop(a, ctx)), ctx);                         // ln(x + attn(x))
         Tensor f = positionwise(ffn2, positionwise(ffn1, h, ctx), ctx);
         return positionwise(ffnNorm, h.add(drop(f, ctx)), ctx);                            // ln(h + ffn(h))

@@ -146,11 +146,7 @@ public final class MultiHeadAttention extends Layer {
                     + " but needs (batch, key positions) = " + Shape.str(new int[] {b, tk}));
         }
         if (cache == null && !dropWeights) {
-            // One GEMM for Q, K and V side by side (B·T, 3·H·dk); the fused op reads the three blocks in place.
-            Tensor w = Tensor.concat(1, parameter("query.kernel"), parameter("key.kernel"), parameter("value.kernel"));
-            Tensor bias = Tensor.concat(0, parameter("query.bias"), parameter("key.bias"), parameter("value.bias"));
-            Tensor qkv = Linear.affine(x2, w, bias).reshape(b, t, 3 * h * dk);
-            Attention.Result r = Attention.applyPacked(qkv, h, config.causal(), mask);
+            Attention.Result r = Attention.applyPacked(packedQkv(x2, b, t), h, config.causal(), mask);
             return new Output(outputProjection(r.output(), b, t), r.weights());
         }
         Tensor q = project(x2, "query", b, t);                              // (B, T, H·dk): head i in columns [i·dk, (i+1)·dk)
@@ -177,6 +173,25 @@ public final class MultiHeadAttention extends Layer {
             weights = r.weights();
         }
         return new Output(outputProjection(out, b, t), weights);
+    }
+
+    /**
+     * {@link #attend}'s output alone, as a block's forward needs it: without a cache or dropout on the weights it skips
+     * the {@link Output} and the attention's result record, so a training step allocates none.
+     */
+    public Tensor attendOutput(Tensor x, Tensor mask, CallContext ctx, KvCache cache) {
+        if (cache != null || (ctx.training() && config.dropout() > 0) || !isBuilt()) return attend(x, mask, ctx, cache).output();
+        int b = x.shape(0), t = x.shape(1);
+        if (mask != null && (mask.rank() != 2 || mask.shape(0) != b || mask.shape(1) != t)) return attend(x, mask, ctx, cache).output();   // its error
+        Tensor qkv = packedQkv(x.reshape(b * t, x.shape(2)), b, t);
+        return outputProjection(Attention.applyPackedOutput(qkv, config.numHeads(), config.causal(), mask), b, t);
+    }
+
+    /** Q, K and V side by side (B, T, 3·H·dk) from one GEMM; the fused attention reads the three blocks in place. */
+    private Tensor packedQkv(Tensor x2, int b, int t) {
+        Tensor w = Tensor.concat(1, parameter("query.kernel"), parameter("key.kernel"), parameter("value.kernel"));
+        Tensor bias = Tensor.concat(0, parameter("query.bias"), parameter("key.bias"), parameter("value.bias"));
+        return Linear.affine(x2, w, bias).reshape(b, t, 3 * config.numHeads() * config.keyDim());
     }
 
     /** The heads (B, T, H·dk) projected back to (B, T, D). */
