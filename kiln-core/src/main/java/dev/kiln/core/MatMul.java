@@ -114,13 +114,16 @@ final class MatMul extends Function {
     @Override
     protected Tensor[] backward(Tensor dOut) {
         // A refilled node usually sees the same operand tensors (a parameter, a recycled activation) every step, so the
-        // transposed views (headers over their storage) are kept instead of made per step.
+        // transposed views (headers over their storage) are kept instead of made per step. Made outside the step's
+        // arena: a view it lent would go back to its stack at the step's end and could be lent to another op as well.
         if (wants(0) && bTOf != b) {
-            bT = b.transpose(-1, -2);
+            Tensor bIn = b;
+            bT = StepArena.outside(() -> bIn.transpose(-1, -2));
             bTOf = b;
         }
         if (wants(1) && aTOf != a) {
-            aT = a.transpose(-1, -2);
+            Tensor aIn = a;
+            aT = StepArena.outside(() -> aIn.transpose(-1, -2));
             aTOf = a;
         }
         grads[0] = wants(0) ? BinaryOp.unbroadcast(dOut.matmul(bT), a.shape) : null;  // dA = dC · Bᵀ

@@ -162,33 +162,42 @@ final class Movement {
 
     /** Permutes dimensions as a view (strides reordered, nothing copied). */
     static final class Permute extends Function {
-        private final int[] inverse;
+        // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+        private int[] inverse = new int[0];
+        private final Tensor[] grads = new Tensor[1];
 
-        private Permute(Tensor x, int[] inverse) {
-            super(x);
-            this.inverse = inverse;
+        private Permute() {
+            super(new Tensor[1]);
         }
 
         static Tensor apply(Tensor x, int[] dims) {
             int r = x.rank();
             if (dims.length != r) throw new IllegalArgumentException("permute " + Arrays.toString(dims) + " for rank " + r);
-            int[] shape = new int[r], strides = new int[r], inverse = new int[r];
-            boolean[] seen = new boolean[r];
+            if (r > 63) throw new IllegalArgumentException("permute takes tensors of rank up to 63, got rank " + r);
+            // per-thread shape and strides: a recycled strided view (the arena copies both only when it makes one)
+            int[] shape = ShapeScratch.of(ShapeScratch.PERMUTE_SHAPE, r), strides = ShapeScratch.of(ShapeScratch.PERMUTE_STRIDES, r);
+            long seen = 0;
             for (int i = 0; i < r; i++) {
                 int d = Shape.axis(dims[i], r);
-                if (seen[d]) throw new IllegalArgumentException("permute " + Arrays.toString(dims) + " repeats dimension " + d);
-                seen[d] = true;
+                if ((seen >>> d & 1) != 0) throw new IllegalArgumentException("permute " + Arrays.toString(dims) + " repeats dimension " + d);
+                seen |= 1L << d;
                 shape[i] = x.shape[d];
                 strides[i] = x.strides[d];
-                inverse[d] = i;
             }
-            Tensor view = new Tensor(x.f, x.d, x.offset, shape, strides);
-            return Function.needsGrad(x) ? Function.record(view, new Permute(x, inverse)) : view;
+            Tensor view = StepArena.stridedView(x, x.offset, shape, strides);
+            if (!Function.needsGrad(x)) return view;
+            Permute node = view.spareNode(Permute.class);
+            if (node == null) node = new Permute();
+            if (node.inverse.length != r) node.inverse = new int[r];
+            for (int i = 0; i < r; i++) node.inverse[Shape.axis(dims[i], r)] = i;
+            node.inputs[0] = x;
+            return Function.record(view, node);
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
-            return new Tensor[] {dOut.permute(inverse)};
+            grads[0] = dOut.permute(inverse);
+            return grads;
         }
     }
 

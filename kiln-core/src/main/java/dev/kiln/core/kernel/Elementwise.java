@@ -318,10 +318,16 @@ public final class Elementwise {
      * interpreter and the JIT really do differ, which would make two runs with one seed disagree in the last bit.
      */
     public static float sumLanes(FloatVector v) {
+        // Through a per-thread array: lane(i) with a variable i is no intrinsic, so where C2 did not unroll the loop
+        // into constant lanes it boxed the vector on every call (a GRU's loss mean, 1 KB a step).
+        float[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
         float s = 0;
-        for (int i = 0; i < v.length(); i++) s += v.lane(i);  // lane 0 first, as before; no scratch array
+        for (int i = 0; i < lanes.length; i++) s += lanes[i];   // lane 0 first, as before
         return s;
     }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[S.length()]);
 
     static VectorMask<Float> tail(int i, int n) {
         return S.indexInRange(i, n);
