@@ -48,6 +48,11 @@ final class Movement {
     }
 
     static Tensor copy(Tensor x) {
+        return copy(x, true);
+    }
+
+    /** A contiguous copy, recorded (an Identity node) when {@code track} and x needs a gradient. */
+    static Tensor copy(Tensor x, boolean track) {
         Tensor out;
         if (x.f != null && x.isContiguous()) {
             // One run of floats: a plain arraycopy, without the row plan's arrays and lambda (garbage on every call).
@@ -57,7 +62,7 @@ final class Movement {
             out = Tensor.uninitialized(x.dtype, x.shape);   // copyInto writes every element
             copyInto(x, out);
         }
-        return Function.needsGrad(x) ? Function.record(out, Identity.of(out, x)) : out;
+        return track && Function.needsGrad(x) ? Function.record(out, Identity.of(out, x)) : out;
     }
 
     /** Gradient passes straight through (copy, and views of the same shape). */
@@ -95,8 +100,8 @@ final class Movement {
         static Tensor apply(Tensor x, int[] shape) {
             int[] target = resolve(x, shape);
             if (Shape.equal(target, x.shape)) return x;
-            // detached so the copy records no node of its own (this op's node covers it); not needed without a graph
-            Tensor c = x.isContiguous() ? x : Function.needsGrad(x) ? x.detach().contiguous() : x.contiguous();
+            // an untracked copy: this op's node covers it
+            Tensor c = x.isContiguous() ? x : copy(x, false);
             // The caller's array is copied if kept (a recycled view needs none); one resolve made is kept as is.
             Tensor view = StepArena.view(c, target, target != shape);
             if (!Function.needsGrad(x)) return view;
@@ -116,7 +121,7 @@ final class Movement {
                         + " elements) to [" + d0 + "]");
             }
             if (x.shape.length == 1) return x;
-            Tensor c = x.isContiguous() ? x : Function.needsGrad(x) ? x.detach().contiguous() : x.contiguous();
+            Tensor c = x.isContiguous() ? x : copy(x, false);
             Tensor view = StepArena.view(c, 1, d0, 0);
             if (!Function.needsGrad(x)) return view;
             Reshape node = view.spareNode(Reshape.class);

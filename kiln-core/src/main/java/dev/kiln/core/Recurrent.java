@@ -264,8 +264,19 @@ public final class Recurrent {
             ScalarRecurrent.gruForward(t, b, u, Buf.of(p.d), p.offset, Buf.of(r.d), r.offset, Buf.of(rb.d), rb.offset, Buf.of(h.d), h.offset,
                     keep, Buf.of(out.d), Buf.of(gates.d));
         }
-        return Function.needsGrad(proj, recurrentKernel, recurrentBias, h0)
-                ? Function.record(out, new Gru(proj, recurrentKernel, recurrentBias, h0, r, h, keep, out, gates)) : out;
+        if (!(Function.needsGrad(proj, recurrentKernel) || Function.needsGrad(recurrentBias, h0))) return out;   // no varargs array
+        Gru node = out.spareNode(Gru.class);
+        if (node == null) node = new Gru();
+        node.inputs[0] = proj;
+        node.inputs[1] = recurrentKernel;
+        node.inputs[2] = recurrentBias;
+        node.inputs[3] = h0;
+        node.r = r;
+        node.h0 = h;
+        node.keep = keep;
+        node.out = out;
+        node.gates = gates;
+        return Function.record(out, node);
     }
 
     /** The mask (B, T) as keep flags (T, B), or null. */
@@ -299,16 +310,13 @@ public final class Recurrent {
 
     /** The GRU's backward: BPTT from the saved gates and states. */
     private static final class Gru extends Function {
-        private final Tensor r, h0, out, gates;
-        private final float[] keep;
+        // Not final: a training step refills last step's node (Tensor#spareNode) instead of making one.
+        private Tensor r, h0, out, gates;
+        private float[] keep;
+        private final Tensor[] grads = new Tensor[4];
 
-        private Gru(Tensor proj, Tensor recurrentKernel, Tensor recurrentBias, Tensor h0In, Tensor r, Tensor h0, float[] keep, Tensor out, Tensor gates) {
-            super(proj, recurrentKernel, recurrentBias, h0In);
-            this.r = r;
-            this.h0 = h0;
-            this.keep = keep;
-            this.out = out;
-            this.gates = gates;
+        private Gru() {
+            super(new Tensor[4]);
         }
 
         @Override
@@ -325,7 +333,11 @@ public final class Recurrent {
                 ScalarRecurrent.gruBackward(t, b, u, Buf.of(r.d), r.offset, Buf.of(h0.d), h0.offset, keep, Buf.of(out.d), Buf.of(gates.d),
                         Buf.of(dy), Buf.of(dProj.d), Buf.of(dR.d), Buf.of(dRb.d), Buf.of(dh0.d));
             }
-            return new Tensor[] {wants(0) ? dProj : null, wants(1) ? dR : null, wants(2) ? dRb : null, wants(3) ? dh0 : null};
+            grads[0] = wants(0) ? dProj : null;
+            grads[1] = wants(1) ? dR : null;
+            grads[2] = wants(2) ? dRb : null;
+            grads[3] = wants(3) ? dh0 : null;
+            return grads;
         }
     }
 }

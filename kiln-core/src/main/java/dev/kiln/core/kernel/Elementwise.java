@@ -284,7 +284,11 @@ public final class Elementwise {
         int upper = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, xo + i));
-        float s = sumLanes(acc);
+        // the lanes through an array here rather than sumLanes(acc): where C2 left that call out of line (a reduction
+        // compiled with sum inlined) the accumulator was boxed to pass it
+        float[] lanes = LANES.get();
+        acc.intoArray(lanes, 0);
+        float s = addLanes(lanes);
         for (; i < n; i++) s += x[xo + i];
         return s;
     }
@@ -322,6 +326,10 @@ public final class Elementwise {
         // into constant lanes it boxed the vector on every call (a GRU's loss mean, 1 KB a step).
         float[] lanes = LANES.get();
         v.intoArray(lanes, 0);
+        return addLanes(lanes);
+    }
+
+    private static float addLanes(float[] lanes) {
         float s = 0;
         for (int i = 0; i < lanes.length; i++) s += lanes[i];   // lane 0 first, as before
         return s;

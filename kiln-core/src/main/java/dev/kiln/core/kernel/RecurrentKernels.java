@@ -67,16 +67,19 @@ public final class RecurrentKernels {
         return got.length <= KEEP_MAX ? got : had;
     }
 
-    /** Splits the batch into blocks of whole GEMM micro-tile rows; one block (no fork) when the work is small. */
-    private static void forRows(int b, long work, Parallel.RangeBody body) {
-        int tiles = (b + Gemm.MR - 1) / Gemm.MR;
-        Parallel.forRange(tiles, work < (1L << 20) ? tiles : 1, (t0, t1) -> body.run(t0 * Gemm.MR, Math.min(b, t1 * Gemm.MR)));
+    /**
+     * Splits the batch into blocks of whole GEMM micro-tile rows; one block (no fork) when the work is small. The body
+     * gets tile indices (row tile i holds rows i·MR …) and maps them to rows itself, so no wrapping lambda is made.
+     */
+    private static void forRowTiles(int b, long work, Parallel.RangeBody tiles) {
+        int n = (b + Gemm.MR - 1) / Gemm.MR;
+        Parallel.forRange(n, work < (1L << 20) ? n : 1, tiles);
     }
 
     /**
      * The LSTM's per-row work over the pool (forward's recurrence, or backward's BPTT), as one reusable body per calling
      * thread instead of capturing lambdas: a training step runs both once, and each lambda was an allocation.
-     * The row blocks are whole GEMM row tiles ({@link #forRows}).
+     * The row blocks are whole GEMM row tiles ({@link #forRowTiles}).
      */
     private static final class LstmRows implements Parallel.RangeBody {
         boolean backward;
@@ -106,10 +109,8 @@ public final class RecurrentKernels {
             keep = hx = cs = gates = last = seq = wrb = c0 = hxT = dSeq = dLast = dx = dh0 = dc0 = rwT = dhx = dhTotal = null;
         }
 
-        /** Row tiles of {@link Gemm#MR} over the pool, split only when the work is large enough (as {@link #forRows}). */
         void runOver(int rows, long work) {
-            int tiles = (rows + Gemm.MR - 1) / Gemm.MR;
-            Parallel.forRange(tiles, work < (1L << 20) ? tiles : 1, this);
+            forRowTiles(rows, work, this);
         }
 
         @Override
@@ -189,6 +190,112 @@ public final class RecurrentKernels {
     }
 
     private static final ThreadLocal<LstmRows> LSTM_ROWS = ThreadLocal.withInitial(LstmRows::new);
+
+    /** The GRU's per-row work over the pool, forward or backward, as one reusable body per calling thread (see LstmRows). */
+    private static final class GruRows implements Parallel.RangeBody {
+        boolean backward;
+        int t, b, u, g3, g4, po, ro, rbo, ho;
+        float[] proj, r, rb, h0, keep, out, gates, dOut, dProj, dHr, rt, dh, direct;
+
+        void forward(int t, int b, int u, float[] proj, int po, float[] r, int ro, float[] rb, int rbo, float[] h0, int ho,
+                     float[] keep, float[] out, float[] gates) {
+            this.backward = false;
+            this.t = t; this.b = b; this.u = u; this.g3 = 3 * u; this.g4 = 4 * u;
+            this.proj = proj; this.po = po; this.r = r; this.ro = ro; this.rb = rb; this.rbo = rbo; this.h0 = h0; this.ho = ho;
+            this.keep = keep; this.out = out; this.gates = gates;
+        }
+
+        void backward(int t, int b, int u, float[] r, int ro, float[] h0, int ho, float[] keep, float[] out, float[] gates,
+                      float[] dOut, float[] dProj, float[] dHr, float[] rt, float[] dh, float[] direct) {
+            this.backward = true;
+            this.t = t; this.b = b; this.u = u; this.g3 = 3 * u; this.g4 = 4 * u;
+            this.r = r; this.ro = ro; this.h0 = h0; this.ho = ho; this.keep = keep; this.out = out; this.gates = gates;
+            this.dOut = dOut; this.dProj = dProj; this.dHr = dHr; this.rt = rt; this.dh = dh; this.direct = direct;
+        }
+
+        /** Drops the arrays so an idle thread's body keeps no model's buffers alive. */
+        void clear() {
+            proj = r = rb = h0 = keep = out = gates = dOut = dProj = dHr = rt = dh = direct = null;
+        }
+
+        void runOver() {
+            forRowTiles(b, (long) t * b * g3 * u, this);
+        }
+
+        @Override
+        public void run(int t0, int t1) {
+            int b0 = t0 * Gemm.MR, b1 = Math.min(b, t1 * Gemm.MR);
+            if (backward) backwardRows(b0, b1);
+            else forwardRows(b0, b1);
+        }
+
+        private void forwardRows(int b0, int b1) {
+            Scratch own = SCRATCH.get();   // this worker's; every row is reset to rb each step before the GEMM adds to it
+            float[] hr = atLeast(own.block, (b1 - b0) * g3);   // h·R + rb of this block's rows at one step
+            own.block = retain(own.block, hr);
+            for (int s = 0; s < t; s++) {
+                for (int row = b0; row < b1; row++) System.arraycopy(rb, rbo, hr, (row - b0) * g3, g3);
+                if (s == 0) Gemm.gemmSerial(false, b1 - b0, g3, u, h0, ho + b0 * u, u, r, ro, g3, hr, 0, g3, true);
+                else Gemm.gemmSerial(false, b1 - b0, g3, u, out, ((s - 1) * b + b0) * u, u, r, ro, g3, hr, 0, g3, true);
+                for (int row = b0; row < b1; row++) {
+                    int p = po + (s * b + row) * g3, q = (row - b0) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u;
+                    float[] hs = s == 0 ? h0 : out;
+                    int hp = s == 0 ? ho + row * u : oo - b * u;
+                    if (keep != null && keep[s * b + row] == 0) {
+                        System.arraycopy(hs, hp, out, oo, u);
+                        java.util.Arrays.fill(gates, z, z + g4, 0f);
+                        continue;
+                    }
+                    for (int j = 0; j < u; j++) {
+                        float zg = FastMath.sigmoid(proj[p + j] + hr[q + j]);
+                        float rg = FastMath.sigmoid(proj[p + u + j] + hr[q + u + j]);
+                        float hrh = hr[q + 2 * u + j];
+                        float n = FastMath.tanh(proj[p + 2 * u + j] + rg * hrh);
+                        gates[z + j] = zg;
+                        gates[z + u + j] = rg;
+                        gates[z + 2 * u + j] = n;
+                        gates[z + 3 * u + j] = hrh;
+                        out[oo + j] = n + zg * (hs[hp + j] - n);
+                    }
+                }
+            }
+        }
+
+        private void backwardRows(int b0, int b1) {
+            for (int s = t - 1; s >= 0; s--) {
+                for (int row = b0; row < b1; row++) {
+                    int p = (s * b + row) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u, bu = row * u;
+                    float[] hs = s == 0 ? h0 : out;
+                    int hp = s == 0 ? ho + bu : oo - b * u;
+                    if (keep != null && keep[s * b + row] == 0) {
+                        for (int j = 0; j < u; j++) direct[bu + j] = dh[bu + j] + dOut[oo + j];   // passes through
+                        java.util.Arrays.fill(dProj, p, p + g3, 0f);
+                        java.util.Arrays.fill(dHr, p, p + g3, 0f);   // no gradient through R (a reused array is not zero)
+                        continue;
+                    }
+                    for (int j = 0; j < u; j++) {
+                        float dht = dh[bu + j] + dOut[oo + j];
+                        float zg = gates[z + j], rg = gates[z + u + j], n = gates[z + 2 * u + j], hrh = gates[z + 3 * u + j];
+                        float dan = dht * (1 - zg) * (1 - n * n);
+                        float daz = dht * (hs[hp + j] - n) * zg * (1 - zg);
+                        float dar = dan * hrh * rg * (1 - rg);
+                        dProj[p + j] = daz;
+                        dProj[p + u + j] = dar;
+                        dProj[p + 2 * u + j] = dan;
+                        dHr[p + j] = daz;
+                        dHr[p + u + j] = dar;
+                        dHr[p + 2 * u + j] = dan * rg;
+                        direct[bu + j] = dht * zg;
+                    }
+                }
+                // dh_{s-1} = dHr · Rᵀ + direct, this block's rows
+                Gemm.gemmSerial(false, b1 - b0, u, g3, dHr, (s * b + b0) * g3, g3, rt, 0, u, dh, b0 * u, u, false);
+                for (int i = b0 * u; i < b1 * u; i++) dh[i] += direct[i];
+            }
+        }
+    }
+
+    private static final ThreadLocal<GruRows> GRU_ROWS = ThreadLocal.withInitial(GruRows::new);
 
     /** The width of {@code hx}'s rows: [h | x | 1]. */
     public static int lstmRowWidth(int f, int u) {
@@ -358,37 +465,13 @@ public final class RecurrentKernels {
     public static void gruForward(int t, int b, int u, float[] proj, int po, float[] r, int ro, float[] rb, int rbo, float[] h0, int ho,
                                   float[] keep, float[] out, float[] gates) {
         int g3 = 3 * u, g4 = 4 * u;
-        forRows(b, (long) t * b * g3 * u, (b0, b1) -> {   // batch rows per thread through the whole sequence, as the LSTM
-            Scratch own = SCRATCH.get();   // this worker's; every row is reset to rb each step before the GEMM adds to it
-            float[] hr = atLeast(own.block, (b1 - b0) * g3);   // h·R + rb of this block's rows at one step
-            own.block = retain(own.block, hr);
-            for (int s = 0; s < t; s++) {
-                for (int row = b0; row < b1; row++) System.arraycopy(rb, rbo, hr, (row - b0) * g3, g3);
-                if (s == 0) Gemm.gemmSerial(false, b1 - b0, g3, u, h0, ho + b0 * u, u, r, ro, g3, hr, 0, g3, true);
-                else Gemm.gemmSerial(false, b1 - b0, g3, u, out, ((s - 1) * b + b0) * u, u, r, ro, g3, hr, 0, g3, true);
-                for (int row = b0; row < b1; row++) {
-                    int p = po + (s * b + row) * g3, q = (row - b0) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u;
-                    float[] hs = s == 0 ? h0 : out;
-                    int hp = s == 0 ? ho + row * u : oo - b * u;
-                    if (keep != null && keep[s * b + row] == 0) {
-                        System.arraycopy(hs, hp, out, oo, u);
-                        java.util.Arrays.fill(gates, z, z + g4, 0f);
-                        continue;
-                    }
-                    for (int j = 0; j < u; j++) {
-                        float zg = FastMath.sigmoid(proj[p + j] + hr[q + j]);
-                        float rg = FastMath.sigmoid(proj[p + u + j] + hr[q + u + j]);
-                        float hrh = hr[q + 2 * u + j];
-                        float n = FastMath.tanh(proj[p + 2 * u + j] + rg * hrh);
-                        gates[z + j] = zg;
-                        gates[z + u + j] = rg;
-                        gates[z + 2 * u + j] = n;
-                        gates[z + 3 * u + j] = hrh;
-                        out[oo + j] = n + zg * (hs[hp + j] - n);
-                    }
-                }
-            }
-        });
+        GruRows body = GRU_ROWS.get();   // batch rows per thread through the whole sequence, as the LSTM; no lambda
+        body.forward(t, b, u, proj, po, r, ro, rb, rbo, h0, ho, keep, out, gates);
+        try {
+            body.runOver();
+        } finally {
+            body.clear();
+        }
     }
 
     /**
@@ -407,38 +490,13 @@ public final class RecurrentKernels {
         float[] dh = dh0, direct = atLeast(sc.direct, b * u);   // written for every row of a step before it is read
         sc.direct = retain(sc.direct, direct);
         java.util.Arrays.fill(dh, 0, b * u, 0f);
-        forRows(b, (long) t * b * g3 * u, (b0, b1) -> {
-            for (int s = t - 1; s >= 0; s--) {
-                for (int row = b0; row < b1; row++) {
-                    int p = (s * b + row) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u, bu = row * u;
-                    float[] hs = s == 0 ? h0 : out;
-                    int hp = s == 0 ? ho + bu : oo - b * u;
-                    if (keep != null && keep[s * b + row] == 0) {
-                        for (int j = 0; j < u; j++) direct[bu + j] = dh[bu + j] + dOut[oo + j];   // passes through
-                        java.util.Arrays.fill(dProj, p, p + g3, 0f);
-                        java.util.Arrays.fill(dHr, p, p + g3, 0f);   // no gradient through R (a reused array is not zero)
-                        continue;
-                    }
-                    for (int j = 0; j < u; j++) {
-                        float dht = dh[bu + j] + dOut[oo + j];
-                        float zg = gates[z + j], rg = gates[z + u + j], n = gates[z + 2 * u + j], hrh = gates[z + 3 * u + j];
-                        float dan = dht * (1 - zg) * (1 - n * n);
-                        float daz = dht * (hs[hp + j] - n) * zg * (1 - zg);
-                        float dar = dan * hrh * rg * (1 - rg);
-                        dProj[p + j] = daz;
-                        dProj[p + u + j] = dar;
-                        dProj[p + 2 * u + j] = dan;
-                        dHr[p + j] = daz;
-                        dHr[p + u + j] = dar;
-                        dHr[p + 2 * u + j] = dan * rg;
-                        direct[bu + j] = dht * zg;
-                    }
-                }
-                // dh_{s-1} = dHr · Rᵀ + direct, this block's rows
-                Gemm.gemmSerial(false, b1 - b0, u, g3, dHr, (s * b + b0) * g3, g3, rt, 0, u, dh, b0 * u, u, false);
-                for (int i = b0 * u; i < b1 * u; i++) dh[i] += direct[i];
-            }
-        });
+        GruRows body = GRU_ROWS.get();
+        body.backward(t, b, u, r, ro, h0, ho, keep, out, gates, dOut, dProj, dHr, rt, dh, direct);
+        try {
+            body.runOver();
+        } finally {
+            body.clear();
+        }
         if (t > 1) Gemm.gemm(true, false, u, g3, (t - 1) * b, out, 0, u, dHr, b * g3, g3, dR, 0, g3, false);
         Gemm.gemm(true, false, u, g3, b, h0, ho, u, dHr, 0, g3, dR, 0, g3, t > 1);
         java.util.Arrays.fill(dRb, 0, g3, 0f);

@@ -103,12 +103,22 @@ public final class Gru extends Layer implements Recurrent {
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
-        return forwardWithState(x, null, null, ctx).output();
+        return forward(x, null, ctx);
     }
 
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
-        return forwardWithState(x, mask, null, ctx).output();
+        if (!fusable(ctx)) return forwardWithState(x, mask, null, ctx).output();
+        Recurrent.buildFor(this, x, ctx);
+        Tensor bias = parameter("bias");
+        int u = config.units();
+        Tensor h0 = ZeroStates.of(x.dtype(), x.shape(0), u);   // shared, read-only
+        return fused(x, mask, bias.slice(0, 0, 1).reshape(3 * u), bias.slice(0, 1, 2).reshape(3 * u), h0, null);   // no state list a step
+    }
+
+    /** Whether this call runs as one fused op: always, except training with dropout (the per-step composition). */
+    private boolean fusable(CallContext ctx) {
+        return !(ctx.training() && (config.dropout() > 0 || config.recurrentDropout() > 0));
     }
 
     @Override
@@ -124,36 +134,39 @@ public final class Gru extends Layer implements Recurrent {
         Tensor bias = parameter("bias");
         Tensor inputBias = bias.slice(0, 0, 1).reshape(3 * u);
         Tensor recurrentBias = bias.slice(0, 1, 2).reshape(3 * u);
-        if (!(ctx.training() && (config.dropout() > 0 || config.recurrentDropout() > 0))) {
-            return fused(x, mask, inputBias, recurrentBias, Recurrent.initialStates(this, initialStates, 1, x, u)[0]);
+        if (fusable(ctx)) {
+            Tensor[] last = new Tensor[1];
+            Tensor output = fused(x, mask, inputBias, recurrentBias, Recurrent.initialStates(this, initialStates, 1, x, u)[0], last);
+            return new Result(output, List.of(last[0]));
         }
         // Training with dropout: the per-step composition (Recurrent.run draws and applies the dropout masks).
-        Recurrent.Cell cell = (xt, s, recDrop) -> {
+        Recurrent.Cell cell = (xt, s, recDrop, next) -> {
             Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
             Tensor hr = h.matmul(recurrent).add(recurrentBias);            // (B, 3U)
             Tensor z = xt.slice(1, 0, u).add(hr.slice(1, 0, u)).sigmoid();
             Tensor r = xt.slice(1, u, 2 * u).add(hr.slice(1, u, 2 * u)).sigmoid();
             Tensor candidate = xt.slice(1, 2 * u, 3 * u).add(r.mul(hr.slice(1, 2 * u, 3 * u))).tanh();
             // h' = z·h + (1 − z)·h̃ = h̃ + z·(h − h̃)
-            return new Tensor[] {candidate.add(z.mul(s[0].sub(candidate)))};
+            next[0] = candidate.add(z.mul(s[0].sub(candidate)));
         };
         Tensor[] states = Recurrent.initialStates(this, initialStates, 1, x, u);
-        return Recurrent.run(this, x, mask, parameter("kernel"), inputBias, states, cell, config.returnSequences(),
+        Tensor output = Recurrent.run(this, x, mask, parameter("kernel"), inputBias, states, cell, config.returnSequences(),
                 config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+        return new Result(output, List.of(states));
     }
 
     /**
      * The whole sequence as one fused op ({@link dev.kiln.core.Recurrent#gru}): one GEMM for the input
      * projections of all steps, then the recurrence and its backward in kernels. Same results as
-     * {@link Recurrent#run} without dropout.
+     * {@link Recurrent#run} without dropout. The final h goes into {@code finalState} when it is given.
      */
-    private Result fused(Tensor x, Tensor mask, Tensor inputBias, Tensor recurrentBias, Tensor h0) {
+    private Tensor fused(Tensor x, Tensor mask, Tensor inputBias, Tensor recurrentBias, Tensor h0, Tensor[] finalState) {
         int b = x.shape(0), t = x.shape(1), f = x.shape(2), u = config.units();
         if (mask != null && !Shape.equal(mask.shape(), new int[] {b, t})) {
             throw new IllegalArgumentException("layer '" + name() + "' got a mask of shape " + Shape.str(mask.shape()) + " for input "
                     + Shape.str(x.shape()) + "; the mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}));
         }
-        Tensor proj = x.permute(1, 0, 2).reshape(t * b, f).matmul(parameter("kernel")).add(inputBias).reshape(t, b, 3 * u);   // (T, B, 3U)
+        Tensor proj = x.permute(RecurrentScratch.TIME_FIRST).reshape(t * b, f).matmul(parameter("kernel")).add(inputBias).reshape(t, b, 3 * u);   // (T, B, 3U)
         Tensor m = mask == null ? null : mask.to(x.dtype());
         if (config.goBackwards()) {   // read from the end; outputs stay in reading order, as in Recurrent.run
             int[] reversed = new int[t];
@@ -163,8 +176,8 @@ public final class Gru extends Layer implements Recurrent {
         }
         Tensor seq = dev.kiln.core.Recurrent.gru(proj, parameter("recurrent_kernel"), recurrentBias, h0, m);   // (T, B, U)
         Tensor h = seq.slice(0, t - 1, t).reshape(b, u);
-        Tensor output = config.returnSequences() ? seq.permute(1, 0, 2).contiguous() : h;   // (B, T, U) or (B, U)
-        return new Result(output, List.of(h));
+        if (finalState != null) finalState[0] = h;
+        return config.returnSequences() ? seq.permute(RecurrentScratch.TIME_FIRST).contiguous() : h;   // (B, T, U) or (B, U)
     }
 
     @Override

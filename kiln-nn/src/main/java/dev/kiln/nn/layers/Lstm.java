@@ -145,7 +145,7 @@ public final class Lstm extends Layer implements Recurrent {
             return new Result(output, List.of(last[0], last[1]));
         }
         // Training with dropout: the per-step composition (Recurrent.run draws and applies the dropout masks).
-        Recurrent.Cell cell = (xt, s, recDrop) -> {
+        Recurrent.Cell cell = (xt, s, recDrop, next) -> {
             Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
             Tensor z = xt.add(h.matmul(recurrent));                        // (B, 4U)
             Tensor i = z.slice(1, 0, u).sigmoid();
@@ -153,11 +153,13 @@ public final class Lstm extends Layer implements Recurrent {
             Tensor g = z.slice(1, 2 * u, 3 * u).tanh();
             Tensor o = z.slice(1, 3 * u, 4 * u).sigmoid();
             Tensor c = f.mul(s[1]).add(i.mul(g));                          // (B, U)
-            return new Tensor[] {o.mul(c.tanh()), c};
+            next[0] = o.mul(c.tanh());
+            next[1] = c;
         };
         Tensor[] states = Recurrent.initialStates(this, initialStates, 2, x, u);
-        return Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
+        Tensor output = Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
                 config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+        return new Result(output, List.of(states));
     }
 
     /**

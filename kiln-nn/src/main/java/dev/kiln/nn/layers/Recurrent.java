@@ -31,10 +31,10 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
     /** A fresh, unbuilt copy that reads the sequence the other way (for {@link Bidirectional}). */
     Layer reversed(String name);
 
-    /** One step: the projected input (B, G) and the states → the new states, h first. */
+    /** One step: the projected input (B, G) and the states → the new states into {@code next}, h first. */
     @FunctionalInterface
     interface Cell {
-        Tensor[] step(Tensor xt, Tensor[] states, Tensor recurrentDropout);
+        void step(Tensor xt, Tensor[] states, Tensor recurrentDropout, Tensor[] next);
     }
 
     /** Validates a (T, features) per-sample input shape. */
@@ -58,7 +58,11 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
      * The shared loop. {@code x} (B, T, F); {@code kernel} (F, G); {@code inputBias} (G) or null;
      * {@code states} the initial states (B, units) each.
      */
-    static Result run(Layer layer, Tensor x, Tensor mask, Tensor kernel, Tensor inputBias, Tensor[] states, Cell cell,
+    /**
+     * The per-step composition: the output sequence (B, T, units) or last output (B, units); the final states replace
+     * the initial ones in {@code states}. The loop's state arrays are per thread, so a step allocates none.
+     */
+    static Tensor run(Layer layer, Tensor x, Tensor mask, Tensor kernel, Tensor inputBias, Tensor[] states, Cell cell,
                       boolean returnSequences, boolean goBackwards, double dropout, double recurrentDropout, CallContext ctx) {
         int b = x.shape(0), t = x.shape(1), f = x.shape(2), units = states[0].shape(1);
         if (mask != null && !Shape.equal(mask.shape(), new int[] {b, t})) {
@@ -68,24 +72,35 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
         Tensor in = x;
         if (ctx.training() && dropout > 0) in = in.mul(dropoutMask(ctx.rng(), dropout, b, 1, f).to(x.dtype()));   // same mask every step
         Tensor recDrop = ctx.training() && recurrentDropout > 0 ? dropoutMask(ctx.rng(), recurrentDropout, b, units).to(x.dtype()) : null;
-        Tensor proj = in.permute(1, 0, 2).reshape(t * b, f).matmul(kernel);   // (T·B, G): one GEMM for every step
+        Tensor proj = in.permute(RecurrentScratch.TIME_FIRST).reshape(t * b, f).matmul(kernel);   // (T·B, G): one GEMM for every step
         if (inputBias != null) proj = proj.add(inputBias);
-        proj = proj.reshape(t, b, -1);                                           // (T, B, G)
+        int g = proj.shape(1);
+        proj = proj.reshape(t, b, g);                                            // (T, B, G)
         Tensor m = mask == null ? null : mask.to(x.dtype()).permute(1, 0).contiguous();   // (T, B)
         List<Tensor> outputs = returnSequences ? new ArrayList<>(t) : null;
-        for (int s = 0; s < t; s++) {
-            int step = goBackwards ? t - 1 - s : s;
-            Tensor xt = proj.slice(0, step, step + 1).reshape(b, -1);            // (B, G), a view
-            Tensor[] next = cell.step(xt, states, recDrop);
-            if (m != null) {
-                Tensor keep = m.slice(0, step, step + 1).reshape(b, 1);          // (B, 1): 1 = real step
-                for (int k = 0; k < next.length; k++) next[k] = Tensor.where(keep, next[k], states[k]);
+        Tensor[][] pair = RecurrentScratch.statePair(states.length);
+        Tensor[] cur = pair[0], next = pair[1];
+        System.arraycopy(states, 0, cur, 0, states.length);
+        try {
+            for (int s = 0; s < t; s++) {
+                int step = goBackwards ? t - 1 - s : s;
+                Tensor xt = proj.slice(0, step, step + 1).reshape(b, g);           // (B, G), a view
+                cell.step(xt, cur, recDrop, next);
+                if (m != null) {
+                    Tensor keep = m.slice(0, step, step + 1).reshape(b, 1);      // (B, 1): 1 = real step
+                    for (int k = 0; k < next.length; k++) next[k] = Tensor.where(keep, next[k], cur[k]);
+                }
+                Tensor[] swap = cur;
+                cur = next;
+                next = swap;
+                if (returnSequences) outputs.add(cur[0].reshape(b, 1, units));
             }
-            states = next;
-            if (returnSequences) outputs.add(states[0].reshape(b, 1, units));
+            System.arraycopy(cur, 0, states, 0, states.length);
+        } finally {
+            java.util.Arrays.fill(pair[0], null);   // keep no step's tensors past the call
+            java.util.Arrays.fill(pair[1], null);
         }
-        Tensor output = returnSequences ? Tensor.concat(1, outputs.toArray(Tensor[]::new)) : states[0];   // (B, T, units) or (B, units)
-        return new Result(output, List.of(states));
+        return returnSequences ? Tensor.concat(1, outputs.toArray(Tensor[]::new)) : states[0];   // (B, T, units) or (B, units)
     }
 
     static Tensor[] initialStates(Layer layer, List<Tensor> given, int count, Tensor x, int units) {

@@ -97,12 +97,23 @@ public final class SimpleRnn extends Layer implements Recurrent {
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
-        return forwardWithState(x, null, null, ctx).output();
+        return forward(x, null, ctx);
     }
 
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
-        return forwardWithState(x, mask, null, ctx).output();
+        return run(x, mask, null, ctx, ZERO_STATE.get());   // the output alone: no state list or arrays a step
+    }
+
+    /** Per-thread one-state array for {@link #forward}, which needs no final state. */
+    private static final ThreadLocal<Tensor[]> ZERO_STATE = ThreadLocal.withInitial(() -> new Tensor[1]);
+
+    /** One step, h' = act(x_t + h·R) (the dropout mask on h when training with recurrent dropout); made once per layer. */
+    private final Recurrent.Cell cell = this::step;
+
+    private void step(Tensor xt, Tensor[] s, Tensor recDrop, Tensor[] next) {
+        Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
+        next[0] = config.activation().apply(xt.add(h.matmul(parameter("recurrent_kernel"))));   // (B, U)
     }
 
     @Override
@@ -112,16 +123,21 @@ public final class SimpleRnn extends Layer implements Recurrent {
 
     @Override
     public Result forwardWithState(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx) {
+        Tensor[] states = new Tensor[1];
+        Tensor output = run(x, mask, initialStates, ctx, states);
+        return new Result(output, List.of(states));
+    }
+
+    /** The sequence through {@link Recurrent#run}, from the given initial state (null: zeros); the final h into {@code states}. */
+    private Tensor run(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx, Tensor[] states) {
         Recurrent.buildFor(this, x, ctx);
-        Tensor recurrent = parameter("recurrent_kernel");
-        Activation act = config.activation();
-        Recurrent.Cell cell = (xt, s, recDrop) -> {
-            Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
-            return new Tensor[] {act.apply(xt.add(h.matmul(recurrent)))};   // (B, U)
-        };
-        Tensor[] states = Recurrent.initialStates(this, initialStates, 1, x, config.units());
-        return Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
+        states[0] = initialStates == null || initialStates.isEmpty() || initialStates.get(0) == null
+                ? ZeroStates.of(x.dtype(), x.shape(0), config.units())
+                : Recurrent.initialStates(this, initialStates, 1, x, config.units())[0];
+        Tensor output = Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
                 config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+        if (states == ZERO_STATE.get()) states[0] = null;   // the per-thread array keeps no tensor
+        return output;
     }
 
     @Override
