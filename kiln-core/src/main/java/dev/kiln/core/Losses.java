@@ -99,7 +99,9 @@ public final class Losses {
                 out = Tensor.uninitialized(logits.dtype, SCALAR);   // from the step's arena in training
                 out.set(0, total);
             } else {
-                out = perRow.viewAs(java.util.Arrays.copyOf(logits.shape, logits.rank() - 1));
+                int[] shape = ShapeScratch.of(ShapeScratch.LOSS, logits.rank() - 1);   // the arena copies it if it makes a view
+                System.arraycopy(logits.shape, 0, shape, 0, shape.length);
+                out = StepArena.view(perRow, shape, false);
             }
             if (!Function.needsGrad(logits)) return out;
             SparseSoftmaxXent node = out.spareNode(SparseSoftmaxXent.class);

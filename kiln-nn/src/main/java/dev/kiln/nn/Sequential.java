@@ -18,6 +18,7 @@ import java.util.Set;
 /** A plain stack of layers, each feeding the next (Keras {@code Sequential}). */
 public final class Sequential extends Model {
     private final List<Layer> layers = new ArrayList<>();
+    private final List<Layer> layersView = Collections.unmodifiableList(layers);
     private int[] inputShape;
 
     public Sequential(Layer... layers) {
@@ -44,7 +45,7 @@ public final class Sequential extends Model {
 
     @Override
     public List<Layer> layers() {
-        return Collections.unmodifiableList(layers);
+        return layersView;   // one read-only view, not a new wrapper per call (the training loop asks every step)
     }
 
     @Override

@@ -201,15 +201,8 @@ public final class AttentionKernels {
             java.util.Arrays.fill(p, r, r + tk, 1f / tk);
             return;
         }
-        FloatVector acc = FloatVector.zero(S);
-        for (j = 0; j < upper; j += VL) {
-            FloatVector e = TransformerKernels.exp(FloatVector.fromArray(S, p, r + j).sub(max));
-            if (keep != null) e = e.mul(FloatVector.fromArray(S, keep, mb + j));   // keep is 0/1: masked keys exactly 0
-            e.intoArray(p, r + j);
-            acc = e.add(acc);   // receiver of known class, as above
-        }
-        float sum = Elementwise.sumLanes(acc);
-        for (; j < lim; j++) {
+        float sum = upper > 0 ? expVectors(p, r, upper, max, keep, mb) : 0f;
+        for (j = upper; j < lim; j++) {
             float e = keep != null && keep[mb + j] == 0 ? 0f : TransformerKernels.exp(p[r + j] - max);
             p[r + j] = e;
             sum += e;
@@ -218,6 +211,23 @@ public final class AttentionKernels {
         for (j = 0; j < upper; j += VL) FloatVector.fromArray(S, p, r + j).mul(inv).intoArray(p, r + j);
         for (; j < lim; j++) p[r + j] *= inv;
         java.util.Arrays.fill(p, r + lim, r + tk, 0f);
+    }
+
+    /**
+     * p[r + j] = e^(p[r + j] − max) (0 where keep is 0) for j in [0, upper), whole vectors; returns their sum (lanes added in
+     * order). Its own method, called only when there is a vector to do: with short causal rows (a small context) the
+     * loop rarely ran, so C2 found the exp call cold in softmaxRow and, exp being compiled already, left it out of
+     * line, boxing every vector passed to it; here the call is hot whenever this method runs.
+     */
+    private static float expVectors(float[] p, int r, int upper, float max, float[] keep, int mb) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int j = 0; j < upper; j += VL) {
+            FloatVector e = TransformerKernels.exp(FloatVector.fromArray(S, p, r + j).sub(max));
+            if (keep != null) e = e.mul(FloatVector.fromArray(S, keep, mb + j));   // keep is 0/1: masked keys exactly 0
+            e.intoArray(p, r + j);
+            acc = e.add(acc);   // receiver of known class (see softmaxRow)
+        }
+        return Elementwise.sumLanes(acc);
     }
 
     /** dS = scale·P ⊙ (dP − Σ P⊙dP) in place of dP over [0, cols), zeros on [cols, tk); all zeros for a dead (all-masked) row. */

@@ -88,7 +88,7 @@ public enum Loss {
             case SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS -> {
                 // The op copies the ids it keeps, so they can go in this thread's reused array (16 KB a GPT step).
                 Tensor perRow = Losses.sparseSoftmaxCrossEntropy(pred, classIds(pred, target, SCRATCH_IDS.get()));
-                yield pred.rank() == 2 ? perRow : perRow.reshape(b, -1).mean(1, false);
+                yield pred.rank() == 2 ? perRow : perRow.reshape(b, perRow.size() / Math.max(1, b)).mean(1, false);   // known width: no -1 array
             }
         };
     }

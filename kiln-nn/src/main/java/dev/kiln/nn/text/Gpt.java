@@ -58,7 +58,8 @@ public final class Gpt {
             throw new IllegalArgumentException("language-model loss: logits " + Shape.str(logits.shape()) + " need " + expected
                     + " target ids (batch, timesteps), got " + Shape.str(targets.shape()));
         }
-        return Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS.compute(logits, targets.reshape(logits.shape(0), -1));
+        int rows = logits.shape(0);   // targets as (rows, the rest): known widths, so the reshape makes no array
+        return Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS.compute(logits, targets.reshape(rows, targets.size() / Math.max(1, rows)));
     }
 
     /**
@@ -85,13 +86,22 @@ public final class Gpt {
 
     private static float step(Model model, Optimizer optimizer, Tensor inputs, Tensor targets, Rng dropoutRng) {
         List<Tensor> params = model.parameterList();   // not parameters(): a map of new name strings every step
-        Tensor logits = model.call(inputs, new CallContext(true, dropoutRng));   // (B, T, V)
+        Tensor logits = model.call(inputs, trainingContext(dropoutRng));   // (B, T, V)
         Tensor loss = loss(logits, targets);
         loss.backward();
         optimizer.step(params);
-        for (Tensor p : params) p.zeroGrad();
+        for (int i = 0; i < params.size(); i++) params.get(i).zeroGrad();   // indexed: no iterator a step
         return loss.item();
     }
+
+    /** A training CallContext for {@code rng}: the last one made on this thread when it has the same Rng (none a step). */
+    private static CallContext trainingContext(Rng rng) {
+        CallContext c = CONTEXT.get();
+        if (c == null || c.rng() != rng) CONTEXT.set(c = new CallContext(true, rng));
+        return c;
+    }
+
+    private static final ThreadLocal<CallContext> CONTEXT = new ThreadLocal<>();
 
     /** The (inputs, targets) windows starting at {@code starts}: ids[s .. s+T) and ids[s+1 .. s+T+1), as (B, T) float tensors. */
     public static Tensor[] windows(int[] ids, int[] starts, int t) {
