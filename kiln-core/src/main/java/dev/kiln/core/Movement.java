@@ -104,12 +104,7 @@ final class Movement {
             Tensor c = x.isContiguous() ? x : copy(x, false);
             // The caller's array is copied if kept (a recycled view needs none); one resolve made is kept as is.
             Tensor view = StepArena.view(c, target, target != shape);
-            if (!Function.needsGrad(x)) return view;
-            Reshape node = view.spareNode(Reshape.class);
-            if (node == null) node = new Reshape();
-            node.inputs[0] = x;
-            node.inShape = x.shape;
-            return Function.record(view, node);
+            return recorded(x, view);
         }
 
         /** {@link #apply} to one dimension (-1 for all elements), without a shape array. */
@@ -123,6 +118,11 @@ final class Movement {
             if (x.shape.length == 1) return x;
             Tensor c = x.isContiguous() ? x : copy(x, false);
             Tensor view = StepArena.view(c, 1, d0, 0);
+            return recorded(x, view);
+        }
+
+        /** {@code view} of x, with the node (last step's, refilled, when the view carries one) when x needs a gradient. */
+        private static Tensor recorded(Tensor x, Tensor view) {
             if (!Function.needsGrad(x)) return view;
             Reshape node = view.spareNode(Reshape.class);
             if (node == null) node = new Reshape();

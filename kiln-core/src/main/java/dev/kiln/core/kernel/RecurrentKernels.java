@@ -77,13 +77,32 @@ public final class RecurrentKernels {
     }
 
     /**
+     * A recurrent kernel's per-row work over the pool, forward or backward: the pool hands out row tiles of
+     * {@link Gemm#MR} (see {@link #forRowTiles}), mapped here to the batch rows [b0, b1).
+     */
+    private abstract static class RowTiles implements Parallel.RangeBody {
+        boolean backward;
+        int b;   // batch rows
+
+        abstract void forwardRows(int b0, int b1);
+
+        abstract void backwardRows(int b0, int b1);
+
+        @Override
+        public void run(int t0, int t1) {
+            int b0 = t0 * Gemm.MR, b1 = Math.min(b, t1 * Gemm.MR);
+            if (backward) backwardRows(b0, b1);
+            else forwardRows(b0, b1);
+        }
+    }
+
+    /**
      * The LSTM's per-row work over the pool (forward's recurrence, or backward's BPTT), as one reusable body per calling
      * thread instead of capturing lambdas: a training step runs both once, and each lambda was an allocation.
      * The row blocks are whole GEMM row tiles ({@link #forRowTiles}).
      */
-    private static final class LstmRows implements Parallel.RangeBody {
-        boolean backward;
-        int t, b, f, u, n, co, g4, k;
+    private static final class LstmRows extends RowTiles {
+        int t, f, u, n, co, g4, k;
         float[] keep, hx, cs, gates, last, seq, wrb, c0, hxT, dSeq, dLast, dx, dh0, dc0, rwT, dhx, dhTotal;
 
         void forward(int t, int b, int f, int u, float[] keep, float[] hx, float[] cs, float[] gates, float[] last, float[] seq,
@@ -114,13 +133,7 @@ public final class RecurrentKernels {
         }
 
         @Override
-        public void run(int t0, int t1) {
-            int b0 = t0 * Gemm.MR, b1 = Math.min(b, t1 * Gemm.MR);
-            if (backward) backwardRows(b0, b1);
-            else forwardRows(b0, b1);
-        }
-
-        private void forwardRows(int b0, int b1) {
+        void forwardRows(int b0, int b1) {
             for (int s = 0; s < t; s++) {
                 int rows = b1 - b0, z0 = (s * b + b0) * g4;
                 Gemm.gemmSerial(false, rows, g4, k, hx, (s * b + b0) * k, k, wrb, 0, g4, gates, z0, g4, false);
@@ -146,7 +159,8 @@ public final class RecurrentKernels {
             }
         }
 
-        private void backwardRows(int b0, int b1) {
+        @Override
+        void backwardRows(int b0, int b1) {
             Scratch own = SCRATCH.get();   // this worker's: tanh(c_s) of one row, fully written before each read
             float[] tc = atLeast(own.row, u);
             own.row = retain(own.row, tc);
@@ -192,9 +206,8 @@ public final class RecurrentKernels {
     private static final ThreadLocal<LstmRows> LSTM_ROWS = ThreadLocal.withInitial(LstmRows::new);
 
     /** The GRU's per-row work over the pool, forward or backward, as one reusable body per calling thread (see LstmRows). */
-    private static final class GruRows implements Parallel.RangeBody {
-        boolean backward;
-        int t, b, u, g3, g4, po, ro, rbo, ho;
+    private static final class GruRows extends RowTiles {
+        int t, u, g3, g4, po, ro, rbo, ho;
         float[] proj, r, rb, h0, keep, out, gates, dOut, dProj, dHr, rt, dh, direct;
 
         void forward(int t, int b, int u, float[] proj, int po, float[] r, int ro, float[] rb, int rbo, float[] h0, int ho,
@@ -223,13 +236,7 @@ public final class RecurrentKernels {
         }
 
         @Override
-        public void run(int t0, int t1) {
-            int b0 = t0 * Gemm.MR, b1 = Math.min(b, t1 * Gemm.MR);
-            if (backward) backwardRows(b0, b1);
-            else forwardRows(b0, b1);
-        }
-
-        private void forwardRows(int b0, int b1) {
+        void forwardRows(int b0, int b1) {
             Scratch own = SCRATCH.get();   // this worker's; every row is reset to rb each step before the GEMM adds to it
             float[] hr = atLeast(own.block, (b1 - b0) * g3);   // h·R + rb of this block's rows at one step
             own.block = retain(own.block, hr);
@@ -261,7 +268,8 @@ public final class RecurrentKernels {
             }
         }
 
-        private void backwardRows(int b0, int b1) {
+        @Override
+        void backwardRows(int b0, int b1) {
             for (int s = t - 1; s >= 0; s--) {
                 for (int row = b0; row < b1; row++) {
                     int p = (s * b + row) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u, bu = row * u;
