@@ -130,7 +130,10 @@ public final class Elementwise {
             return;
         }
         int i = 0;
-        int upper = S.loopBound(n);
+        // Below SCALAR_BELOW elements the scalar loop alone: the same bits (one IEEE operation, exact in double, then
+        // rounded), and no vectors for C1 to box while the per-operator loops wait for C2, which for an op a step runs
+        // once on a small tensor (a loss on (B, 1)) takes thousands of steps (~40 KB a step of boxes meanwhile).
+        int upper = n < SCALAR_BELOW ? 0 : S.loopBound(n);
         if (upper > 0 && (sa == 1 || sb == 1)) {
             Loops loops = switch (k) {
                 case ADD -> ADD;
@@ -146,6 +149,9 @@ public final class Elementwise {
         }
         for (; i < n; i++) out[oo + i] = (float) k.apply(a[ao + i * sa], b[bo + i * sb]);
     }
+
+    /** The size below which an element-wise binary op runs scalar (see binarySerial). */
+    static final int SCALAR_BELOW = 256;
 
     /**
      * The vector loops of one operator, one loop per stride case (both operands contiguous, or one a single value),
@@ -280,6 +286,7 @@ public final class Elementwise {
 
     /** Sum of n contiguous elements (float lanes, summed pairwise across lanes). */
     public static float sum(float[] x, int xo, int n) {
+        if (n < SCALAR_BELOW) return sumSmall(x, xo, n);
         int i = 0;
         int upper = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
@@ -327,6 +334,20 @@ public final class Elementwise {
         float[] lanes = LANES.get();
         v.intoArray(lanes, 0);
         return addLanes(lanes);
+    }
+
+    /**
+     * {@link #sum} below {@link #SCALAR_BELOW} elements without vectors (nothing for C1 to box while it waits for C2) and
+     * with the same bits: each lane's running sum kept in an array, added in lane order, then the tail, as the vector loop.
+     */
+    private static float sumSmall(float[] x, int xo, int n) {
+        float[] lanes = LANES.get();
+        java.util.Arrays.fill(lanes, 0f);
+        int vl = lanes.length, upper = n - n % vl, i = 0;
+        for (; i < upper; i += vl) for (int l = 0; l < vl; l++) lanes[l] += x[xo + i + l];
+        float s = addLanes(lanes);
+        for (; i < n; i++) s += x[xo + i];
+        return s;
     }
 
     private static float addLanes(float[] lanes) {
