@@ -138,7 +138,7 @@ public final class Attention extends Function {
         shape[1] = d1;
         shape[2] = d2;
         if (d3 >= 0) shape[3] = d3;
-        return dtype == DType.FLOAT32 ? StepArena.tensorOfShape(shape) : Tensor.uninitialized(dtype, shape.clone());
+        return Tensor.uninitializedCopying(dtype, shape);
     }
 
     @Override

@@ -19,7 +19,6 @@ final class MatMul extends Function {
         super(new Tensor[2]);
     }
 
-
     static Tensor apply(Tensor a, Tensor b) {
         if (a.rank() < 2 || b.rank() < 2) {
             throw new IllegalArgumentException("matmul needs tensors of rank >= 2, got " + Shape.str(a.shape) + " and " + Shape.str(b.shape)
@@ -37,13 +36,13 @@ final class MatMul extends Function {
         System.arraycopy(a.shape, 0, batchA, 0, batchA.length);
         System.arraycopy(b.shape, 0, batchB, 0, batchB.length);
         int[] batch = ShapeScratch.of(ShapeScratch.MATMUL_BATCH, Math.max(batchA.length, batchB.length));
-        broadcastInto(batchA, batchB, batch);
+        Shape.broadcastInto(batchA, batchB, batch);
         int[] shape = ShapeScratch.of(ShapeScratch.MATMUL_OUT, batch.length + 2);
         System.arraycopy(batch, 0, shape, 0, batch.length);
         shape[batch.length] = m;
         shape[batch.length + 1] = n;
         // every element is written by the products (k = 0 writes zeros), so no zero fill
-        Tensor out = a.dtype == DType.FLOAT32 ? StepArena.tensorOfShape(shape) : Tensor.fresh(a.dtype, shape.clone());
+        Tensor out = Tensor.uninitializedCopying(a.dtype, shape);
         Tensor ap = asMatrix(a), bp = asMatrix(b);
         boolean ta = transposed(ap), tb = transposed(bp);
         int lda = ta ? ap.strides[ap.rank() - 1] : ap.strides[ap.rank() - 2];
@@ -77,17 +76,6 @@ final class MatMul extends Function {
         node.inputs[0] = node.a = a;
         node.inputs[1] = node.b = b;
         return Function.record(out, node);
-    }
-
-    /** {@link Shape#broadcast} into {@code out} (of the larger rank), with its error for shapes that do not broadcast. */
-    private static void broadcastInto(int[] a, int[] b, int[] out) {
-        int r = out.length;
-        for (int i = 0; i < r; i++) {
-            int da = i < r - a.length ? 1 : a[i - (r - a.length)];
-            int db = i < r - b.length ? 1 : b[i - (r - b.length)];
-            if (da != db && da != 1 && db != 1) Shape.broadcast(a, b);   // throws, naming both shapes
-            out[i] = da == 1 ? db : da;
-        }
     }
 
     private static void gemm(boolean ta, boolean tb, int m, int n, int k, Tensor a, int ao, int lda, Tensor b, int bo, int ldb,

@@ -309,8 +309,8 @@ final class Movement {
             int[] shape = ShapeScratch.of(ShapeScratch.CONCAT, first.shape.length);
             System.arraycopy(first.shape, 0, shape, 0, shape.length);
             shape[ax] = total;
-            // the parts cover every element: no zero fill; the arena copies the shape when it makes a tensor
-            Tensor out = first.dtype == DType.FLOAT32 ? StepArena.tensorOfShape(shape) : Tensor.uninitialized(first.dtype, shape.clone());
+            // the parts cover every element: no zero fill
+            Tensor out = Tensor.uninitializedCopying(first.dtype, shape);
             int at = 0;
             for (Tensor x : xs) {
                 copyInto(x, out, x.shape, out.offset + at * out.strides[ax]);   // into out[..., at:at+size, ...]

@@ -104,7 +104,7 @@ public final class Recurrent {
         shape[0] = d0;
         shape[1] = d1;
         shape[2] = d2;
-        return StepArena.tensorOfShape(shape);
+        return Tensor.uninitializedCopying(dt, shape);
     }
 
     /** The tensor's own storage when it is contiguous, else a contiguous copy (untracked). */

@@ -47,14 +47,7 @@ final class Reduce {
     /** Reduces into a keep-dims shaped output; {@code max} selects max instead of sum. */
     private static Tensor reduce(Tensor x, long reduced, boolean max) {
         int[] kept = keptShape(x.shape, reduced);
-        Tensor out;
-        if (x.dtype == DType.FLOAT32) {
-            out = StepArena.tensorOfShape(kept);   // copies the scratch shape if it makes a tensor
-            out.fillInPlace(max ? Float.NEGATIVE_INFINITY : 0f);
-        } else {
-            out = Tensor.fresh(x.dtype, kept.clone());
-            if (max) out.fillInPlace(Float.NEGATIVE_INFINITY);
-        }
+        Tensor out = Tensor.uninitializedCopying(x.dtype, kept).fillInPlace(max ? Float.NEGATIVE_INFINITY : 0f);
         // A reused walk, no lambda: layer norms, losses and bias gradients reduce many times a training step.
         Strided.Walk w = Strided.Walk.take(x.shape.length, 2).operand(0, x.strides, x.offset).operand(1, out.strides, 0);
         for (int i = 0; i < x.shape.length; i++) if ((reduced >>> i & 1) != 0) w.hold(1, i);

@@ -30,8 +30,14 @@ public final class Shape {
 
     /** NumPy broadcasting of two shapes; throws with both shapes named when they are incompatible. */
     public static int[] broadcast(int[] a, int[] b) {
-        int r = Math.max(a.length, b.length);
-        int[] out = new int[r];
+        int[] out = new int[Math.max(a.length, b.length)];
+        broadcastInto(a, b, out);
+        return out;
+    }
+
+    /** {@link #broadcast} into {@code out}, of the larger of the two ranks: no array made (a product's batch shape). */
+    public static void broadcastInto(int[] a, int[] b, int[] out) {
+        int r = out.length;
         for (int i = 0; i < r; i++) {
             int da = i < r - a.length ? 1 : a[i - (r - a.length)];
             int db = i < r - b.length ? 1 : b[i - (r - b.length)];
@@ -42,7 +48,6 @@ public final class Shape {
             }
             out[i] = da == 1 ? db : da; // not max: a 0-length dimension broadcasts against 1 to 0
         }
-        return out;
     }
 
     /** Strides that read a tensor of {@code shape}/{@code strides} as if it had the larger {@code target} shape. */

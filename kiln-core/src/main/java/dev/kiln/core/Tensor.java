@@ -100,6 +100,14 @@ public final class Tensor {
         return result(dtype, shape.length, 0, 0, shape, false);
     }
 
+    /**
+     * {@link #uninitialized} for a shape the caller goes on using (a {@link ShapeScratch} array, an argument): copied
+     * only when a tensor has to be made, so a warmed-up step passes no shape array of its own.
+     */
+    static Tensor uninitializedCopying(DType dtype, int[] shape) {
+        return dtype == DType.FLOAT32 ? StepArena.tensorOfShape(shape) : result(dtype, shape.length, 0, 0, shape.clone(), false);
+    }
+
     static Tensor uninitialized(DType dtype, int d0) {
         return result(dtype, 1, d0, 0, null, false);
     }
@@ -435,9 +443,7 @@ public final class Tensor {
         if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), got " + rate);
         if (rate == 0) return this;
         float keep = (float) (1 - rate), scale = 1f / keep;
-        // maskShape is read, not kept: the arena copies it only when it makes a new tensor, so a step allocates nothing.
-        Tensor m = dtype == DType.FLOAT32 ? StepArena.tensorOfShape(maskShape)
-                : new Tensor(null, new double[Shape.size(maskShape)], 0, maskShape.clone(), Shape.stridesOf(maskShape));
+        Tensor m = uninitializedCopying(dtype, maskShape);   // maskShape is read, not kept
         int n = m.size();
         if (m.f != null) for (int i = 0; i < n; i++) m.f[m.offset + i] = rng.uniform() < keep ? scale : 0f;
         else for (int i = 0; i < n; i++) m.d[m.offset + i] = rng.uniform() < keep ? scale : 0f;

@@ -185,39 +185,24 @@ final class TrainingLoop {
      */
     static Tensor targets(Loss loss, int[] labels, Tensor pred) {
         int b = labels.length;
-        float[] t;
         if (loss.isSparse()) {
-            t = new float[b];
+            float[] t = new float[b];
             for (int i = 0; i < b; i++) t[i] = labels[i];
             return Tensor.of(t, b);
         }
         int classes = pred.shape(-1);
-        if (pred.rank() == 2 && classes > 1) {
-            t = new float[b * classes];
-            for (int i = 0; i < b; i++) {
-                if (labels[i] < 0 || labels[i] >= classes) throw labelOutside(labels[i], i, classes);
-                t[i * classes + labels[i]] = 1f;
-            }
-            return Tensor.of(t, b, classes);
-        }
-        t = new float[pred.size()];
-        for (int i = 0; i < b; i++) t[i] = labels[i];
-        return Tensor.of(t, pred.shape());
+        Tensor t = pred.rank() == 2 && classes > 1 ? Tensor.zeros(b, classes) : Tensor.zeros(pred.shape());
+        fillTargets(labels, pred, t.rawFloats());
+        return t;
     }
 
     /**
-     * {@link #targets} into one tensor kept across steps of the same shape (the last batch of an epoch makes a second):
-     * the step's graph holds it only until the step ends, and the next step refills it.
+     * The non-sparse targets of {@link #targets} into {@code t} (pred's size): one-hot rows for several outputs, else the
+     * labels as values (elements past the labels are left as they are: zero in a new tensor).
      */
-    private Tensor stepTargets(Loss loss, int[] labels, Tensor pred) {
+    private static void fillTargets(int[] labels, Tensor pred, float[] t) {
         int classes = pred.shape(-1);
-        boolean oneHot = pred.rank() == 2 && classes > 1;
-        int size = oneHot ? labels.length * classes : pred.size();
-        if (target == null || target.size() != size || !target.sameShape(pred)) {
-            return target = targets(loss, labels, pred);
-        }
-        float[] t = target.rawFloats();
-        if (oneHot) {
+        if (pred.rank() == 2 && classes > 1) {
             java.util.Arrays.fill(t, 0f);
             for (int i = 0; i < labels.length; i++) {
                 if (labels[i] < 0 || labels[i] >= classes) throw labelOutside(labels[i], i, classes);
@@ -226,6 +211,15 @@ final class TrainingLoop {
         } else {
             for (int i = 0; i < labels.length; i++) t[i] = labels[i];
         }
+    }
+
+    /**
+     * {@link #targets} into one tensor kept across steps of the same shape (the last batch of an epoch makes a second):
+     * the step's graph holds it only until the step ends, and the next step refills it.
+     */
+    private Tensor stepTargets(Loss loss, int[] labels, Tensor pred) {
+        if (target == null || !target.sameShape(pred)) return target = targets(loss, labels, pred);
+        fillTargets(labels, pred, target.rawFloats());
         return target;
     }
 

@@ -104,7 +104,12 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
     }
 
     static Tensor[] initialStates(Layer layer, List<Tensor> given, int count, Tensor x, int units) {
-        Tensor[] s = new Tensor[count];
+        return initialStates(layer, given, new Tensor[count], x, units);
+    }
+
+    /** {@link #initialStates(Layer, List, int, Tensor, int)} into {@code s} (one entry per state), which is returned. */
+    static Tensor[] initialStates(Layer layer, List<Tensor> given, Tensor[] s, Tensor x, int units) {
+        int count = s.length;
         for (int k = 0; k < count; k++) {
             if (given == null || given.size() <= k || given.get(k) == null) {
                 s[k] = ZeroStates.of(x.dtype(), x.shape(0), units);   // shared, read-only

@@ -102,11 +102,16 @@ public final class SimpleRnn extends Layer implements Recurrent {
 
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
-        return run(x, mask, null, ctx, ZERO_STATE.get());   // the output alone: no state list or arrays a step
+        Tensor[] states = STATE.get();   // the output alone: no state list or arrays a step
+        try {
+            return run(x, mask, null, ctx, states);
+        } finally {
+            states[0] = null;   // the per-thread array keeps no tensor
+        }
     }
 
     /** Per-thread one-state array for {@link #forward}, which needs no final state. */
-    private static final ThreadLocal<Tensor[]> ZERO_STATE = ThreadLocal.withInitial(() -> new Tensor[1]);
+    private static final ThreadLocal<Tensor[]> STATE = ThreadLocal.withInitial(() -> new Tensor[1]);
 
     /** One step, h' = act(x_t + h·R) (the dropout mask on h when training with recurrent dropout); made once per layer. */
     private final Recurrent.Cell cell = this::step;
@@ -131,13 +136,9 @@ public final class SimpleRnn extends Layer implements Recurrent {
     /** The sequence through {@link Recurrent#run}, from the given initial state (null: zeros); the final h into {@code states}. */
     private Tensor run(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx, Tensor[] states) {
         Recurrent.buildFor(this, x, ctx);
-        states[0] = initialStates == null || initialStates.isEmpty() || initialStates.get(0) == null
-                ? ZeroStates.of(x.dtype(), x.shape(0), config.units())
-                : Recurrent.initialStates(this, initialStates, 1, x, config.units())[0];
-        Tensor output = Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
+        Recurrent.initialStates(this, initialStates, states, x, config.units());
+        return Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
                 config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
-        if (states == ZERO_STATE.get()) states[0] = null;   // the per-thread array keeps no tensor
-        return output;
     }
 
     @Override
