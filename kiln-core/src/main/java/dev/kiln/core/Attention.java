@@ -87,18 +87,25 @@ public final class Attention extends Function {
     private static Tensor run(Tensor q, Tensor k, Tensor v, boolean packed, int b, int tq, int tk, int hd, int heads,
                               boolean causal, Tensor keyMask, Tensor[] weights) {
         if (causal && tk < tq) throw new IllegalArgumentException("attention: causal with " + tq + " queries but only " + tk + " keys");
-        if (keyMask != null && !Shape.equal(keyMask.shape, new int[] {b, tk})) {
+        if (keyMask != null && !keyMask.hasShape(b, tk)) {
             throw new IllegalArgumentException("attention: key mask of shape " + Shape.str(keyMask.shape) + " but needs (batch, keys) = "
                     + Shape.str(new int[] {b, tk}));
         }
         int dk = hd / heads, ldq = packed ? 3 * hd : hd, ko = packed ? hd : 0, vo = packed ? 2 * hd : 0;
         double scale = 1 / Math.sqrt(dk);
-        float[] keep = null;
-        double[] keepD = null;
+        float[] keep = null;     // float32: in a (B, Tk) tensor of the step's arena, kept by the node within the step
+        double[] keepD = null;   // float64 (the reference path)
         if (keyMask != null) {
-            keepD = keyMask.toDoubleArray();
-            keep = new float[keepD.length];
-            for (int i = 0; i < keepD.length; i++) keepD[i] = keep[i] = keepD[i] != 0 ? 1 : 0;
+            if (q.f != null) keep = Tensor.uninitialized(DType.FLOAT32, b, tk).f;
+            else keepD = new double[b * tk];
+            int rs = keyMask.strides[0], js = keyMask.strides[1];
+            for (int row = 0; row < b; row++) {
+                for (int j = 0; j < tk; j++) {
+                    boolean kept = keyMask.valueAt(keyMask.offset + row * rs + j * js) != 0;
+                    if (keep != null) keep[row * tk + j] = kept ? 1 : 0;
+                    else keepD[row * tk + j] = kept ? 1 : 0;
+                }
+            }
         }
         Tensor out = result(q.dtype, ShapeScratch.ATTENTION_OUT, b, tq, hd, -1);   // the kernels write every element
         Tensor p = result(q.dtype, ShapeScratch.ATTENTION_P, b, heads, tq, tk);

@@ -279,15 +279,20 @@ public final class Recurrent {
         return Function.record(out, node);
     }
 
-    /** The mask (B, T) as keep flags (T, B), or null. */
+    /**
+     * The mask (B, T) as keep flags (T, B), or null. The flags live in a (T, B) tensor of the step's arena (kept by the
+     * node until its backward has run, within the step), so a masked step allocates nothing for them.
+     */
     private static float[] keep(String op, Tensor mask, int b, int t) {
         if (mask == null) return null;
-        if (!Shape.equal(mask.shape, new int[] {b, t})) {
+        if (!mask.hasShape(b, t)) {
             throw new IllegalArgumentException(op + ": mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}) + ", got " + Shape.str(mask.shape));
         }
-        double[] m = mask.toDoubleArray();
-        float[] keep = new float[t * b];
-        for (int row = 0; row < b; row++) for (int s = 0; s < t; s++) keep[s * b + row] = m[row * t + s] != 0 ? 1 : 0;
+        float[] keep = Tensor.uninitialized(DType.FLOAT32, t, b).f;
+        int rs = mask.strides[0], ss = mask.strides[1];
+        for (int row = 0; row < b; row++) {
+            for (int s = 0; s < t; s++) keep[s * b + row] = mask.valueAt(mask.offset + row * rs + s * ss) != 0 ? 1 : 0;
+        }
         return keep;
     }
 

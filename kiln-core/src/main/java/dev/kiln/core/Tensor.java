@@ -174,6 +174,11 @@ public final class Tensor {
         return shape.clone();
     }
 
+    /** Whether this tensor is d0 × d1 (rank 2), without the copy {@link #shape()} makes: shape checks on a step's path. */
+    public boolean hasShape(int d0, int d1) {
+        return shape.length == 2 && shape[0] == d0 && shape[1] == d1;
+    }
+
     /** Whether {@code other} has this tensor's shape, without copying either shape as {@link #shape()} does. */
     public boolean sameShape(Tensor other) {
         return Shape.equal(shape, other.shape);
@@ -504,6 +509,24 @@ public final class Tensor {
 
     /** {@code cond ? a : b} element-wise; {@code cond} is non-zero for true and is not differentiated. */
     public static Tensor where(Tensor cond, Tensor a, Tensor b) { return Where.apply(cond, a, b); }
+
+    /**
+     * A float32 0/1 tensor of this shape, 1 where an element differs from {@code value} (NaN differs from everything):
+     * Keras's {@code not_equal} as a mask, e.g. the padding mask of token ids. Not differentiated; inside a training
+     * step it comes from the step's arena, like any op result.
+     */
+    public Tensor notEqual(double value) {
+        if (!isContiguous()) return contiguous().notEqual(value);
+        Tensor out = uninitializedCopying(DType.FLOAT32, shape);
+        int n = size();
+        if (f != null) {
+            float v = (float) value;
+            for (int i = 0; i < n; i++) out.f[i] = f[offset + i] != v ? 1f : 0f;
+        } else {
+            for (int i = 0; i < n; i++) out.f[i] = d[offset + i] != value ? 1f : 0f;
+        }
+        return out;
+    }
 
     // ---------------------------------------------------------------- reductions
 

@@ -259,6 +259,23 @@ class TensorTest {
     }
 
     @Test
+    void notEqualIsAFloatMaskOfTheSameShape() {
+        Tensor ids = Tensor.of(f(3, 0, 7, 0, Float.NaN, 2), 2, 3);
+        Tensor m = ids.notEqual(0);
+        assertThat(m.shape()).containsExactly(2, 3);
+        assertThat(m.dtype()).isEqualTo(DType.FLOAT32);
+        assertThat(m.toFloatArray()).containsExactly(1, 0, 1, 0, 1, 1);   // NaN differs from everything
+        assertThat(ids.notEqual(7).toFloatArray()).containsExactly(1, 1, 0, 1, 1, 1);
+        // a strided view (the transpose) and float64 ids read the same elements
+        assertThat(ids.transpose(0, 1).notEqual(0).toFloatArray()).containsExactly(1, 0, 0, 1, 1, 1);
+        Tensor wide = Tensor.of(new double[] {0, 5, 0.5}, 3);
+        assertThat(wide.notEqual(0).toFloatArray()).containsExactly(0, 1, 1);
+        assertThat(wide.notEqual(0).dtype()).isEqualTo(DType.FLOAT32);
+        Tensor tracked = Tensor.of(f(1, 0), 2).requiresGrad(true);
+        assertThat(tracked.notEqual(0).requiresGrad()).as("a mask is not differentiated").isFalse();
+    }
+
+    @Test
     void gradientHasTheLeafDtype() {
         Tensor x = Tensor.of(new double[] {1, 2}, 2).requiresGrad(true);
         x.exp().sum().backward();

@@ -128,11 +128,7 @@ public final class Embedding extends Layer {
 
     @Override
     public Tensor computeMask(Tensor x, Tensor mask) {
-        if (!config.maskZero()) return mask;
-        float[] v = x.toFloatArray();
-        float[] m = new float[v.length];
-        for (int i = 0; i < v.length; i++) m[i] = v[i] != 0 ? 1f : 0f;
-        return Tensor.of(m, x.shape());   // (B, T)
+        return config.maskZero() ? x.notEqual(0) : mask;   // (B, T)
     }
 
     @Override

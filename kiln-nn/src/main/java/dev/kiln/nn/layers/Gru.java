@@ -162,7 +162,7 @@ public final class Gru extends Layer implements Recurrent {
      */
     private Tensor fused(Tensor x, Tensor mask, Tensor inputBias, Tensor recurrentBias, Tensor h0, Tensor[] finalState) {
         int b = x.shape(0), t = x.shape(1), f = x.shape(2), u = config.units();
-        if (mask != null && !Shape.equal(mask.shape(), new int[] {b, t})) {
+        if (mask != null && !mask.hasShape(b, t)) {
             throw new IllegalArgumentException("layer '" + name() + "' got a mask of shape " + Shape.str(mask.shape()) + " for input "
                     + Shape.str(x.shape()) + "; the mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}));
         }

@@ -171,7 +171,7 @@ public final class Lstm extends Layer implements Recurrent {
      */
     private Tensor fused(Tensor x, Tensor mask, Tensor h0, Tensor c0, Tensor[] finalStates) {
         int b = x.shape(0), t = x.shape(1), u = config.units();
-        if (mask != null && !Shape.equal(mask.shape(), new int[] {b, t})) {
+        if (mask != null && !mask.hasShape(b, t)) {
             throw new IllegalArgumentException("layer '" + name() + "' got a mask of shape " + Shape.str(mask.shape()) + " for input "
                     + Shape.str(x.shape()) + "; the mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}));
         }
@@ -188,7 +188,7 @@ public final class Lstm extends Layer implements Recurrent {
         if (config.returnSequences()) {
             Tensor seq = dev.kiln.core.Recurrent.lstm(x, kernel, bias, recurrent, h0, c0, m, workspace);   // (T, B, 2U): h | c
             last = seq.slice(0, t - 1, t).reshape(b, 2 * u);
-            output = seq.slice(2, 0, u).permute(1, 0, 2).contiguous();   // (B, T, U)
+            output = seq.slice(2, 0, u).permute(RecurrentScratch.TIME_FIRST).contiguous();   // (B, T, U): the swap is its own inverse
         } else {
             last = dev.kiln.core.Recurrent.lstmLast(x, kernel, bias, recurrent, h0, c0, m, workspace);
         }

@@ -141,7 +141,7 @@ public final class MultiHeadAttention extends Layer {
         Tensor x2 = x.reshape(b * t, x.shape(2));                           // (B·T, D)
         boolean dropWeights = ctx.training() && config.dropout() > 0;
         int tk = t + (cache == null ? 0 : cache.length());                  // key positions: the cached ones, then x's
-        if (mask != null && !Shape.equal(mask.shape(), new int[] {b, tk})) {
+        if (mask != null && !mask.hasShape(b, tk)) {
             throw new IllegalArgumentException("layer '" + name() + "' (MultiHeadAttention) got a padding mask of shape " + Shape.str(mask.shape())
                     + " but needs (batch, key positions) = " + Shape.str(new int[] {b, tk}));
         }

@@ -65,7 +65,7 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
     static Tensor run(Layer layer, Tensor x, Tensor mask, Tensor kernel, Tensor inputBias, Tensor[] states, Cell cell,
                       boolean returnSequences, boolean goBackwards, double dropout, double recurrentDropout, CallContext ctx) {
         int b = x.shape(0), t = x.shape(1), f = x.shape(2), units = states[0].shape(1);
-        if (mask != null && !Shape.equal(mask.shape(), new int[] {b, t})) {
+        if (mask != null && !mask.hasShape(b, t)) {
             throw new IllegalArgumentException("layer '" + layer.name() + "' got a mask of shape " + Shape.str(mask.shape()) + " for input "
                     + Shape.str(x.shape()) + "; the mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}));
         }
@@ -115,7 +115,7 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
                 s[k] = ZeroStates.of(x.dtype(), x.shape(0), units);   // shared, read-only
             } else {
                 s[k] = given.get(k);
-                if (!Shape.equal(s[k].shape(), new int[] {x.shape(0), units})) {
+                if (!s[k].hasShape(x.shape(0), units)) {
                     throw new IllegalArgumentException("layer '" + layer.name() + "': initial state " + k + " has shape " + Shape.str(s[k].shape())
                             + ", expected (batch, units) = " + Shape.str(new int[] {x.shape(0), units}));
                 }
