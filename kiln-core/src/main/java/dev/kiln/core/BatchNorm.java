@@ -38,7 +38,7 @@ public final class BatchNorm extends Function {
         }
         if (rows == 0) throw new IllegalArgumentException("batch norm: an empty batch " + Shape.str(x.shape) + " has no statistics");
         if (batchMean.length < c || batchVar.length < c) throw new IllegalArgumentException("batch norm: statistics arrays shorter than " + c);
-        Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+        Tensor xc = Movement.dense(x);
         BatchNorm node = null;
         Tensor y = Tensor.uninitialized(x.dtype, x.shape);
         if (Function.needsGrad(x, gamma, beta)) {
@@ -104,7 +104,7 @@ public final class BatchNorm extends Function {
             return x.mul(s).add(t);                                       // (B, ..., C)·(C) + (C)
         }
         // Per channel s = γ/√(var + ε), then y = (x − mean)·s + β in one pass (centring first, as the training form does).
-        Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+        Tensor xc = Movement.dense(x);
         Tensor y = Tensor.uninitialized(x.dtype, x.shape);
         PerChannel pc = PerChannel.LOCAL.get().of(c);
         for (int j = 0; j < c; j++) {

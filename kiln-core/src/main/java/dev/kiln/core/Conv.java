@@ -152,7 +152,7 @@ public final class Conv {
 
     /** x itself when contiguous (the kernels read only its storage), else an untracked contiguous copy. */
     private static Tensor contiguousData(Tensor x) {
-        return x == null || x.isContiguous() ? x : x.detach().contiguous();
+        return x == null ? null : Movement.dense(x);
     }
 
     static final class Conv2d extends Function {
@@ -498,7 +498,7 @@ public final class Conv {
             requireRank4(average ? "avgPool2d" : "maxPool2d", x);
             PoolShapes shapes = PoolShapes.get(x.shape, ph, pw, sh, sw, padding == null ? Padding.VALID : padding);
             ConvGeometry g = shapes.g;
-            Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+            Tensor xc = Movement.dense(x);
             Tensor y = Tensor.uninitialized(x.dtype, shapes.out);
             if (x.f != null) PoolKernels.pool(g, average, xc.f, xc.offset, y.f, 0);
             else ScalarConv.pool(g, average, Buf.of(xc.d), xc.offset, Buf.of(y.d), 0);

@@ -37,14 +37,15 @@ final class Gather {
         static Tensor apply(Tensor x, int axis, int[] idx) {
             int ax = Shape.axis(axis, x.rank());
             check(idx, x.shape[ax], "indexSelect", x.shape, ax);
-            Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+            Tensor xc = Movement.dense(x);
             Tensor out;
             if (x.rank() == 2) {   // an embedding table: no shape array per call
                 out = ax == 0 ? Tensor.fresh(x.dtype, idx.length, x.shape[1]) : Tensor.fresh(x.dtype, x.shape[0], idx.length);
             } else {
-                int[] shape = x.shape.clone();
+                int[] shape = ShapeScratch.of(ShapeScratch.INDEX_SELECT, x.shape.length);
+                System.arraycopy(x.shape, 0, shape, 0, shape.length);
                 shape[ax] = idx.length;
-                out = Tensor.fresh(x.dtype, shape);
+                out = Tensor.uninitializedCopying(x.dtype, shape);   // the copies below write every element
             }
             int outer = 1, inner = 1, c = x.shape[ax];
             for (int i = 0; i < ax; i++) outer *= x.shape[i];
@@ -109,7 +110,7 @@ final class Gather {
                         + outer * inner + " indices, got " + idx.length);
             }
             check(idx, c, "gatherAlong", x.shape, ax);
-            Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+            Tensor xc = Movement.dense(x);
             int[] shape = new int[x.rank() - 1];
             for (int i = 0, j = 0; i < x.rank(); i++) if (i != ax) shape[j++] = x.shape[i];
             Tensor out = Tensor.fresh(x.dtype, shape);

@@ -78,7 +78,7 @@ public final class Losses {
                 }
                 w = weights.toDoubleArray();
             }
-            Tensor x = logits.isContiguous() ? logits : logits.detach().contiguous();
+            Tensor x = Movement.dense(logits);
             Tensor probs = Tensor.fresh(logits.dtype, rows, c);
             Tensor perRow = Tensor.fresh(logits.dtype, rows);
             if (x.f != null) FusedKernels.softmaxXent(x.f, x.offset, rows, c, labels, probs.f, 0, perRow.f, 0);

@@ -90,7 +90,7 @@ final class MatMul extends Function {
         int rows = t.shape[r - 2], cols = t.shape[r - 1];
         boolean rowMajor = (t.strides[r - 1] == 1 || cols == 1) && t.strides[r - 2] >= cols;
         boolean colMajor = (t.strides[r - 2] == 1 || rows == 1) && t.strides[r - 1] >= rows;
-        return rowMajor || colMajor ? t : t.detach().contiguous();
+        return rowMajor || colMajor ? t : Movement.copy(t, false);   // untracked: the node keeps the operand
     }
 
     private static boolean transposed(Tensor t) {

@@ -51,6 +51,14 @@ final class Movement {
         return copy(x, true);
     }
 
+    /**
+     * x itself when contiguous, else an untracked contiguous copy: for a kernel that reads only the storage of an
+     * operand its own node already keeps (no detached header per call, as {@code x.detach().contiguous()} made).
+     */
+    static Tensor dense(Tensor x) {
+        return x.isContiguous() ? x : copy(x, false);
+    }
+
     /** A contiguous copy, recorded (an Identity node) when {@code track} and x needs a gradient. */
     static Tensor copy(Tensor x, boolean track) {
         Tensor out;

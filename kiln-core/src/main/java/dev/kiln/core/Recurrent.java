@@ -109,7 +109,7 @@ public final class Recurrent {
 
     /** The tensor's own storage when it is contiguous, else a contiguous copy (untracked). */
     private static Tensor dense(Tensor x) {
-        return x.isContiguous() ? x : x.detach().contiguous();
+        return Movement.dense(x);
     }
 
     /**

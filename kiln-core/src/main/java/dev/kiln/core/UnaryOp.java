@@ -18,7 +18,7 @@ final class UnaryOp extends Function {
     }
 
     static Tensor apply(UnaryKind kind, Tensor x) {
-        Tensor xc = x.isContiguous() ? x : x.detach().contiguous();
+        Tensor xc = Movement.dense(x);
         Tensor y = Tensor.uninitialized(x.dtype, x.shape);   // the kernel writes every element: no zero fill
         int n = y.size();
         if (xc.f != null) Elementwise.unary(kind, xc.f, xc.offset, y.f, 0, n);

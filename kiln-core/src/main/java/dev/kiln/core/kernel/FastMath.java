@@ -28,11 +28,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@code tanh}: at most 3 ulp; for |x| &lt; 0.625 an odd polynomial (Cephes {@code tanhf}, Moshier 1992)
  *       so small arguments keep their relative accuracy, else ±(1 − 2 / (exp(2|x|) + 1)). tanh(±0) = ±0.</li>
  * </ul>
- * <p>Using it from a kernel: prefer the array methods ({@link #exp(float[], int, float[], int, int)} and its
- * siblings), one function per call over a row or block. The vector methods are package-private for kernels that
- * must fuse, but keep it to about one of them per loop: C2 stops inlining Vector API code into a method after a
- * node budget ({@code NodeCountInliningCutoff}), and a vector crossing a call it did not inline is boxed on the heap
- * and runs the slow Java fallback, which a profile shows as gigabytes a second of {@code jdk.incubator.vector}
+ * <p>Using it from a kernel: call the array methods ({@link #exp(float[], int, float[], int, int)} and its
+ * siblings), one function per call over a row or block, and about one call site per function in a method: C2 stops
+ * inlining Vector API code into a method after a node budget ({@code NodeCountInliningCutoff}). There are no vector
+ * methods to call, on purpose (see the array section): a vector crossing a call C2 did not inline is boxed on the
+ * heap and runs the slow Java fallback, which a profile shows as gigabytes a second of {@code jdk.incubator.vector}
  * allocations.
  *
  * <p>Thread-safety: stateless.
@@ -101,66 +101,105 @@ public final class FastMath {
         return Math.copySign(m, x);   // odd, tanh(-0) = -0
     }
 
-    // ---------------------------------------------------------------- vector lanes (package-private: kernels only)
-
-    static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(EXP_LO).min(EXP_HI);
-        FloatVector t = xc.fma(LOG2E, MAGIC);
-        FloatVector n = t.sub(MAGIC);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(E7, E6);   // E7·r + E6, as Math.fma(E7, r, E6)
-        p = p.fma(r, FloatVector.broadcast(S, E5));
-        p = p.fma(r, FloatVector.broadcast(S, E4));
-        p = p.fma(r, FloatVector.broadcast(S, E3));
-        p = p.fma(r, FloatVector.broadcast(S, E2));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        IntVector ni = t.reinterpretAsInts().sub(MAGIC_BITS);
-        IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1), n2 = ni.sub(n1);
-        FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(s1).mul(s2);
-    }
-
-    static FloatVector sigmoid(FloatVector x) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        return one.div(exp(x.neg()).add(one));
-    }
-
-    static FloatVector tanh(FloatVector x) {
-        FloatVector a = x.abs();
-        FloatVector z = a.mul(a);
-        FloatVector p = z.fma(T1, T2);   // T1·z + T2, as Math.fma(T1, z, T2)
-        p = p.fma(z, FloatVector.broadcast(S, T3));
-        p = p.fma(z, FloatVector.broadcast(S, T4));
-        p = p.fma(z, FloatVector.broadcast(S, T5));
-        FloatVector small = p.mul(z).fma(a, a);
-        FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(a.add(a)).add(1f)));
-        FloatVector m = big.blend(small, a.lt(TANH_SMALL));
-        return m.reinterpretAsInts().or(x.reinterpretAsInts().and(SIGN_BIT)).reinterpretAsFloats();   // Math.copySign(m, x)
-    }
-
     // ---------------------------------------------------------------- arrays
+    //
+    // Each vector loop spells out its whole computation in Vector API operations and calls no vector-valued method of
+    // this class, so exp's steps appear in all three. A vector helper would have to be inlined into every loop, and C2
+    // will not inline one it has already compiled on its own into a big method (which it does when C1-compiled code
+    // calls the helper often during warm-up): the vector crossing that call is then boxed on the heap on every
+    // iteration for the rest of the run: an LSTM with dropout (its gates through Elementwise.unary) showed gigabytes
+    // of boxed vectors in a 25-second profile. A call to one of these array methods is harmless either way: inlined, its
+    // vectors stay in registers; not inlined, only arrays cross it.
 
     /** y[yo + i] = e<sup>x[xo + i]</sup> for i in [0, n); x and y may be the same array at the same offset. */
     public static void exp(float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) exp(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector xc = v.max(EXP_LO).min(EXP_HI);
+            FloatVector t = xc.fma(LOG2E, MAGIC);
+            FloatVector k = t.sub(MAGIC);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+            r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
+            FloatVector p = r.fma(E7, E6);   // E7·r + E6, as Math.fma(E7, r, E6)
+            p = p.fma(r, FloatVector.broadcast(S, E5));
+            p = p.fma(r, FloatVector.broadcast(S, E4));
+            p = p.fma(r, FloatVector.broadcast(S, E3));
+            p = p.fma(r, FloatVector.broadcast(S, E2));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            IntVector ni = t.reinterpretAsInts().sub(MAGIC_BITS);
+            IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1), n2 = ni.sub(n1);
+            FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = p.mul(s1).mul(s2);
+            e.intoArray(y, yo + i);
+        }
         for (; i < n; i++) y[yo + i] = exp(x[xo + i]);
     }
 
-    /** y[yo + i] = σ(x[xo + i]) for i in [0, n); in place allowed. */
+    /** y[yo + i] = σ(x[xo + i]) = 1 / (1 + e<sup>−x[xo + i]</sup>) for i in [0, n); in place allowed. */
     public static void sigmoid(float[] x, int xo, float[] y, int yo, int n) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
         int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) sigmoid(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i).neg();
+            FloatVector xc = v.max(EXP_LO).min(EXP_HI);
+            FloatVector t = xc.fma(LOG2E, MAGIC);
+            FloatVector k = t.sub(MAGIC);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+            r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
+            FloatVector p = r.fma(E7, E6);   // E7·r + E6, as Math.fma(E7, r, E6)
+            p = p.fma(r, FloatVector.broadcast(S, E5));
+            p = p.fma(r, FloatVector.broadcast(S, E4));
+            p = p.fma(r, FloatVector.broadcast(S, E3));
+            p = p.fma(r, FloatVector.broadcast(S, E2));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            IntVector ni = t.reinterpretAsInts().sub(MAGIC_BITS);
+            IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1), n2 = ni.sub(n1);
+            FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = p.mul(s1).mul(s2);
+            one.div(e.add(one)).intoArray(y, yo + i);
+        }
         for (; i < n; i++) y[yo + i] = sigmoid(x[xo + i]);
     }
 
     /** y[yo + i] = tanh(x[xo + i]) for i in [0, n); in place allowed. */
     public static void tanh(float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
-        for (int upper = S.loopBound(n); i < upper; i += S.length()) tanh(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector a = v.abs();
+            FloatVector z = a.mul(a);
+            FloatVector q = z.fma(T1, T2);   // T1·z + T2, as Math.fma(T1, z, T2)
+            q = q.fma(z, FloatVector.broadcast(S, T3));
+            q = q.fma(z, FloatVector.broadcast(S, T4));
+            q = q.fma(z, FloatVector.broadcast(S, T5));
+            FloatVector small = q.mul(z).fma(a, a);
+            FloatVector a2 = a.add(a);
+            FloatVector xc = a2.max(EXP_LO).min(EXP_HI);
+            FloatVector t = xc.fma(LOG2E, MAGIC);
+            FloatVector k = t.sub(MAGIC);
+            FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+            r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
+            FloatVector p = r.fma(E7, E6);   // E7·r + E6, as Math.fma(E7, r, E6)
+            p = p.fma(r, FloatVector.broadcast(S, E5));
+            p = p.fma(r, FloatVector.broadcast(S, E4));
+            p = p.fma(r, FloatVector.broadcast(S, E3));
+            p = p.fma(r, FloatVector.broadcast(S, E2));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            p = p.fma(r, FloatVector.broadcast(S, 1f));
+            IntVector ni = t.reinterpretAsInts().sub(MAGIC_BITS);
+            IntVector n1 = ni.lanewise(VectorOperators.ASHR, 1), n2 = ni.sub(n1);
+            FloatVector s1 = n1.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector s2 = n2.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = p.mul(s1).mul(s2);
+            FloatVector big = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f)));
+            FloatVector m = big.blend(small, a.lt(TANH_SMALL));
+            m.reinterpretAsInts().or(v.reinterpretAsInts().and(SIGN_BIT)).reinterpretAsFloats().intoArray(y, yo + i);   // Math.copySign(m, x)
+        }
         for (; i < n; i++) y[yo + i] = tanh(x[xo + i]);
     }
 }
