@@ -445,14 +445,33 @@ public final class Tensor {
     }
 
     private Tensor dropoutBy(double rate, Rng rng, int[] maskShape) {
-        if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), got " + rate);
+        checkDropoutRate(rate);
         if (rate == 0) return this;
+        return mul(fillDropoutMask(uninitializedCopying(dtype, maskShape), rate, rng));   // maskShape is read, not kept;
+        // the mask is a constant: mul's node (refilled in a step) gives dX = dY·mask
+    }
+
+    /**
+     * The (d0, d1) mask that {@link #dropout(double, Rng)} multiplies by, for a mask applied many times: each element
+     * 1/(1 − rate) with probability 1 − rate, else 0, one draw from {@code rng} per element in order (so
+     * {@code x.mul(dropoutMask(...))} has {@code x.dropout}'s bits). A recurrent layer's recurrent dropout drops the same
+     * units at every time step with it. Inside a training step it comes from the {@link StepArena}.
+     */
+    public static Tensor dropoutMask(DType dtype, double rate, Rng rng, int d0, int d1) {
+        checkDropoutRate(rate);
+        return fillDropoutMask(uninitialized(dtype, d0, d1), rate, rng);
+    }
+
+    private static void checkDropoutRate(double rate) {
+        if (!(rate >= 0 && rate < 1)) throw new IllegalArgumentException("dropout rate must be in [0, 1), got " + rate);
+    }
+
+    private static Tensor fillDropoutMask(Tensor m, double rate, Rng rng) {
         float keep = (float) (1 - rate), scale = 1f / keep;
-        Tensor m = uninitializedCopying(dtype, maskShape);   // maskShape is read, not kept
         int n = m.size();
         if (m.f != null) for (int i = 0; i < n; i++) m.f[m.offset + i] = rng.uniform() < keep ? scale : 0f;
         else for (int i = 0; i < n; i++) m.d[m.offset + i] = rng.uniform() < keep ? scale : 0f;
-        return mul(m);   // the mask is a constant: mul's node (refilled in a step) gives dX = dY·mask
+        return m;
     }
 
     public Tensor div(Tensor o) { return BinaryOp.apply(BinaryKind.DIV, this, o); }

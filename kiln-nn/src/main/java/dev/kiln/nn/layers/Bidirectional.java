@@ -89,17 +89,24 @@ public final class Bidirectional extends Layer {
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
         children.sync();
-        Tensor f = forwardLayer.forwardWithState(x, mask, null, ctx).output();
-        Tensor b = backwardLayer.forwardWithState(x, mask, null, ctx).output();
+        Tensor f = ((Layer) forwardLayer).forward(x, mask, ctx);   // the outputs alone: no state lists
+        Tensor b = ((Layer) backwardLayer).forward(x, mask, ctx);
         if (forwardLayer.returnSequences()) b = reverseTime(b);   // (B, T, U), back in time order
-        return config.mergeMode() == Merge.CONCAT ? Tensor.concat(-1, f, b) : f.add(b);
+        if (config.mergeMode() != Merge.CONCAT) return f.add(b);
+        Tensor[] pair = PAIR.get();   // concat keeps no array: no varargs array a step
+        pair[0] = f;
+        pair[1] = b;
+        try {
+            return Tensor.concat(-1, pair);
+        } finally {
+            pair[0] = pair[1] = null;
+        }
     }
 
+    private static final ThreadLocal<Tensor[]> PAIR = ThreadLocal.withInitial(() -> new Tensor[2]);
+
     private static Tensor reverseTime(Tensor x) {
-        int t = x.shape(1);
-        int[] order = new int[t];
-        for (int i = 0; i < t; i++) order[i] = t - 1 - i;
-        return x.indexSelect(1, order);
+        return x.indexSelect(1, RecurrentScratch.reversed(x.shape(1)));
     }
 
     @Override

@@ -108,7 +108,14 @@ public final class Gru extends Layer implements Recurrent {
 
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
-        if (!fusable(ctx)) return forwardWithState(x, mask, null, ctx).output();
+        if (!fusable(ctx)) {
+            Tensor[] states = RecurrentScratch.initial(1);   // the output alone: no state list or arrays a step
+            try {
+                return composed(x, mask, null, ctx, states);
+            } finally {
+                states[0] = null;   // the per-thread array keeps no tensor
+            }
+        }
         Recurrent.buildFor(this, x, ctx);
         Tensor bias = parameter("bias");
         int u = config.units();
@@ -128,19 +135,48 @@ public final class Gru extends Layer implements Recurrent {
 
     @Override
     public Result forwardWithState(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx) {
-        Recurrent.buildFor(this, x, ctx);
-        int u = config.units();
-        Tensor recurrent = parameter("recurrent_kernel");
-        Tensor bias = parameter("bias");
-        Tensor inputBias = bias.slice(0, 0, 1).reshape(3 * u);
-        Tensor recurrentBias = bias.slice(0, 1, 2).reshape(3 * u);
+        Tensor[] states = new Tensor[1];
         if (fusable(ctx)) {
+            Recurrent.buildFor(this, x, ctx);
+            int u = config.units();
+            Tensor bias = parameter("bias");
             Tensor[] last = new Tensor[1];
-            Tensor output = fused(x, mask, inputBias, recurrentBias, Recurrent.initialStates(this, initialStates, 1, x, u)[0], last);
+            Tensor h0 = Recurrent.initialStates(this, initialStates, states, x, u)[0];
+            Tensor output = fused(x, mask, bias.slice(0, 0, 1).reshape(3 * u), bias.slice(0, 1, 2).reshape(3 * u), h0, last);
             return new Result(output, List.of(last[0]));
         }
-        // Training with dropout: the per-step composition (Recurrent.run draws and applies the dropout masks).
-        Recurrent.Cell cell = (xt, s, recDrop, next) -> {
+        Tensor output = composed(x, mask, initialStates, ctx, states);
+        return new Result(output, List.of(states));
+    }
+
+    /**
+     * Training with dropout: the per-step composition ({@link Recurrent#run} draws and applies the dropout masks). The
+     * final h replaces the initial state in {@code states}.
+     */
+    private Tensor composed(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx, Tensor[] states) {
+        Recurrent.buildFor(this, x, ctx);
+        int u = config.units();
+        Tensor bias = parameter("bias");
+        Recurrent.initialStates(this, initialStates, states, x, u);
+        Step step = STEP.get();   // this thread's step body, holding this call's recurrent kernel and bias
+        step.recurrent = parameter("recurrent_kernel");
+        step.recurrentBias = bias.slice(0, 1, 2).reshape(3 * u);
+        step.u = u;
+        try {
+            return Recurrent.run(this, x, mask, parameter("kernel"), bias.slice(0, 0, 1).reshape(3 * u), states, step,
+                    config.returnSequences(), config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+        } finally {
+            step.recurrent = step.recurrentBias = null;   // keep no tensor past the call
+        }
+    }
+
+    /** One step of the composition; a reusable per-thread body instead of a capturing lambda per call. */
+    private static final class Step implements Recurrent.Cell {
+        Tensor recurrent, recurrentBias;
+        int u;
+
+        @Override
+        public void step(Tensor xt, Tensor[] s, Tensor recDrop, Tensor[] next) {
             Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
             Tensor hr = h.matmul(recurrent).add(recurrentBias);            // (B, 3U)
             Tensor z = xt.slice(1, 0, u).add(hr.slice(1, 0, u)).sigmoid();
@@ -148,12 +184,10 @@ public final class Gru extends Layer implements Recurrent {
             Tensor candidate = xt.slice(1, 2 * u, 3 * u).add(r.mul(hr.slice(1, 2 * u, 3 * u))).tanh();
             // h' = z·h + (1 − z)·h̃ = h̃ + z·(h − h̃)
             next[0] = candidate.add(z.mul(s[0].sub(candidate)));
-        };
-        Tensor[] states = Recurrent.initialStates(this, initialStates, 1, x, u);
-        Tensor output = Recurrent.run(this, x, mask, parameter("kernel"), inputBias, states, cell, config.returnSequences(),
-                config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
-        return new Result(output, List.of(states));
+        }
     }
+
+    private static final ThreadLocal<Step> STEP = ThreadLocal.withInitial(Step::new);
 
     /**
      * The whole sequence as one fused op ({@link dev.kiln.core.Recurrent#gru}): one GEMM for the input
@@ -169,8 +203,7 @@ public final class Gru extends Layer implements Recurrent {
         Tensor proj = x.permute(RecurrentScratch.TIME_FIRST).reshape(t * b, f).matmul(parameter("kernel")).add(inputBias).reshape(t, b, 3 * u);   // (T, B, 3U)
         Tensor m = mask == null ? null : mask.to(x.dtype());
         if (config.goBackwards()) {   // read from the end; outputs stay in reading order, as in Recurrent.run
-            int[] reversed = new int[t];
-            for (int s = 0; s < t; s++) reversed[s] = t - 1 - s;
+            int[] reversed = RecurrentScratch.reversed(t);
             proj = proj.indexSelect(0, reversed);
             if (m != null) m = m.indexSelect(1, reversed);
         }

@@ -117,7 +117,14 @@ public final class Lstm extends Layer implements Recurrent {
 
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
-        if (!fusable(ctx)) return forwardWithState(x, mask, null, ctx).output();
+        if (!fusable(ctx)) {
+            Tensor[] states = RecurrentScratch.initial(2);   // the output alone: no state list or arrays a step
+            try {
+                return composed(x, mask, null, ctx, states);
+            } finally {
+                java.util.Arrays.fill(states, null);   // the per-thread array keeps no tensor
+            }
+        }
         Recurrent.buildFor(this, x, ctx);
         Tensor zeros = ZeroStates.of(x.dtype(), x.shape(0), config.units());   // shared, read-only
         return fused(x, mask, zeros, zeros, null);   // no state arrays or list a step
@@ -135,31 +142,44 @@ public final class Lstm extends Layer implements Recurrent {
 
     @Override
     public Result forwardWithState(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx) {
-        Recurrent.buildFor(this, x, ctx);
-        int u = config.units();
-        Tensor recurrent = parameter("recurrent_kernel");
         if (fusable(ctx)) {
+            Recurrent.buildFor(this, x, ctx);
+            int u = config.units();
             Tensor[] last = new Tensor[2];
             Tensor[] states = Recurrent.initialStates(this, initialStates, 2, x, u);
             Tensor output = fused(x, mask, states[0], states[1], last);
             return new Result(output, List.of(last[0], last[1]));
         }
-        // Training with dropout: the per-step composition (Recurrent.run draws and applies the dropout masks).
-        Recurrent.Cell cell = (xt, s, recDrop, next) -> {
-            Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
-            Tensor z = xt.add(h.matmul(recurrent));                        // (B, 4U)
-            Tensor i = z.slice(1, 0, u).sigmoid();
-            Tensor f = z.slice(1, u, 2 * u).sigmoid();
-            Tensor g = z.slice(1, 2 * u, 3 * u).tanh();
-            Tensor o = z.slice(1, 3 * u, 4 * u).sigmoid();
-            Tensor c = f.mul(s[1]).add(i.mul(g));                          // (B, U)
-            next[0] = o.mul(c.tanh());
-            next[1] = c;
-        };
-        Tensor[] states = Recurrent.initialStates(this, initialStates, 2, x, u);
-        Tensor output = Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
-                config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+        Tensor[] states = new Tensor[2];
+        Tensor output = composed(x, mask, initialStates, ctx, states);
         return new Result(output, List.of(states));
+    }
+
+    /**
+     * Training with dropout: the per-step composition ({@link Recurrent#run} draws and applies the dropout masks). The
+     * final h and c replace the initial states in {@code states}.
+     */
+    private Tensor composed(Tensor x, Tensor mask, List<Tensor> initialStates, CallContext ctx, Tensor[] states) {
+        Recurrent.buildFor(this, x, ctx);
+        Recurrent.initialStates(this, initialStates, states, x, config.units());
+        return Recurrent.run(this, x, mask, parameter("kernel"), parameter("bias"), states, cell, config.returnSequences(),
+                config.goBackwards(), config.dropout(), config.recurrentDropout(), ctx);
+    }
+
+    /** One step of the composition (the dropout mask on h when training with recurrent dropout); made once per layer. */
+    private final Recurrent.Cell cell = this::step;
+
+    private void step(Tensor xt, Tensor[] s, Tensor recDrop, Tensor[] next) {
+        int u = config.units();
+        Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
+        Tensor z = xt.add(h.matmul(parameter("recurrent_kernel")));      // (B, 4U)
+        Tensor i = z.slice(1, 0, u).sigmoid();
+        Tensor f = z.slice(1, u, 2 * u).sigmoid();
+        Tensor g = z.slice(1, 2 * u, 3 * u).tanh();
+        Tensor o = z.slice(1, 3 * u, 4 * u).sigmoid();
+        Tensor c = f.mul(s[1]).add(i.mul(g));                            // (B, U)
+        next[0] = o.mul(c.tanh());
+        next[1] = c;
     }
 
     /**
@@ -177,8 +197,7 @@ public final class Lstm extends Layer implements Recurrent {
         }
         Tensor m = mask == null ? null : mask.to(x.dtype());
         if (config.goBackwards()) {   // read from the end; outputs stay in reading order, as in Recurrent.run
-            int[] reversed = new int[t];
-            for (int s = 0; s < t; s++) reversed[s] = t - 1 - s;
+            int[] reversed = RecurrentScratch.reversed(t);
             x = x.indexSelect(1, reversed);
             if (m != null) m = m.indexSelect(1, reversed);
         }

@@ -3,7 +3,6 @@ package dev.kiln.nn.layers;
 import dev.kiln.core.Rng;
 import dev.kiln.core.Shape;
 import dev.kiln.core.Tensor;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -70,14 +69,15 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
                     + Shape.str(x.shape()) + "; the mask must be (batch, timesteps) = " + Shape.str(new int[] {b, t}));
         }
         Tensor in = x;
-        if (ctx.training() && dropout > 0) in = in.mul(dropoutMask(ctx.rng(), dropout, b, 1, f).to(x.dtype()));   // same mask every step
-        Tensor recDrop = ctx.training() && recurrentDropout > 0 ? dropoutMask(ctx.rng(), recurrentDropout, b, units).to(x.dtype()) : null;
+        // one draw per (sample, feature) and per (sample, unit): the same units dropped at every time step, as in Keras
+        if (ctx.training() && dropout > 0) in = in.dropout(dropout, ctx.rng(), RecurrentScratch.noiseShape(b, f));
+        Tensor recDrop = ctx.training() && recurrentDropout > 0 ? Tensor.dropoutMask(x.dtype(), recurrentDropout, ctx.rng(), b, units) : null;
         Tensor proj = in.permute(RecurrentScratch.TIME_FIRST).reshape(t * b, f).matmul(kernel);   // (T·B, G): one GEMM for every step
         if (inputBias != null) proj = proj.add(inputBias);
         int g = proj.shape(1);
         proj = proj.reshape(t, b, g);                                            // (T, B, G)
-        Tensor m = mask == null ? null : mask.to(x.dtype()).permute(1, 0).contiguous();   // (T, B)
-        List<Tensor> outputs = returnSequences ? new ArrayList<>(t) : null;
+        Tensor m = mask == null ? null : mask.to(x.dtype()).permute(RecurrentScratch.SWAP).contiguous();   // (T, B)
+        Tensor[] outputs = returnSequences ? RecurrentScratch.outputs(t) : null;
         Tensor[][] pair = RecurrentScratch.statePair(states.length);
         Tensor[] cur = pair[0], next = pair[1];
         System.arraycopy(states, 0, cur, 0, states.length);
@@ -93,14 +93,15 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
                 Tensor[] swap = cur;
                 cur = next;
                 next = swap;
-                if (returnSequences) outputs.add(cur[0].reshape(b, 1, units));
+                if (returnSequences) outputs[s] = cur[0].reshape(b, 1, units);
             }
             System.arraycopy(cur, 0, states, 0, states.length);
+            return returnSequences ? Tensor.concat(1, outputs) : states[0];   // (B, T, units) or (B, units); concat keeps no array
         } finally {
             java.util.Arrays.fill(pair[0], null);   // keep no step's tensors past the call
             java.util.Arrays.fill(pair[1], null);
+            if (outputs != null) java.util.Arrays.fill(outputs, null);
         }
-        return returnSequences ? Tensor.concat(1, outputs.toArray(Tensor[]::new)) : states[0];   // (B, T, units) or (B, units)
     }
 
     static Tensor[] initialStates(Layer layer, List<Tensor> given, int count, Tensor x, int units) {
@@ -122,13 +123,6 @@ public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
             }
         }
         return s;
-    }
-
-    private static Tensor dropoutMask(Rng rng, double rate, int... shape) {
-        float keep = (float) (1 - rate);
-        float[] mask = new float[Shape.size(shape)];
-        for (int i = 0; i < mask.length; i++) mask[i] = rng.uniform() < keep ? 1f / keep : 0f;
-        return Tensor.of(mask, shape);
     }
 
     /**
