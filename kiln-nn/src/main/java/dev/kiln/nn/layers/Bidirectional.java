@@ -40,14 +40,14 @@ public final class Bidirectional extends Layer {
 
     private final Config config;
     private final Children children = new Children(this);
-    private final Recurrent forwardLayer;
-    private final Recurrent backwardLayer;
+    private final RecurrentLayer<?> forwardLayer;
+    private final RecurrentLayer<?> backwardLayer;
 
     public Bidirectional(Config config) {
         super(config.name());
         this.config = config;
-        this.forwardLayer = (Recurrent) children.add("forward", config.layer().create());
-        this.backwardLayer = (Recurrent) children.add("backward", forwardLayer.reversed("backward"));
+        this.forwardLayer = (RecurrentLayer<?>) children.add("forward", config.layer().create());
+        this.backwardLayer = (RecurrentLayer<?>) children.add("backward", forwardLayer.reversed("backward"));
     }
 
     public Bidirectional(Layer recurrent) {
@@ -89,8 +89,8 @@ public final class Bidirectional extends Layer {
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
         children.sync();
-        Tensor f = ((Layer) forwardLayer).forward(x, mask, ctx);   // the outputs alone: no state lists
-        Tensor b = ((Layer) backwardLayer).forward(x, mask, ctx);
+        Tensor f = forwardLayer.forward(x, mask, ctx);   // the outputs alone: no state lists
+        Tensor b = backwardLayer.forward(x, mask, ctx);
         if (forwardLayer.returnSequences()) b = reverseTime(b);   // (B, T, U), back in time order
         if (config.mergeMode() != Merge.CONCAT) return f.add(b);
         Tensor[] pair = PAIR.get();   // concat keeps no array: no varargs array a step

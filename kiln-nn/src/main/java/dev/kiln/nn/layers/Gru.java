@@ -15,14 +15,11 @@ import java.util.List;
  * </pre>
  * PyTorch orders its gates r, z, n; the fixture script reorders them.
  */
-public final class Gru extends Layer implements Recurrent {
+public final class Gru extends RecurrentLayer<Gru.Config> {
     public record Config(String name, int units, boolean returnSequences, boolean goBackwards, double dropout, double recurrentDropout)
-            implements LayerConfig {
+            implements LayerConfig, RecurrentLayer.Settings {
         public Config {
-            if (units < 1) throw new IllegalArgumentException("GRU units must be >= 1, got " + units);
-            if (!(dropout >= 0 && dropout < 1) || !(recurrentDropout >= 0 && recurrentDropout < 1)) {
-                throw new IllegalArgumentException("GRU dropout and recurrentDropout must be in [0, 1), got " + dropout + " and " + recurrentDropout);
-            }
+            RecurrentLayer.Settings.check("GRU", units, dropout, recurrentDropout);
         }
 
         public Config(int units) {
@@ -43,11 +40,8 @@ public final class Gru extends Layer implements Recurrent {
         }
     }
 
-    private final Config config;
-
     public Gru(Config config) {
-        super(config.name());
-        this.config = config;
+        super(config);
     }
 
     public Gru(int units) {
@@ -69,23 +63,8 @@ public final class Gru extends Layer implements Recurrent {
     }
 
     @Override
-    public int units() {
-        return config.units();
-    }
-
-    @Override
-    public boolean returnSequences() {
-        return config.returnSequences();
-    }
-
-    @Override
     public Layer reversed(String name) {
         return new Gru(config.withGoBackwards(!config.goBackwards()).withName(name));
-    }
-
-    @Override
-    protected void validateInput(int[] inputShape) {
-        Recurrent.validate(this, inputShape);
     }
 
     @Override
@@ -94,16 +73,6 @@ public final class Gru extends Layer implements Recurrent {
         addParameter("kernel", Initializer.GLOROT_UNIFORM.create(rng, inputShape[1], 3 * u));
         addParameter("recurrent_kernel", Recurrent.orthogonal(rng, u, 3 * u));
         addParameter("bias", Tensor.zeros(2, 3 * u));
-    }
-
-    @Override
-    public int[] outputShape(int[] inputShape) {
-        return Recurrent.outputShape(inputShape, config.units(), config.returnSequences());
-    }
-
-    @Override
-    protected Tensor forward(Tensor x, CallContext ctx) {
-        return forward(x, null, ctx);
     }
 
     @Override
@@ -121,16 +90,6 @@ public final class Gru extends Layer implements Recurrent {
         int u = config.units();
         Tensor h0 = ZeroStates.of(x.dtype(), x.shape(0), u);   // shared, read-only
         return fused(x, mask, bias.slice(0, 0, 1).reshape(3 * u), bias.slice(0, 1, 2).reshape(3 * u), h0, null);   // no state list a step
-    }
-
-    /** Whether this call runs as one fused op: always, except training with dropout (the per-step composition). */
-    private boolean fusable(CallContext ctx) {
-        return !(ctx.training() && (config.dropout() > 0 || config.recurrentDropout() > 0));
-    }
-
-    @Override
-    public Tensor computeMask(Tensor x, Tensor mask) {
-        return config.returnSequences() ? mask : null;
     }
 
     @Override

@@ -16,18 +16,15 @@ import java.util.List;
  * PyTorch's gate order i, f, g, o is the same; its two biases add up to Keras's one. The forget-gate bias
  * starts at one (Jozefowicz et al. 2015), as Keras's {@code unit_forget_bias}.
  */
-public final class Lstm extends Layer implements Recurrent {
+public final class Lstm extends RecurrentLayer<Lstm.Config> {
     /**
      * @param returnSequences output every step (B, T, units) instead of the last (B, units)
      * @param goBackwards     read the sequence from the end (the output sequence is then in reading order)
      */
     public record Config(String name, int units, boolean returnSequences, boolean goBackwards, double dropout, double recurrentDropout)
-            implements LayerConfig {
+            implements LayerConfig, RecurrentLayer.Settings {
         public Config {
-            if (units < 1) throw new IllegalArgumentException("LSTM units must be >= 1, got " + units);
-            if (!(dropout >= 0 && dropout < 1) || !(recurrentDropout >= 0 && recurrentDropout < 1)) {
-                throw new IllegalArgumentException("LSTM dropout and recurrentDropout must be in [0, 1), got " + dropout + " and " + recurrentDropout);
-            }
+            RecurrentLayer.Settings.check("LSTM", units, dropout, recurrentDropout);
         }
 
         public Config(int units) {
@@ -48,13 +45,11 @@ public final class Lstm extends Layer implements Recurrent {
         }
     }
 
-    private final Config config;
     /** Saved activations reused from one training step to the next (see {@link dev.kiln.core.Recurrent.Workspace}). */
     private final dev.kiln.core.Recurrent.Workspace workspace = new dev.kiln.core.Recurrent.Workspace();
 
     public Lstm(Config config) {
-        super(config.name());
-        this.config = config;
+        super(config);
     }
 
     public Lstm(int units) {
@@ -76,23 +71,8 @@ public final class Lstm extends Layer implements Recurrent {
     }
 
     @Override
-    public int units() {
-        return config.units();
-    }
-
-    @Override
-    public boolean returnSequences() {
-        return config.returnSequences();
-    }
-
-    @Override
     public Layer reversed(String name) {
         return new Lstm(config.withGoBackwards(!config.goBackwards()).withName(name));
-    }
-
-    @Override
-    protected void validateInput(int[] inputShape) {
-        Recurrent.validate(this, inputShape);
     }
 
     @Override
@@ -103,16 +83,6 @@ public final class Lstm extends Layer implements Recurrent {
         Tensor bias = Tensor.zeros(4 * u);
         java.util.Arrays.fill(bias.rawFloats(), u, 2 * u, 1f);   // forget gate
         addParameter("bias", bias);
-    }
-
-    @Override
-    public int[] outputShape(int[] inputShape) {
-        return Recurrent.outputShape(inputShape, config.units(), config.returnSequences());
-    }
-
-    @Override
-    protected Tensor forward(Tensor x, CallContext ctx) {
-        return forward(x, null, ctx);
     }
 
     @Override
@@ -128,16 +98,6 @@ public final class Lstm extends Layer implements Recurrent {
         Recurrent.buildFor(this, x, ctx);
         Tensor zeros = ZeroStates.of(x.dtype(), x.shape(0), config.units());   // shared, read-only
         return fused(x, mask, zeros, zeros, null);   // no state arrays or list a step
-    }
-
-    /** Whether this call runs as one fused op: always, except training with dropout (the per-step composition). */
-    private boolean fusable(CallContext ctx) {
-        return !(ctx.training() && (config.dropout() > 0 || config.recurrentDropout() > 0));
-    }
-
-    @Override
-    public Tensor computeMask(Tensor x, Tensor mask) {
-        return config.returnSequences() ? mask : null;
     }
 
     @Override

@@ -13,7 +13,7 @@ import java.util.List;
  * <p>Dropout follows Gal &amp; Ghahramani (2016): one mask per sequence for the inputs and one for the
  * recurrent state, the same at every time step.
  */
-public sealed interface Recurrent permits SimpleRnn, Lstm, Gru {
+public sealed interface Recurrent permits RecurrentLayer {
     /** The output sequence (B, T, units) or last output (B, units), and the final states (h, and c for LSTM). */
     record Result(Tensor output, List<Tensor> states) {}
 

@@ -8,15 +8,12 @@ import java.util.List;
  * The Elman recurrent layer, Keras's {@code SimpleRNN}: {@code h' = activation(x·W + h·U + b)} with kernel
  * (features, units), recurrent_kernel (units, units), bias (units); tanh by default.
  */
-public final class SimpleRnn extends Layer implements Recurrent {
+public final class SimpleRnn extends RecurrentLayer<SimpleRnn.Config> {
     public record Config(String name, int units, Activation activation, boolean returnSequences, boolean goBackwards,
-                         double dropout, double recurrentDropout) implements LayerConfig {
+                         double dropout, double recurrentDropout) implements LayerConfig, RecurrentLayer.Settings {
         public Config {
-            if (units < 1) throw new IllegalArgumentException("SimpleRNN units must be >= 1, got " + units);
+            RecurrentLayer.Settings.check("SimpleRNN", units, dropout, recurrentDropout);
             if (activation == null) activation = Activation.TANH;
-            if (!(dropout >= 0 && dropout < 1) || !(recurrentDropout >= 0 && recurrentDropout < 1)) {
-                throw new IllegalArgumentException("SimpleRNN dropout and recurrentDropout must be in [0, 1), got " + dropout + " and " + recurrentDropout);
-            }
         }
 
         public Config(int units) {
@@ -37,11 +34,8 @@ public final class SimpleRnn extends Layer implements Recurrent {
         }
     }
 
-    private final Config config;
-
     public SimpleRnn(Config config) {
-        super(config.name());
-        this.config = config;
+        super(config);
     }
 
     public SimpleRnn(int units) {
@@ -63,23 +57,8 @@ public final class SimpleRnn extends Layer implements Recurrent {
     }
 
     @Override
-    public int units() {
-        return config.units();
-    }
-
-    @Override
-    public boolean returnSequences() {
-        return config.returnSequences();
-    }
-
-    @Override
     public Layer reversed(String name) {
         return new SimpleRnn(config.withGoBackwards(!config.goBackwards()).withName(name));
-    }
-
-    @Override
-    protected void validateInput(int[] inputShape) {
-        Recurrent.validate(this, inputShape);
     }
 
     @Override
@@ -88,16 +67,6 @@ public final class SimpleRnn extends Layer implements Recurrent {
         addParameter("kernel", Initializer.GLOROT_UNIFORM.create(rng, inputShape[1], u));
         addParameter("recurrent_kernel", Recurrent.orthogonal(rng, u, u));
         addParameter("bias", Tensor.zeros(u));
-    }
-
-    @Override
-    public int[] outputShape(int[] inputShape) {
-        return Recurrent.outputShape(inputShape, config.units(), config.returnSequences());
-    }
-
-    @Override
-    protected Tensor forward(Tensor x, CallContext ctx) {
-        return forward(x, null, ctx);
     }
 
     @Override
@@ -119,11 +88,6 @@ public final class SimpleRnn extends Layer implements Recurrent {
     private void step(Tensor xt, Tensor[] s, Tensor recDrop, Tensor[] next) {
         Tensor h = recDrop == null ? s[0] : s[0].mul(recDrop);
         next[0] = config.activation().apply(xt.add(h.matmul(parameter("recurrent_kernel"))));   // (B, U)
-    }
-
-    @Override
-    public Tensor computeMask(Tensor x, Tensor mask) {
-        return config.returnSequences() ? mask : null;
     }
 
     @Override
