@@ -8,7 +8,7 @@ import dev.kiln.core.Tensor;
  * Average pooling (Keras {@code AveragePooling2D}): the mean of each (ph, pw) window per channel; with same padding the padded positions are not counted, as in Keras.
  * Channels-last: (batch, height, width, channels) → (batch, outH, outW, channels).
  */
-public final class AveragePooling2D extends Layer {
+public final class AveragePooling2D extends PoolingWindow<AveragePooling2D.Config> {
     /**
      * @param poolSize (ph, pw) or one number; default 2
      * @param strides  (sh, sw) or one number; default the pool size
@@ -17,7 +17,7 @@ public final class AveragePooling2D extends Layer {
     public record Config(String name,
                          @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) int[] poolSize,
                          @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) int[] strides,
-                         Padding padding) implements LayerConfig {
+                         Padding padding) implements LayerConfig, PoolingWindow.Settings {
         public Config {
             poolSize = Conv2D.pair("AveragePooling2D pool_size", poolSize, 2);
             strides = strides == null || strides.length == 0 ? poolSize.clone() : Conv2D.pair("AveragePooling2D strides", strides, null);
@@ -30,11 +30,8 @@ public final class AveragePooling2D extends Layer {
         }
     }
 
-    private final Config config;
-
     public AveragePooling2D(Config config) {
-        super(config.name());
-        this.config = config;
+        super(config);
     }
 
     /** Square windows of {@code poolSize} with the same stride and valid padding. */
@@ -50,16 +47,6 @@ public final class AveragePooling2D extends Layer {
     @Override
     public Config config() {
         return new Config(name(), config.poolSize(), config.strides(), config.padding());
-    }
-
-    @Override
-    protected void validateInput(int[] inputShape) {
-        PoolingWindow.validate(this, config.poolSize(), config.strides(), config.padding(), inputShape);
-    }
-
-    @Override
-    public int[] outputShape(int[] inputShape) {
-        return PoolingWindow.outputShape(config.poolSize(), config.strides(), config.padding(), inputShape);
     }
 
     @Override

@@ -8,7 +8,7 @@ import dev.kiln.core.Tensor;
  * Max pooling (Keras {@code MaxPooling2D}): the largest value of each (ph, pw) window per channel; the gradient goes to the first maximum of each window, as in PyTorch.
  * Channels-last: (batch, height, width, channels) → (batch, outH, outW, channels).
  */
-public final class MaxPooling2D extends Layer {
+public final class MaxPooling2D extends PoolingWindow<MaxPooling2D.Config> {
     /**
      * @param poolSize (ph, pw) or one number; default 2
      * @param strides  (sh, sw) or one number; default the pool size
@@ -17,7 +17,7 @@ public final class MaxPooling2D extends Layer {
     public record Config(String name,
                          @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) int[] poolSize,
                          @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY) int[] strides,
-                         Padding padding) implements LayerConfig {
+                         Padding padding) implements LayerConfig, PoolingWindow.Settings {
         public Config {
             poolSize = Conv2D.pair("MaxPooling2D pool_size", poolSize, 2);
             strides = strides == null || strides.length == 0 ? poolSize.clone() : Conv2D.pair("MaxPooling2D strides", strides, null);
@@ -30,11 +30,8 @@ public final class MaxPooling2D extends Layer {
         }
     }
 
-    private final Config config;
-
     public MaxPooling2D(Config config) {
-        super(config.name());
-        this.config = config;
+        super(config);
     }
 
     /** Square windows of {@code poolSize} with the same stride and valid padding. */
@@ -50,16 +47,6 @@ public final class MaxPooling2D extends Layer {
     @Override
     public Config config() {
         return new Config(name(), config.poolSize(), config.strides(), config.padding());
-    }
-
-    @Override
-    protected void validateInput(int[] inputShape) {
-        PoolingWindow.validate(this, config.poolSize(), config.strides(), config.padding(), inputShape);
-    }
-
-    @Override
-    public int[] outputShape(int[] inputShape) {
-        return PoolingWindow.outputShape(config.poolSize(), config.strides(), config.padding(), inputShape);
     }
 
     /** Window height and width (the config's own array, not {@link #config()}'s copy: no object per call). */
