@@ -88,15 +88,23 @@ final class Gather {
      * to pick each row's true-class log-probability.
      */
     static final class Along extends Function {
-        private final int[] inShape;
-        private final int axis;
-        private final int[] idx;
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private int[] inShape;
+        private int axis;
+        private int[] idx = new int[0];   // the node's own copy of the indices (the caller may reuse its array)
+        private final Tensor[] grads = new Tensor[1];
 
-        private Along(Tensor x, int axis, int[] idx) {
-            super(x);
-            this.inShape = x.shape;
+        private Along() {
+            super(new Tensor[1]);
+        }
+
+        private Along set(Tensor x, int axis, int[] indices) {
+            inputs[0] = x;
+            inShape = x.shape;
             this.axis = axis;
-            this.idx = idx;
+            if (idx.length != indices.length) idx = new int[indices.length];
+            System.arraycopy(indices, 0, idx, 0, indices.length);
+            return this;
         }
 
         static Tensor apply(Tensor x, int axis, int[] idx) {
@@ -111,16 +119,18 @@ final class Gather {
             }
             check(idx, c, "gatherAlong", x.shape, ax);
             Tensor xc = Movement.dense(x);
-            int[] shape = new int[x.rank() - 1];
+            int[] shape = ShapeScratch.of(ShapeScratch.GATHER_ALONG, x.rank() - 1);
             for (int i = 0, j = 0; i < x.rank(); i++) if (i != ax) shape[j++] = x.shape[i];
-            Tensor out = Tensor.fresh(x.dtype, shape);
+            Tensor out = Tensor.uninitializedCopying(x.dtype, shape);   // the loop below writes every element
             for (int o = 0; o < outer; o++) {
                 for (int r = 0; r < inner; r++) {
                     int p = o * inner + r;
                     out.set(p, xc.valueAt(xc.offset + (o * c + idx[p]) * inner + r));
                 }
             }
-            return Function.needsGrad(x) ? Function.record(out, new Along(x, ax, idx.clone())) : out;
+            if (!Function.needsGrad(x)) return out;
+            Along node = out.spareNode(Along.class);
+            return Function.record(out, (node != null ? node : new Along()).set(x, ax, idx));
         }
 
         @Override
@@ -133,7 +143,8 @@ final class Gather {
                 int o = p / inner, r = p % inner;
                 dX.set((o * c + idx[p]) * inner + r, g.valueAt(g.offset + p));
             }
-            return new Tensor[] {dX};
+            grads[0] = dX;
+            return grads;
         }
     }
 }

@@ -1,7 +1,9 @@
 package dev.kiln.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.kiln.core.Tensor;
 import dev.kiln.data.Dataset;
 import dev.kiln.data.FashionMnist;
 import dev.kiln.nn.layers.Activation;
@@ -58,5 +60,25 @@ class LossStepAllocationTest {
     void binaryCrossEntropyFromLogits() {
         assertThat(mlpBytesPerStep(Loss.BINARY_CROSSENTROPY_FROM_LOGITS, 1, Activation.LINEAR))
                 .as("bytes per warmed-up BCE-from-logits step").isZero();
+    }
+
+    @Test
+    void sparseCrossEntropyOnSoftmaxProbabilities() {
+        // Keras's tutorial form (a softmax head, sparse_categorical_crossentropy): the ids go straight to the gather,
+        // whose node is refilled with its own copy (1.1 KB a step before: a target tensor, its ids, the gather's clone)
+        assertThat(mlpBytesPerStep(Loss.SPARSE_CATEGORICAL_CROSSENTROPY, 10, Activation.SOFTMAX))
+                .as("bytes per warmed-up sparse cross-entropy step on probabilities").isZero();
+    }
+
+    @Test
+    void sparseCrossEntropyOnProbabilitiesMatchesTheTargetTensorForm() {
+        // the class-id entry point (what fit uses) and the float-target one give the same loss, bit for bit
+        Tensor p = Tensor.of(new float[] {0.2f, 0.5f, 0.3f, 0.9f, 0.05f, 0.05f}, 2, 3);
+        float viaIds = Loss.SPARSE_CATEGORICAL_CROSSENTROPY.compute(p, new int[] {1, 0}, null).item();
+        float viaTargets = Loss.SPARSE_CATEGORICAL_CROSSENTROPY.compute(p, Tensor.of(new float[] {1, 0}, 2)).item();
+        assertThat(viaIds).isEqualTo(viaTargets);
+        assertThat((double) viaIds).isCloseTo(-(Math.log(0.5) + Math.log(0.9)) / 2, org.assertj.core.api.Assertions.within(1e-6));
+        assertThatThrownBy(() -> Loss.SPARSE_CATEGORICAL_CROSSENTROPY.compute(p, new int[] {1, 3}, null))
+                .hasMessageContaining("3");
     }
 }

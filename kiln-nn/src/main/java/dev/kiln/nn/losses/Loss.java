@@ -53,9 +53,28 @@ public enum Loss {
             }
             return Losses.sparseSoftmaxCrossEntropyMean(predictions, classIds, sampleWeights);
         }
+        if (this == SPARSE_CATEGORICAL_CROSSENTROPY && predictions.rank() >= 2 && classIds.length * predictions.shape(-1) == predictions.size()) {
+            int classes = predictions.shape(-1);
+            for (int i = 0; i < classIds.length; i++) {
+                if (classIds[i] < 0 || classIds[i] >= classes) throw notAClassId(classIds[i], i, classes);
+            }
+            Tensor perSample = sparseFromProbabilities(predictions, classIds);   // the ids as they are: no target tensor
+            return sampleWeights == null ? perSample.mean() : perSample.mul(sampleWeights).mean();
+        }
         float[] t = new float[classIds.length];
         for (int i = 0; i < t.length; i++) t[i] = classIds[i];
         return compute(predictions, Tensor.of(t, t.length), sampleWeights);
+    }
+
+    /**
+     * Keras's sparse cross-entropy on probabilities, per sample: the rows renormalised to sum to one, clipped to
+     * [ε, 1 − ε], and −log of each true class (a mean over positions for a sequence's (B, T, C)). The gather copies
+     * the ids it keeps, so they may be this thread's reused array.
+     */
+    private static Tensor sparseFromProbabilities(Tensor pred, int[] ids) {
+        Tensor p = clip(pred.div(pred.sum(-1, true)));
+        int b = pred.shape(0);
+        return p.log().gatherAlong(-1, ids).reshape(b, ids.length / Math.max(1, b)).mean(1, false).neg();   // known width: no -1 array
     }
 
     /** Loss of each sample, shape (B,). */
@@ -81,10 +100,7 @@ public enum Loss {
                 yield target.mul(p.log()).sum(-1, false).neg();
             }
             case CATEGORICAL_CROSSENTROPY_FROM_LOGITS -> target.mul(sameShape(pred, target).logSoftmax(-1)).sum(-1, false).neg();
-            case SPARSE_CATEGORICAL_CROSSENTROPY -> {
-                Tensor p = clip(pred.div(pred.sum(-1, true)));
-                yield p.log().gatherAlong(-1, classIds(pred, target)).reshape(b, -1).mean(1, false).neg();
-            }
+            case SPARSE_CATEGORICAL_CROSSENTROPY -> sparseFromProbabilities(pred, classIds(pred, target, SCRATCH_IDS.get()));
             case SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS -> {
                 // The op copies the ids it keeps, so they can go in this thread's reused array (16 KB a GPT step).
                 Tensor perRow = Losses.sparseSoftmaxCrossEntropy(pred, classIds(pred, target, SCRATCH_IDS.get()));
