@@ -37,6 +37,23 @@ public final class Functional extends Model {
     private final int[][] parents;       // per node of order, its parents' positions in order
     private final int[] poolAfter;       // per node: the position of the MaxPooling2D node it may run fused with, or -1
     private final List<Layer> layers;    // distinct layers in first-use order
+    /** Per thread: the values of a call by node position, and each merge node's inputs as an array and a list view. */
+    private final ThreadLocal<RunScratch> scratch = ThreadLocal.withInitial(this::newScratch);
+
+    private record RunScratch(Tensor[] values, Tensor[][] ins, List<Tensor>[] views) {}
+
+    @SuppressWarnings("unchecked")
+    private RunScratch newScratch() {
+        Tensor[][] ins = new Tensor[order.size()][];
+        List<Tensor>[] views = new List[order.size()];
+        for (int i = 0; i < ins.length; i++) {
+            if (order.get(i).layer() instanceof Merge) {
+                ins[i] = new Tensor[parents[i].length];
+                views[i] = Arrays.asList(ins[i]);   // a fixed-size view: writes to ins[i] show through
+            }
+        }
+        return new RunScratch(new Tensor[order.size()], ins, views);
+    }
     private int[] inputShape;
     private List<int[]> shapes;          // per node of order, after build
 
@@ -172,29 +189,35 @@ public final class Functional extends Model {
     @Override
     public Tensor call(Tensor x, CallContext ctx) {
         if (inputShape == null) build(Arrays.copyOfRange(x.shape(), 1, x.rank()));
-        Tensor[] values = new Tensor[order.size()];   // by position in order
-        values[0] = x;
-        for (int i = 1; i < values.length; i++) {
-            if (values[i] != null) continue;           // a pooling node already run fused with its convolution
-            Layer layer = order.get(i).layer();
-            int[] ps = parents[i];
-            if (layer instanceof Merge m) {
-                Tensor[] ins = new Tensor[ps.length];
-                for (int k = 0; k < ps.length; k++) ins[k] = values[ps[k]];
-                values[i] = m.call(Arrays.asList(ins), ctx);
-                continue;
-            }
-            int j = poolAfter[i];
-            if (j >= 0) {
-                Tensor fused = ((Conv2D) layer).callWithMaxPool(values[ps[0]], (MaxPooling2D) order.get(j).layer(), ctx);
-                if (fused != null) {
-                    values[j] = fused;                  // node i's own output is never stored: nothing else reads it
+        RunScratch s = scratch.get();   // no arrays or lists a call (a model does not call itself)
+        Tensor[] values = s.values();   // by position in order, all null between calls
+        try {
+            values[0] = x;
+            for (int i = 1; i < values.length; i++) {
+                if (values[i] != null) continue;           // a pooling node already run fused with its convolution
+                Layer layer = order.get(i).layer();
+                int[] ps = parents[i];
+                if (layer instanceof Merge m) {
+                    Tensor[] ins = s.ins()[i];
+                    for (int k = 0; k < ps.length; k++) ins[k] = values[ps[k]];
+                    values[i] = m.call(s.views()[i], ctx);
+                    Arrays.fill(ins, null);
                     continue;
                 }
+                int j = poolAfter[i];
+                if (j >= 0) {
+                    Tensor fused = ((Conv2D) layer).callWithMaxPool(values[ps[0]], (MaxPooling2D) order.get(j).layer(), ctx);
+                    if (fused != null) {
+                        values[j] = fused;                  // node i's own output is never stored: nothing else reads it
+                        continue;
+                    }
+                }
+                values[i] = layer.call(values[ps[0]], ctx);
             }
-            values[i] = layer.call(values[ps[0]], ctx);
+            return values[values.length - 1];
+        } finally {
+            Arrays.fill(values, null);   // keep no step's tensors, and start the next call empty
         }
-        return values[values.length - 1];
     }
 
     /** The graph as saved: one entry per non-input node in run order; node ids count the input as 0. */

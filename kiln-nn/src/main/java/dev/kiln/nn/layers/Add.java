@@ -40,6 +40,12 @@ public final class Add extends Merge {
     }
 
     @Override
+    protected boolean fit(List<Tensor> xs) {
+        for (int i = 1; i < xs.size(); i++) if (!xs.get(i).sameShape(xs.get(0))) return false;
+        return true;
+    }
+
+    @Override
     protected Tensor merge(List<Tensor> xs) {
         Tensor sum = xs.get(0);
         for (int i = 1; i < xs.size(); i++) sum = sum.add(xs.get(i));

@@ -65,7 +65,32 @@ public final class Concatenate extends Merge {
     }
 
     @Override
-    protected Tensor merge(List<Tensor> xs) {
-        return Tensor.concat(sampleAxis(xs.get(0).rank() - 1) + 1, xs.toArray(Tensor[]::new));
+    protected boolean fit(List<Tensor> xs) {
+        Tensor first = xs.get(0);
+        int a = sampleAxis(first.rank() - 1) + 1;   // in batch coordinates
+        for (int i = 1; i < xs.size(); i++) {
+            Tensor t = xs.get(i);
+            if (t.rank() != first.rank()) return false;
+            for (int d = 0; d < t.rank(); d++) if (d != a && t.shape(d) != first.shape(d)) return false;
+        }
+        return true;
     }
+
+    @Override
+    protected Tensor merge(List<Tensor> xs) {
+        Tensor[] parts = xs.size() < PARTS_KEPT ? PARTS.get()[xs.size()] : new Tensor[xs.size()];   // concat keeps no array
+        try {
+            return Tensor.concat(sampleAxis(xs.get(0).rank() - 1) + 1, xs.toArray(parts));
+        } finally {
+            java.util.Arrays.fill(parts, null);
+        }
+    }
+
+    private static final int PARTS_KEPT = 9;
+    /** Per thread, an array of each length below {@link #PARTS_KEPT} for the parts of one concat. */
+    private static final ThreadLocal<Tensor[][]> PARTS = ThreadLocal.withInitial(() -> {
+        Tensor[][] byLength = new Tensor[PARTS_KEPT][];
+        for (int n = 0; n < PARTS_KEPT; n++) byLength[n] = new Tensor[n];
+        return byLength;
+    });
 }

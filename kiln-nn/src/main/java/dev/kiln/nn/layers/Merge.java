@@ -19,10 +19,15 @@ public abstract sealed class Merge extends Layer permits Add, Concatenate {
     /** Joins a batch of each input. */
     protected abstract Tensor merge(List<Tensor> xs);
 
-    /** Checks the inputs against the shapes the layer was built for, then joins them. */
+    /** Whether the batches fit together ({@link #outputShape(List)} would accept their shapes), without making shapes. */
+    protected abstract boolean fit(List<Tensor> xs);
+
+    /** Checks that the inputs fit together, then joins them. */
     public final Tensor call(List<Tensor> xs, CallContext ctx) {
         if (xs.size() < 2) throw new IllegalArgumentException("layer '" + name() + "' (" + typeName() + ") needs at least two inputs, got " + xs.size());
-        outputShape(xs.stream().map(t -> java.util.Arrays.copyOfRange(t.shape(), 1, t.rank())).toList());
+        if (!fit(xs)) {   // the shapes only to say why: outputShape throws naming them
+            outputShape(xs.stream().map(t -> java.util.Arrays.copyOfRange(t.shape(), 1, t.rank())).toList());
+        }
         return merge(xs);
     }
 
