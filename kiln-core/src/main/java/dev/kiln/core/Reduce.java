@@ -121,13 +121,22 @@ final class Reduce {
 
     /** Max over {@code axes}; ties share the gradient evenly (like PyTorch's amax). */
     static final class Max extends Function {
-        private final Tensor x;
-        private final Tensor keptOut;
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private Tensor x;
+        private Tensor keptOut;
+        private long reduced;   // the reduced axes as bits
+        private final Tensor[] grads = new Tensor[1];
 
-        private Max(Tensor x, Tensor keptOut) {
-            super(x);
+        private Max() {
+            super(new Tensor[1]);
+        }
+
+        private Max set(Tensor x, Tensor keptOut, long reduced) {
+            inputs[0] = x;
             this.x = x;
             this.keptOut = keptOut;
+            this.reduced = reduced;
+            return this;
         }
 
         static Tensor apply(Tensor x, int[] axes, boolean keepDims) {
@@ -148,23 +157,25 @@ final class Reduce {
             Tensor kept = reduce(x, r, true);
             Tensor out = keepDims ? kept : StepArena.view(kept, droppedShape(x.shape, r), false);
             if (!Function.needsGrad(x)) return out;
-            Tensor result = keepDims ? kept.detach() : out;
-            return Function.record(result, new Max(x, kept));
+            // keepDims: a view of kept (recycled in a step) carries the node, kept itself stays plain data for backward
+            Tensor result = keepDims ? StepArena.view(kept, kept.shape, false) : out;
+            Max node = result.spareNode(Max.class);
+            return Function.record(result, (node != null ? node : new Max()).set(x, kept, reducedBits(x, kept)));
+        }
+
+        /** The axes reduced to one that were longer, as bits (none: the max of size-1 axes, every element its own max). */
+        private static long reducedBits(Tensor x, Tensor kept) {
+            long bits = 0;
+            for (int i = 0; i < x.rank(); i++) if (kept.shape[i] == 1 && x.shape[i] != 1) bits |= 1L << i;
+            return bits;
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor mask = BinaryOp.apply(BinaryKind.EQ, x, keptOut);
-            int[] axes = reducedAxes();
-            Tensor count = axes == null ? mask : mask.sum(axes, true);
-            return new Tensor[] {dOut.reshape(keptOut.shape).mul(mask).div(count)};
-        }
-
-        private int[] reducedAxes() {
-            int n = 0;
-            int[] a = new int[x.rank()];
-            for (int i = 0; i < x.rank(); i++) if (keptOut.shape[i] == 1 && x.shape[i] != 1) a[n++] = i;
-            return n == 0 ? null : Arrays.copyOf(a, n);
+            Tensor count = reduced == 0 ? mask : Sum.apply(mask, reduced, true);
+            grads[0] = dOut.reshape(keptOut.shape).mul(mask).div(count);
+            return grads;
         }
     }
 }

@@ -41,6 +41,9 @@ public final class GlobalAveragePooling2D extends Layer {
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
-        return x.mean(new int[] {1, 2}, false);
+        return x.mean(HEIGHT_AND_WIDTH, false);
     }
+
+    /** The axes averaged over; a constant (read, never kept or written), so no array a call. */
+    private static final int[] HEIGHT_AND_WIDTH = {1, 2};
 }

@@ -53,6 +53,11 @@ public final class SpatialDropout2D extends Layer {
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
         if (!ctx.training() || rate == 0) return x;
-        return x.dropout(rate, ctx.rng(), x.shape(0), 1, 1, x.shape(3));   // one draw per (image, channel)
+        int[] noise = NOISE_SHAPE.get();   // one draw per (image, channel); dropout reads the shape, keeps none of it
+        noise[0] = x.shape(0);
+        noise[3] = x.shape(3);
+        return x.dropout(rate, ctx.rng(), noise);
     }
+
+    private static final ThreadLocal<int[]> NOISE_SHAPE = ThreadLocal.withInitial(() -> new int[] {0, 1, 1, 0});
 }
