@@ -41,6 +41,14 @@ public final class Losses {
         private int[] logitShape;
         private final float[] meanGrad = new float[1];   // the mean's upstream gradient times 1 / rows, for backward
         private final Tensor[] grads = new Tensor[1];
+        private double[] rowScaleArray = new double[0];   // rowScale's storage, kept with the node
+        private float[] rowGrad = new float[0];           // backward's per-row scale (weighted mean), kept with the node
+
+        /** This node's array for {@code rows} row scales (reused while the batch size stays the same). */
+        private double[] rowScale(int rows) {
+            if (rowScaleArray.length != rows) rowScaleArray = new double[rows];
+            return rowScaleArray;
+        }
 
         private SparseSoftmaxXent() {
             super(new Tensor[1]);
@@ -71,12 +79,12 @@ public final class Losses {
                     throw new IllegalArgumentException("sparse softmax cross-entropy: label " + labels[r] + " at row " + r + " is not a class id in [0, " + c + ")");
                 }
             }
-            double[] w = null;
+            Tensor w = null;   // read in place (a copy only when strided)
             if (weights != null) {
                 if (weights.size() != rows) {
                     throw new IllegalArgumentException("sparse softmax cross-entropy: " + weights.size() + " weights for " + rows + " rows; give one per row");
                 }
-                w = weights.toDoubleArray();
+                w = Movement.dense(weights);
             }
             Tensor x = Movement.dense(logits);
             Tensor probs = Tensor.fresh(logits.dtype, rows, c);
@@ -85,18 +93,23 @@ public final class Losses {
             else FusedKernels.softmaxXentScalar(Buf.of(x.d), x.offset, rows, c, labels, Buf.of(probs.d), 0, Buf.of(perRow.d), 0);
 
             Tensor out;
+            SparseSoftmaxXent node = null;
             double[] rowScale = null;
             double meanScale = 0;
             if (mean) {
-                if (w != null) rowScale = new double[rows];
-                else meanScale = 1.0 / Math.max(1, rows);
+                out = Tensor.uninitialized(logits.dtype, SCALAR);   // from the step's arena in training
+                if (Function.needsGrad(logits)) {
+                    node = out.spareNode(SparseSoftmaxXent.class);
+                    if (node == null) node = new SparseSoftmaxXent();
+                }
+                if (w == null) meanScale = 1.0 / Math.max(1, rows);
+                else if (node != null) rowScale = node.rowScale(rows);   // the node's own array, reused from step to step
                 double total = 0;
                 for (int r = 0; r < rows; r++) {
-                    double scale = w == null ? meanScale : w[r] / Math.max(1, rows);
+                    double scale = w == null ? meanScale : w.valueAt(w.offset + r) / Math.max(1, rows);
                     if (rowScale != null) rowScale[r] = scale;
                     total += scale * perRow.valueAt(r);
                 }
-                out = Tensor.uninitialized(logits.dtype, SCALAR);   // from the step's arena in training
                 out.set(0, total);
             } else {
                 int[] shape = ShapeScratch.of(ShapeScratch.LOSS, logits.rank() - 1);   // the arena copies it if it makes a view
@@ -104,7 +117,7 @@ public final class Losses {
                 out = StepArena.view(perRow, shape, false);
             }
             if (!Function.needsGrad(logits)) return out;
-            SparseSoftmaxXent node = out.spareNode(SparseSoftmaxXent.class);
+            if (node == null) node = out.spareNode(SparseSoftmaxXent.class);
             return Function.record(out, (node != null ? node : new SparseSoftmaxXent()).set(logits, probs, labels, rowScale, meanScale));
         }
 
@@ -126,7 +139,8 @@ public final class Losses {
                     FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, meanGrad, 0, 0, dX.f, 0);
                 } else {
                     float d = g.f[g.offset];
-                    scale = new float[rows];
+                    if (rowGrad.length != rows) rowGrad = new float[rows];
+                    scale = rowGrad;
                     for (int r = 0; r < rows; r++) scale[r] = (float) (rowScale[r] * d);
                     FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, scale, 0, 1, dX.f, 0);
                 }

@@ -40,6 +40,9 @@ final class TrainingLoop {
     private int[] predicted = new int[0];   // argmax per row, reused across steps
     private float[] predictedValues = new float[0];   // a one-unit head's outputs, reused across steps
     private Tensor target;                  // the float targets of the last step (see #stepTargets)
+    private Tensor weights;                 // the sample weights of the last step (see #sampleWeights)
+    private float[] classWeightOf;          // class id -> weight (1 where none is given), made on first use
+    private static final int CLASS_LOOKUP = 1 << 16;
     // One step's inputs and results, in fields so that the step is one Runnable made once (no capturing lambda per step).
     private final Runnable stepInArena = this::step;
     private Batch stepBatch;
@@ -172,11 +175,27 @@ final class TrainingLoop {
         return total;
     }
 
+    /**
+     * Each sample's class weight (1 for a class without one), or null without class weights: in one tensor kept across
+     * steps of the same batch size, refilled each step like {@link #stepTargets}, from a lookup by class id made once.
+     */
     private Tensor sampleWeights(int[] labels) {
         if (options.classWeights().isEmpty()) return null;
-        float[] w = new float[labels.length];
-        for (int i = 0; i < w.length; i++) w[i] = options.classWeights().getOrDefault(labels[i], 1.0).floatValue();
-        return Tensor.of(w, w.length);
+        if (classWeightOf == null) {
+            int classes = 0;   // the lookup covers class ids below 65,536; rarer, larger ids go to the map
+            for (int c : options.classWeights().keySet()) if (c < CLASS_LOOKUP) classes = Math.max(classes, c + 1);
+            float[] byClass = new float[classes];
+            java.util.Arrays.fill(byClass, 1f);
+            options.classWeights().forEach((c, w) -> { if (c >= 0 && c < byClass.length) byClass[c] = w.floatValue(); });
+            classWeightOf = byClass;
+        }
+        if (weights == null || weights.size() != labels.length) weights = Tensor.zeros(labels.length);
+        float[] w = weights.rawFloats();
+        for (int i = 0; i < w.length; i++) {
+            int y = labels[i];
+            w[i] = y >= 0 && y < classWeightOf.length ? classWeightOf[y] : options.classWeights().getOrDefault(y, 1.0).floatValue();
+        }
+        return weights;
     }
 
     /**

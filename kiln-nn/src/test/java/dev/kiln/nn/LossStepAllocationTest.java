@@ -71,6 +71,18 @@ class LossStepAllocationTest {
     }
 
     @Test
+    void classWeightsAllocateNothing() {
+        // the sample weights refilled in one kept tensor from a lookup by class id, read in place by the fused loss,
+        // whose row scales live in its node (was 1.7 KB a step: a weight array and tensor, their copy as doubles, two
+        // arrays of row scales)
+        Model m = new Sequential(new Flatten(), new Dense(32, Activation.RELU), new Dense(10));
+        m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+        java.util.Map<Integer, Double> weights = java.util.Map.of(0, 2.0, 6, 3.0);   // T-shirt and shirt, often confused
+        FitOptions options = new FitOptions(1000, 64).withSeed(1).withVerbose(false).withClassWeights(weights);
+        assertThat(StepAllocation.bytesPerStep(m, fashion(), options, "on", 4, WINDOWS)).as("bytes per warmed-up weighted step").isZero();
+    }
+
+    @Test
     void sparseCrossEntropyOnProbabilitiesMatchesTheTargetTensorForm() {
         // the class-id entry point (what fit uses) and the float-target one give the same loss, bit for bit
         Tensor p = Tensor.of(new float[] {0.2f, 0.5f, 0.3f, 0.9f, 0.05f, 0.05f}, 2, 3);

@@ -25,6 +25,11 @@ final class StepAllocation {
      * every window is alike. A window of zero bytes ends the fit early (the least cannot go lower).
      */
     static double bytesPerStep(Model model, Dataset data, int batch, String arenaMode, int warmupEpochs, int windows) {
+        return bytesPerStep(model, data, new FitOptions(1000, batch).withSeed(1).withVerbose(false), arenaMode, warmupEpochs, windows);
+    }
+
+    /** {@link #bytesPerStep(Model, Dataset, int, String, int, int)} with the fit's options (enough epochs for the windows). */
+    static double bytesPerStep(Model model, Dataset data, FitOptions options, String arenaMode, int warmupEpochs, int windows) {
         double[] least = {Double.POSITIVE_INFINITY};
         Callback meter = new Callback() {
             int epochs, measured;
@@ -47,7 +52,7 @@ final class StepAllocation {
         String before = System.getProperty("kiln.stepArena");
         System.setProperty("kiln.stepArena", arenaMode);
         try {
-            model.fit(data, new FitOptions(1000, batch).withSeed(1).withVerbose(false), meter);
+            model.fit(data, options, meter);
         } finally {
             if (before == null) System.clearProperty("kiln.stepArena");
             else System.setProperty("kiln.stepArena", before);
