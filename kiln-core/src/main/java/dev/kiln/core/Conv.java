@@ -532,29 +532,43 @@ public final class Conv {
     }
 
     static final class ZeroPad2d extends Function {
-        private final int top;
-        private final int left;
-        private final int[] inShape;
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private int top;
+        private int left;
+        private int[] inShape;
+        private final Tensor[] grads = new Tensor[1];   // backward's result, refilled on each call
 
-        private ZeroPad2d(Tensor x, int top, int left) {
-            super(x);
-            this.top = top;
-            this.left = left;
-            this.inShape = x.shape;
+        private ZeroPad2d() {
+            super(new Tensor[1]);
         }
 
         static Tensor apply(Tensor x, int top, int bottom, int left, int right) {
             requireRank4("zeroPad2d", x);
             if (top < 0 || bottom < 0 || left < 0 || right < 0) throw new IllegalArgumentException("zero padding must be >= 0");
-            Tensor y = Tensor.fresh(x.dtype, x.shape[0], x.shape[1] + top + bottom, x.shape[2] + left + right, x.shape[3]);
-            Tensor inner = y.detach().slice(1, top, top + x.shape[1]).slice(2, left, left + x.shape[2]);
-            Movement.copyInto(x, inner);
-            return Function.needsGrad(x) ? Function.record(y, new ZeroPad2d(x, top, left)) : y;
+            int[] shape = ShapeScratch.of(ShapeScratch.PAD, 4);   // read, not kept: copied only when a tensor is made
+            shape[0] = x.shape[0];
+            shape[1] = x.shape[1] + top + bottom;
+            shape[2] = x.shape[2] + left + right;
+            shape[3] = x.shape[3];
+            Tensor y = Tensor.uninitializedCopying(x.dtype, shape).fillInPlace(0f);
+            // x into the inner (H, W) window of y, written through y's strides: no view of it is made.
+            Movement.copyInto(x, y, x.shape, y.offset + top * y.strides[1] + left * y.strides[2]);
+            if (!Function.needsGrad(x)) return y;
+            ZeroPad2d node = y.spareNode(ZeroPad2d.class);
+            if (node == null) node = new ZeroPad2d();
+            node.inputs[0] = x;
+            node.top = top;
+            node.left = left;
+            node.inShape = x.shape;
+            return Function.record(y, node);
         }
 
         @Override
         protected Tensor[] backward(Tensor dOut) {
-            return new Tensor[] {dOut.slice(1, top, top + inShape[1]).slice(2, left, left + inShape[2]).contiguous()};
+            // dOut's inner window as one strided view (recycled in a training step), then a contiguous copy of it.
+            Tensor inner = StepArena.stridedView(dOut, dOut.offset + top * dOut.strides[1] + left * dOut.strides[2], inShape, dOut.strides);
+            grads[0] = Movement.copy(inner, false);
+            return grads;
         }
     }
 }

@@ -15,7 +15,7 @@ final class Movement {
      * Copies {@code src} into the part of {@code dst}'s storage that a view of {@code shape} with dst's strides at
      * {@code dstOffset} would show (a slice of dst), without making that view.
      */
-    private static void copyInto(Tensor src, Tensor dst, int[] shape, int dstOffset) {
+    static void copyInto(Tensor src, Tensor dst, int[] shape, int dstOffset) {
         // A reused walk, no lambda: concat, slice gradients and contiguous copies run many times a training step.
         Strided.Walk w = Strided.Walk.take(shape.length, 2).operand(0, src.strides, src.offset).operand(1, dst.strides, dstOffset).start(shape);
         try {

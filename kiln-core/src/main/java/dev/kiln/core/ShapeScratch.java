@@ -10,8 +10,8 @@ package dev.kiln.core;
 final class ShapeScratch {
     static final int REDUCE_KEPT = 0, REDUCE_DROPPED = 1, SLICE = 2, RESHAPE = 3, MATMUL_A = 4, MATMUL_B = 5, MATMUL_BATCH = 6,
             MATMUL_OUT = 7, MATMUL_WALK = 8, RECURRENT = 9, CONCAT = 10, ATTENTION_OUT = 11, ATTENTION_P = 12, PERMUTE_SHAPE = 13,
-            PERMUTE_STRIDES = 14, LOSS = 15, INDEX_SELECT = 16, GATHER_ALONG = 17;
-    private static final int SLOTS = 18, MAX_RANK = 8;
+            PERMUTE_STRIDES = 14, LOSS = 15, INDEX_SELECT = 16, GATHER_ALONG = 17, PAD = 18;
+    private static final int SLOTS = 19, MAX_RANK = 8;
 
     private ShapeScratch() {}
 

@@ -13,7 +13,9 @@ import dev.kiln.nn.layers.Dense;
 import dev.kiln.nn.layers.Dropout;
 import dev.kiln.nn.layers.Flatten;
 import dev.kiln.nn.layers.MaxPooling2D;
+import dev.kiln.nn.layers.Padding;
 import dev.kiln.nn.layers.Reshape;
+import dev.kiln.nn.layers.ZeroPadding2D;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.optimizers.Adam;
 import org.junit.jupiter.api.Test;
@@ -55,5 +57,17 @@ class CnnTrainingStepAllocationTest {
         assertThat(off).as("bytes per step with the arena off (the measurement's sanity check)").isGreaterThan(200_000);
         double on = bytesPerStep("on", 4, 10);
         assertThat(on).as("bytes per warmed-up CNN step with the arena on").isZero();
+    }
+
+    @Test
+    void zeroPaddingAllocatesNothing() {
+        // Padding between two convolutions, so that its backward runs too (padding the batch itself records no node).
+        Dataset data = FashionMnist.subset().train().slice(0, 3200);
+        Model m = new Sequential(new Reshape(28, 28, 1),
+                new Conv2D(8, 3, Activation.RELU), new ZeroPadding2D(1, 2),
+                new Conv2D(8, 3, Activation.RELU), new MaxPooling2D(2),
+                new Flatten(), new Dense(10));
+        m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+        assertThat(StepAllocation.bytesPerStep(m, data, 64, "on", 4, 10)).as("bytes per warmed-up step").isZero();
     }
 }
