@@ -9,6 +9,7 @@ import dev.kiln.nn.layers.ActivationLayer;
 import dev.kiln.nn.layers.AveragePooling2D;
 import dev.kiln.nn.layers.BatchNormalization;
 import dev.kiln.nn.layers.Conv2D;
+import dev.kiln.nn.layers.Conv2DTranspose;
 import dev.kiln.nn.layers.Dense;
 import dev.kiln.nn.layers.Dropout;
 import dev.kiln.nn.layers.Flatten;
@@ -57,6 +58,19 @@ class CnnTrainingStepAllocationTest {
         assertThat(off).as("bytes per step with the arena off (the measurement's sanity check)").isGreaterThan(200_000);
         double on = bytesPerStep("on", 4, 10);
         assertThat(on).as("bytes per warmed-up CNN step with the arena on").isZero();
+    }
+
+    @Test
+    void aTransposedConvolutionStepAllocatesNothing() {
+        // A strided Conv2D down to 14x14 and a Conv2DTranspose (bias, ReLU, same padding) back up to 28x28: the
+        // transposed op's forward, and its backward for all three operands (its input comes from the Conv2D).
+        Dataset data = FashionMnist.subset().train().slice(0, 3200);
+        Model m = new Sequential(new Reshape(28, 28, 1),
+                new Conv2D(new Conv2D.Config(8, 3, Activation.RELU).withStrides(2, 2).withPadding(Padding.SAME)),
+                new Conv2DTranspose(new Conv2DTranspose.Config(8, 3, 2, Padding.SAME, Activation.RELU)),
+                new Flatten(), new Dense(10));
+        m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
+        assertThat(StepAllocation.bytesPerStep(m, data, 64, "on", 4, 10)).as("bytes per warmed-up step").isZero();
     }
 
     @Test

@@ -503,7 +503,13 @@ public final class ConvKernels {
 
     /** y[r, f] += bias[f] for every row r of a (rows × filters) output; with {@code relu}, then y = max(y, 0). */
     public static void addBias(float[] y, int yo, int rows, int filters, float[] bias, int bo, boolean relu) {
-        Parallel.forRange(rows, 256, (r0, r1) -> biasRows(y, yo + r0 * filters, r1 - r0, filters, bias, bo, relu));
+        ConvSplits.Bias body = ConvSplits.get().bias;   // a reused body, not a capturing lambda per call
+        body.set(y, yo, filters, bias, bo, relu);
+        try {
+            Parallel.forRange(rows, 256, body);
+        } finally {
+            body.clear();
+        }
     }
 
     /** The bias (and ReLU) epilogue over {@code rows} rows from yo, on the caller's thread. */

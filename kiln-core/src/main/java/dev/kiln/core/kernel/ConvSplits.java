@@ -21,6 +21,7 @@ final class ConvSplits {
     final BackwardWeight backwardWeight = new BackwardWeight();
     final ReluMaxPool reluMaxPool = new ReluMaxPool();
     final MaxPoolRows maxPoolRows = new MaxPoolRows();
+    final Bias bias = new Bias();
     // patchOffsets of the last few geometries: a model's direct layers and its last short batch.
     private final ConvGeometry[] offsetKeys = new ConvGeometry[4];
     private final int[][] offsets = new int[4][];
@@ -222,6 +223,28 @@ final class ConvSplits {
                 }
                 ConvKernels.maxPoolImage(y, g.outW(), f, ph, pw, g.outH() / ph, g.outW() / pw, p, po + b * pooled, idx, io + b * pooled);
             }
+        }
+    }
+
+    /** {@link ConvKernels#addBias}'s rows. */
+    static final class Bias implements Parallel.RangeBody {
+        float[] y, bias;
+        int yo, filters, bo;
+        boolean relu;
+
+        void set(float[] y, int yo, int filters, float[] bias, int bo, boolean relu) {
+            this.y = y; this.yo = yo; this.filters = filters; this.bias = bias; this.bo = bo; this.relu = relu;
+        }
+
+        void clear() {
+            y = bias = null;
+        }
+
+        @Override
+        public void run(int r0, int r1) {
+            float[] y = this.y, bias = this.bias;
+            int yo = this.yo, filters = this.filters, bo = this.bo;
+            ConvKernels.biasRows(y, yo + r0 * filters, r1 - r0, filters, bias, bo, relu);
         }
     }
 
