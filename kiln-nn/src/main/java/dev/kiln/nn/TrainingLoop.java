@@ -148,8 +148,8 @@ final class TrainingLoop {
     private void step() {
         Batch b = stepBatch;
         Tensor pred = model.call(b.x(), training);        // (B, outputs)
-        Tensor lossValue = loss.isSparse() ? loss.compute(pred, b.y(), sampleWeights(b.y()))   // class ids as they are
-                : loss.compute(pred, stepTargets(loss, b.y(), pred), sampleWeights(b.y()));
+        Tensor lossValue = loss.isSparse() ? loss.compute(pred, b.y(), sampleWeights(b.y(), pred.shape(-1)))   // class ids as they are
+                : loss.compute(pred, stepTargets(loss, b.y(), pred), sampleWeights(b.y(), pred.shape(-1)));
         Tensor objective = withRegularization(lossValue);
         objective.backward();
         model.optimizer().step(params);
@@ -177,14 +177,15 @@ final class TrainingLoop {
 
     /**
      * Each sample's class weight (1 for a class without one), or null without class weights: in one tensor kept across
-     * steps of the same batch size, refilled each step like {@link #stepTargets}, from a lookup by class id made once.
+     * steps of the same batch size, refilled each step like {@link #stepTargets}, from a lookup by class id made once
+     * for every class the model predicts (so no label boxes a key or a default weight).
      */
-    private Tensor sampleWeights(int[] labels) {
+    private Tensor sampleWeights(int[] labels, int classes) {
         if (options.classWeights().isEmpty()) return null;
-        if (classWeightOf == null) {
-            int classes = 0;   // the lookup covers class ids below 65,536; rarer, larger ids go to the map
-            for (int c : options.classWeights().keySet()) if (c < CLASS_LOOKUP) classes = Math.max(classes, c + 1);
-            float[] byClass = new float[classes];
+        if (classWeightOf == null || classWeightOf.length < classes) {
+            int n = Math.max(classes, 2);   // a one-unit head predicts 2 classes; ids past 65,535, if any, go to the map
+            for (int c : options.classWeights().keySet()) if (c < CLASS_LOOKUP) n = Math.max(n, c + 1);
+            float[] byClass = new float[n];
             java.util.Arrays.fill(byClass, 1f);
             options.classWeights().forEach((c, w) -> { if (c >= 0 && c < byClass.length) byClass[c] = w.floatValue(); });
             classWeightOf = byClass;
