@@ -14,46 +14,31 @@ Prints "RESULT torch gpt_train_b32 tokens_per_s=..." and an INFO line with the l
 
     /usr/bin/python3 bench/torch_gpt.py --threads 2 [--batch 32] [--warmup 5] [--steps 60] [--max-seconds 40]
 """
-import argparse
 import math
 import os
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_mlp import info, result, rss_mb  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # torch_common.py sits beside this script
+from torch_common import arg_parser, info, peak_rss, result, start_torch  # noqa: E402
 
 CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kiln-data", "src", "main", "resources",
                       "dev", "kiln", "data", "text", "pride-and-prejudice.txt")
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--steps", type=int, default=60)
-    p.add_argument("--max-seconds", type=float, default=40.0)
+    p = arg_parser(__doc__, batch=32, warmup=5, steps=60, max_seconds=40.0,
+                   cap_help="time cap on the timed window (fewer steps are then timed, and the INFO line says capped=True)")
     p.add_argument("--loss-step", type=int, default=20, help="also report the mean loss of steps N-4..N (warm-up steps count)")
     p.add_argument("--corpus", default=CORPUS)
-    p.add_argument("--threads", type=int, default=None)
-    p.add_argument("--seed", type=int, default=42)
     return p.parse_args()
 
 
 def main():
     args = parse_args()
-    if args.threads is not None:
-        os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    import torch
+    torch = start_torch(args)
     from torch import nn
     import torch.nn.functional as F
-
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    info(f"torch={torch.__version__} threads={torch.get_num_threads()} "
-         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')} OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', '-')}")
 
     with open(args.corpus, encoding="utf-8") as f:
         text = f.read()
@@ -146,7 +131,7 @@ def main():
         info(f"{name} loss_at_step{k}={sum(losses[k - 5:k]) / 5:.4f} (mean of steps {k - 4}-{k})")
     else:
         info(f"{name} loss_at_step{k}=n/a (only {len(losses)} steps ran)")
-    result("process", "peak_rss_mb", rss_mb())
+    peak_rss()
 
 
 if __name__ == "__main__":
