@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -49,11 +50,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--batch-size", paramLabel = "N", defaultValue = "256", description = "Samples per forward pass (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Look for dataset files in DIR first.")
-    Path dataDir;
-
-    @Option(names = "--download", description = "Download the dataset if it is not installed.")
-    boolean download;
+    @Mixin
+    DataOptions dataOptions;
 
     @Override
     public Integer call() throws IOException {
@@ -64,9 +62,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     + ", a folder with IDX files, or a CSV file");
         }
         PrintStream out = main.out();
-        DataSource source = main.dataSource();
-        if (dataDir != null) source = source.withFolder(dataDir);
-        if (download) source = source.allowingDownload();
+        DataSource source = dataOptions.applyTo(main.dataSource());
         DataSets.Loaded loaded = DataSets.forEvaluation(data, labelColumn, source, out);
         int classes = Models.classes(model);
         Dataset test = DataSets.conform(loaded.test(), model.inputShape(), classes, Models.classNames(model), loaded.description());

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -47,11 +48,8 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--invert", description = "Invert image brightness (for dark objects on a light background).")
     boolean invert;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Look for dataset files in DIR first.")
-    Path dataDir;
-
-    @Option(names = "--download", description = "Download the dataset if it is not installed.")
-    boolean download;
+    @Mixin
+    DataOptions dataOptions;
 
     @Override
     public Integer call() throws IOException {
@@ -66,9 +64,7 @@ final class PredictCommand implements Callable<Integer> {
         if (samples == null && !Inputs.isDatasetRef(input)) Models.requireFile(spec, Path.of(input), "input");
         if (model == null) model = Models.load(spec, modelFile);
         PrintStream out = main.out();
-        DataSource source = main.dataSource();
-        if (dataDir != null) source = source.withFolder(dataDir);
-        if (download) source = source.allowingDownload();
+        DataSource source = dataOptions.applyTo(main.dataSource());
 
         int[] inputShape = model.inputShape();
         if (samples == null) samples = Inputs.read(input, inputShape, invert, source, out);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -45,11 +46,8 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--samples", paramLabel = "N", defaultValue = "36", description = "Test images in the prediction grid (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "Look for dataset files in DIR first.")
-    Path dataDir;
-
-    @Option(names = "--download", description = "Download the dataset if it is not installed.")
-    boolean download;
+    @Mixin
+    DataOptions dataOptions;
 
     @Override
     public Integer call() throws IOException {
@@ -71,9 +69,7 @@ final class ReportCommand implements Callable<Integer> {
             out.println("No history.csv in " + run + ", so no training curves.");
         }
 
-        DataSource source = main.dataSource();
-        if (dataDir != null) source = source.withFolder(dataDir);
-        if (download) source = source.allowingDownload();
+        DataSource source = dataOptions.applyTo(main.dataSource());
         DataSets.Loaded loaded = testData(model, source, out);
         Dataset test = null;
         if (loaded == null || loaded.test() == null) {
