@@ -34,8 +34,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "<model.kiln>", description = "A model saved by kiln train or Model.save.")
-    Path modelFile;
+    @Mixin
+    ModelFile modelFile;
 
     @Parameters(index = "1", paramLabel = "<data>",
             description = "fashion-mnist, fashion-mnist-subset or mnist (their test split), a folder with IDX files, or a CSV file.")
@@ -56,7 +56,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (batchSize < 1) throw new ParameterException(spec.commandLine(), "--batch-size must be at least 1, got " + batchSize);
-        Model model = Models.load(spec, modelFile);
+        Model model = modelFile.load();
         if (!DataSets.NAMES.contains(data.toLowerCase(Locale.ROOT)) && !java.nio.file.Files.exists(Path.of(data))) {
             throw new ParameterException(spec.commandLine(), "data not found: " + data + "; give one of " + String.join(", ", DataSets.NAMES)
                     + ", a folder with IDX files, or a CSV file");
@@ -67,7 +67,7 @@ final class EvaluateCommand implements Callable<Integer> {
         int classes = Models.classes(model);
         Dataset test = DataSets.conform(loaded.test(), model.inputShape(), classes, Models.classNames(model), loaded.description());
 
-        out.printf(Locale.ROOT, "Model %s on %s: %,d samples%n", modelFile, loaded.description(), test.size());
+        out.printf(Locale.ROOT, "Model %s on %s: %,d samples%n", modelFile.path, loaded.description(), test.size());
         if (model.loss() != null) {
             Map<String, Double> r = model.evaluate(test, batchSize);
             out.printf(Locale.ROOT, "Loss (%s): %.4f%n", model.loss().keras(), r.get("loss"));

@@ -33,8 +33,8 @@ final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", paramLabel = "<model.kiln>", description = "A model saved by kiln train or Model.save.")
-    Path modelFile;
+    @Mixin
+    ModelFile modelFile;
 
     @Parameters(index = "1", paramLabel = "<input>",
             description = "An image (PNG/JPEG; made grey, resized to the model's input, scaled to [0, 1]), a .csv or .json file of numbers "
@@ -56,13 +56,13 @@ final class PredictCommand implements Callable<Integer> {
         if (topK < 1) throw new ParameterException(spec.commandLine(), "--top-k must be at least 1, got " + topK);
         Model model = null;
         Inputs.Samples samples = null;
-        if (!Inputs.isDatasetRef(input) && !Inputs.isExistingPath(input) && java.nio.file.Files.isRegularFile(modelFile)) {
-            model = Models.load(spec, modelFile);   // a text model (it carries its tokenizer) takes the argument as the message itself
+        if (!Inputs.isDatasetRef(input) && !Inputs.isExistingPath(input) && java.nio.file.Files.isRegularFile(modelFile.path)) {
+            model = modelFile.load();   // a text model (it carries its tokenizer) takes the argument as the message itself
             if (model.preprocessing() != null) samples = Inputs.text(input, model.preprocessing(), model.inputShape(),
                     Models.textSide(model, Models.TEXT_PADDING).equals("post"), Models.textSide(model, Models.TEXT_TRUNCATING).equals("post"), main.out());
         }
         if (samples == null && !Inputs.isDatasetRef(input)) Models.requireFile(spec, Path.of(input), "input");
-        if (model == null) model = Models.load(spec, modelFile);
+        if (model == null) model = modelFile.load();
         PrintStream out = main.out();
         DataSource source = dataOptions.applyTo(main.dataSource());
 

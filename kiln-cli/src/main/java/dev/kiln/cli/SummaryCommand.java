@@ -4,14 +4,11 @@ import dev.kiln.core.Shape;
 import dev.kiln.nn.Model;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 /** {@code kiln summary <model.kiln>}: the Keras-like layer table, the compile settings and the provenance. */
 @Command(name = "summary", mixinStandardHelpOptions = true, description = "Show a saved model's layers, parameter counts and provenance.")
@@ -19,15 +16,12 @@ final class SummaryCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
 
-    @Spec
-    CommandSpec spec;
-
-    @Parameters(index = "0", paramLabel = "<model.kiln>", description = "A model saved by kiln train or Model.save.")
-    Path modelFile;
+    @Mixin
+    ModelFile modelFile;
 
     @Override
     public Integer call() throws IOException {
-        Model model = Models.load(spec, modelFile);
+        Model model = modelFile.load();
         PrintStream out = main.out();
         out.print(model.summary());
         out.println("Input shape: " + Shape.str(model.inputShape()) + " (without the batch axis)");
