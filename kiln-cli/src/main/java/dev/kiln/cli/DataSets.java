@@ -273,6 +273,15 @@ final class DataSets {
         return d;
     }
 
+    /**
+     * Test data fitted to a saved classifier, as {@code evaluate} and {@code report} both need it: its input
+     * shape, its class count (a model that is not a classifier fails here, before any reshaping) and the class
+     * names it recorded.
+     */
+    static Dataset conform(Dataset data, dev.kiln.nn.Model model, String source) {
+        return conform(data, model.inputShape(), Models.classes(model), Models.classNames(model), source);
+    }
+
     /** The same samples in a model's input shape, when only the layout differs (784 CSV columns for a (28, 28) model). */
     static Dataset reshape(Dataset data, int[] inputShape, String source) {
         if (Shape.equal(data.sampleShape(), inputShape)) return data;

@@ -64,8 +64,7 @@ final class EvaluateCommand implements Callable<Integer> {
         PrintStream out = main.out();
         DataSource source = dataOptions.applyTo(main.dataSource());
         DataSets.Loaded loaded = DataSets.forEvaluation(data, labelColumn, source, out);
-        int classes = Models.classes(model);
-        Dataset test = DataSets.conform(loaded.test(), model.inputShape(), classes, Models.classNames(model), loaded.description());
+        Dataset test = DataSets.conform(loaded.test(), model, loaded.description());
 
         out.printf(Locale.ROOT, "Model %s on %s: %,d samples%n", modelFile.path, loaded.description(), test.size());
         if (model.loss() != null) {

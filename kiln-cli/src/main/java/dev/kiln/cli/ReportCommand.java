@@ -75,7 +75,7 @@ final class ReportCommand implements Callable<Integer> {
         if (loaded == null || loaded.test() == null) {
             out.println("No test data for this run (name it with --data), so no confusion matrix or prediction grid.");
         } else {
-            test = DataSets.conform(loaded.test(), model.inputShape(), Models.classes(model), Models.classNames(model), loaded.description());
+            test = DataSets.conform(loaded.test(), model, loaded.description());
             out.printf(Locale.ROOT, "Evaluating on %s: %,d test samples%n", loaded.description(), test.size());
         }
         String title = run.toAbsolutePath().normalize().getFileName().toString();
