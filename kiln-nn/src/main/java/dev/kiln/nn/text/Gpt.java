@@ -16,7 +16,9 @@ import dev.kiln.nn.layers.LayerNormalization;
 import dev.kiln.nn.layers.PositionalEmbedding;
 import dev.kiln.nn.losses.Loss;
 import dev.kiln.nn.optimizers.Optimizer;
+import java.io.PrintStream;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A small GPT as a plain {@link Sequential} — token embedding, learned positions, {@code numLayers}
@@ -24,7 +26,8 @@ import java.util.List;
  * summarises like any Kiln model, and {@link Generator} samples from it with a key/value cache.
  *
  * <p>Language-model training predicts every next token of a window: inputs (B, T) ids, targets (B, T) ids
- * shifted by one, loss the mean cross-entropy over all B·T positions. {@link #trainStep} is that step.
+ * shifted by one, loss the mean cross-entropy over all B·T positions. {@link #trainStep} is that step, and
+ * {@link #fit} the loop of such steps on random windows of a corpus.
  */
 public final class Gpt {
     private Gpt() {}
@@ -82,6 +85,51 @@ public final class Gpt {
         float loss = arena.call(() -> step(model, optimizer, inputs, targets, dropoutRng));
         arena.reset();
         return loss;
+    }
+
+    /**
+     * Trains a language model for {@code steps} steps on random windows of {@code ids}, the loop every GPT
+     * script writes: each step draws {@code batch} windows of the model's context length (its input shape) from
+     * {@code rng}, which also drives dropout, and takes one {@link #trainStep} inside a {@link StepArena} kept for
+     * the run. After each step {@code progress} (null: none) gets the step, its loss and the training tokens a
+     * second so far. Returns the last step's loss (NaN after 0 steps). The same seed, data and arguments give the same weights as
+     * that loop written out by hand.
+     */
+    public static float fit(Model model, Optimizer optimizer, int[] ids, int steps, int batch, Rng rng, Progress progress) {
+        int[] input = model.inputShape();
+        if (input.length != 1) {
+            throw new IllegalArgumentException("Gpt.fit needs a language model taking (batch, timesteps) token ids, got input shape " + Shape.str(input));
+        }
+        if (steps < 0) throw new IllegalArgumentException("Gpt.fit needs steps >= 0, got " + steps);
+        int t = input[0];
+        StepArena arena = new StepArena();           // each step reuses the last one's activation and gradient storage
+        Windows windows = new Windows(batch, t);     // one (inputs, targets) pair, refilled every step
+        float loss = Float.NaN;
+        long start = System.nanoTime();
+        for (int step = 1; step <= steps; step++) {
+            windows.sample(ids, rng);
+            loss = trainStep(model, optimizer, windows.inputs(), windows.targets(), rng, arena);
+            if (progress != null) {
+                double seconds = (System.nanoTime() - start) / 1e9;
+                progress.step(step, loss, step * (double) batch * t / seconds);
+            }
+        }
+        return loss;
+    }
+
+    /** What {@link #fit} reports after each step. */
+    @FunctionalInterface
+    public interface Progress {
+        /** Step {@code step} (from 1) ended with {@code loss}; {@code tokensPerSecond} counts every step so far. */
+        void step(int step, float loss, double tokensPerSecond);
+
+        /** A line "step N  loss L  T tokens/s" on {@code out} after the first step and every {@code every}-th. */
+        static Progress printing(PrintStream out, int every) {
+            if (every < 1) throw new IllegalArgumentException("Progress.printing needs every >= 1, got " + every);
+            return (step, loss, tokensPerSecond) -> {
+                if (step == 1 || step % every == 0) out.printf(Locale.ROOT, "step %d  loss %.4f  %.0f tokens/s%n", step, loss, tokensPerSecond);
+            };
+        }
     }
 
     private static float step(Model model, Optimizer optimizer, Tensor inputs, Tensor targets, Rng dropoutRng) {

@@ -153,6 +153,49 @@ class GptTest {
     }
 
     @Test
+    void fitIsTheHandWrittenLoopAndPrintsTheFirstAndEveryNthStep() {
+        // examples/CharGpt.java and BpeGpt.java train with Gpt.fit; it must stay the loop they wrote out before (same
+        // windows and dropout from one Rng, one arena), so their losses and saved weights do not move.
+        int[] corpus = new int[300];
+        for (int i = 0; i < corpus.length; i++) corpus[i] = (i * 7 + i / 5) % 11;
+        GptConfig config = new GptConfig(11, 12, 16, 2, 2, 0.1);
+        int steps = 7, batch = 4;
+
+        Sequential byHand = Gpt.build(config, 4);
+        Optimizer opt = Adam.adamW(1e-2, 0.01).clipGlobalNorm(1.0);
+        Rng rng = new Rng(8);
+        StepArena arena = new StepArena();
+        Gpt.Windows windows = new Gpt.Windows(batch, config.contextLength());
+        float[] expected = new float[steps];
+        for (int step = 0; step < steps; step++) {
+            windows.sample(corpus, rng);
+            expected[step] = Gpt.trainStep(byHand, opt, windows.inputs(), windows.targets(), rng, arena);
+        }
+
+        Sequential fitted = Gpt.build(config, 4);
+        float[] reported = new float[steps];
+        float last = Gpt.fit(fitted, Adam.adamW(1e-2, 0.01).clipGlobalNorm(1.0), corpus, steps, batch, new Rng(8),
+                (step, loss, tokensPerSecond) -> {
+                    reported[step - 1] = loss;
+                    assertThat(tokensPerSecond).isPositive();
+                });
+        assertThat(reported).containsExactly(expected);
+        assertThat(last).isEqualTo(expected[steps - 1]);
+        for (String p : byHand.parameters().keySet()) {
+            assertThat(fitted.parameters().get(p).toFloatArray()).as(p).containsExactly(byHand.parameters().get(p).toFloatArray());
+        }
+
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        Gpt.fit(Gpt.build(config, 4), opt, corpus, steps, batch, new Rng(8), Gpt.Progress.printing(new java.io.PrintStream(bytes, true), 3));
+        assertThat(bytes.toString().lines().toList()).hasSize(3)
+                .allMatch(l -> l.matches("step (1|3|6)  loss \\d+\\.\\d{4}  \\d+ tokens/s"), "step N  loss L  T tokens/s at steps 1, 3, 6");
+        assertThat(Gpt.fit(Gpt.build(config, 4), opt, corpus, 0, batch, new Rng(8), null)).isNaN();
+        Sequential grid = new Sequential(new Dense(3));   // inputs (6, 2) per sample: not a sequence of token ids
+        grid.build(6, 2);
+        assertThatThrownBy(() -> Gpt.fit(grid, opt, corpus, 1, batch, new Rng(8), null)).hasMessageContaining("input shape (6, 2)");
+    }
+
+    @Test
     void savedModelKeepsWeightsAndPreprocessing(@TempDir Path dir) throws Exception {
         Sequential model = tiny();
         model.preprocessing("{\"type\":\"char\",\"alphabet\":\"abc\"}");
