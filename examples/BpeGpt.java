@@ -3,7 +3,6 @@
 // at vocabulary 512), so the 128-token context sees about twice as much text as a character model's.
 // Run:  ./kiln examples/BpeGpt.java [steps] [batch] [vocab]   then:  ./kiln generate bpe-gpt.kiln --prompt "Elizabeth" --tokens 200
 import dev.kiln.core.Rng;
-import dev.kiln.core.StepArena;
 import dev.kiln.data.text.*;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.optimizers.Adam;
@@ -25,18 +24,8 @@ void main(String[] args) throws Exception {
     Sequential model = Gpt.build(config, 42);
     System.out.print(model.summary());
     Optimizer adamW = Adam.adamW(1e-3, 0.01).clipGlobalNorm(1.0);
-    Rng rng = new Rng(42);
-    StepArena arena = new StepArena();                                      // each step reuses the last one's activation and gradient storage
-    Gpt.Windows windows = new Gpt.Windows(batch, config.contextLength());   // one (inputs, targets) pair, refilled every step
-    long start = System.nanoTime();
-    for (int step = 1; step <= steps; step++) {
-        windows.sample(ids, rng);
-        float loss = Gpt.trainStep(model, adamW, windows.inputs(), windows.targets(), rng, arena);
-        if (step == 1 || step % 10 == 0) {
-            double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.0f tokens/s%n", step, loss, step * (double) batch * config.contextLength() / seconds);
-        }
-    }
+    // batch random windows of ids a step, drawn from the Rng, in one StepArena; a progress line every 10 steps
+    Gpt.fit(model, adamW, ids, steps, batch, new Rng(42), Gpt.Progress.printing(System.out, 10));
     model.preprocessing(tokenizer.toJson());                                // kiln generate decodes with it (merges included)
     model.save(Path.of("bpe-gpt.kiln"));
     Generator generator = new Generator(model);

@@ -1,14 +1,12 @@
 // A character-level GPT (4 layers, 4 heads, d_model 128, context 128) on the shipped Pride and Prejudice corpus.
 // Run:  ./kiln examples/CharGpt.java [steps] [batch]      then:  ./kiln generate char-gpt.kiln --prompt "Elizabeth" --tokens 200
 import dev.kiln.core.Rng;
-import dev.kiln.core.StepArena;
 import dev.kiln.data.text.*;
 import dev.kiln.nn.Sequential;
 import dev.kiln.nn.optimizers.Adam;
 import dev.kiln.nn.optimizers.Optimizer;
 import dev.kiln.nn.text.*;
 import java.nio.file.Path;
-import java.util.Locale;
 
 void main(String[] args) throws Exception {
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 200;
@@ -20,18 +18,8 @@ void main(String[] args) throws Exception {
     Sequential model = Gpt.build(config, 42);
     System.out.print(model.summary());
     Optimizer adamW = Adam.adamW(1e-3, 0.01).clipGlobalNorm(1.0);
-    Rng rng = new Rng(42);
-    StepArena arena = new StepArena();                                      // each step reuses the last one's activation and gradient storage
-    Gpt.Windows windows = new Gpt.Windows(batch, config.contextLength());   // one (inputs, targets) pair, refilled every step
-    long start = System.nanoTime();
-    for (int step = 1; step <= steps; step++) {
-        windows.sample(ids, rng);
-        float loss = Gpt.trainStep(model, adamW, windows.inputs(), windows.targets(), rng, arena);
-        if (step == 1 || step % 10 == 0) {
-            double seconds = (System.nanoTime() - start) / 1e9;
-            System.out.printf(Locale.ROOT, "step %d  loss %.4f  %.0f tokens/s%n", step, loss, step * (double) batch * config.contextLength() / seconds);
-        }
-    }
+    // batch random windows of ids a step, drawn from the Rng, in one StepArena; a progress line every 10 steps
+    Gpt.fit(model, adamW, ids, steps, batch, new Rng(42), Gpt.Progress.printing(System.out, 10));
     model.preprocessing(tokenizer.toJson());                                // kiln generate decodes with it
     model.save(Path.of("char-gpt.kiln"));
     Generator generator = new Generator(model);
