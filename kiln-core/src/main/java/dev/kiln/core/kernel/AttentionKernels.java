@@ -220,14 +220,7 @@ public final class AttentionKernels {
      * line, boxing every vector passed to it; here the call is hot whenever this method runs.
      */
     private static float expVectors(float[] p, int r, int upper, float max, float[] keep, int mb) {
-        FloatVector acc = FloatVector.zero(S);
-        for (int j = 0; j < upper; j += VL) {
-            FloatVector e = TransformerKernels.exp(FloatVector.fromArray(S, p, r + j).sub(max));
-            if (keep != null) e = e.mul(FloatVector.fromArray(S, keep, mb + j));   // keep is 0/1: masked keys exactly 0
-            e.intoArray(p, r + j);
-            acc = e.add(acc);   // receiver of known class (see softmaxRow)
-        }
-        return Elementwise.sumLanes(acc);
+        return TransformerKernels.expShiftedSum(p, r, upper, max, keep, mb);   // the exp steps written out there
     }
 
     /** dS = scale·P ⊙ (dP − Σ P⊙dP) in place of dP over [0, cols), zeros on [cols, tk); all zeros for a dead (all-masked) row. */

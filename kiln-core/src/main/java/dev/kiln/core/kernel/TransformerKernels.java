@@ -40,25 +40,14 @@ public final class TransformerKernels {
 
     private TransformerKernels() {}
 
-    /** e^x per lane: x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial (error &lt; 2e-7 relative), times 2^k. */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector shifted = x.mul(LOG2E).add(ROUND);               // the integer k sits in the low mantissa bits
-        FloatVector k = shifted.sub(ROUND);
-        FloatVector r = k.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = k.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(1f / 720, 1f / 120);
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 24));
-        p = p.fma(r, FloatVector.broadcast(S, 1f / 6));
-        p = p.fma(r, FloatVector.broadcast(S, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        p = p.fma(r, FloatVector.broadcast(S, 1f));
-        // 2^k from its bits: (k + 127) << 23, k read back from the rounding sum's low bits.
-        var bits = shifted.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND) - 127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats());
-    }
+    // e^x in the vector loops below: x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-6 Taylor polynomial (error < 2e-7
+    // relative), times 2^k, the steps written out in each loop rather than in a vector-valued helper. C2 refuses to
+    // inline a helper it has already compiled on its own into a big method (which it does when C1-compiled loops call
+    // it often during warm-up, so it depends on the order of compilations), and every vector crossing that call is then
+    // boxed for the rest of the run: a GPT bench run boxed 67 MB a step after 1,500 steps, the next run of the same
+    // command none. See FastMath's array section for the same in the gate activations.
 
-    /** e^x for one float, the same arithmetic as {@link #exp(FloatVector)} (for tails and tests). */
+    /** e^x for one float, the same arithmetic as the vector loops' (for tails and tests). */
     public static float exp(float x) {
         x = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
         float shifted = x * LOG2E + ROUND;
@@ -129,8 +118,22 @@ public final class TransformerKernels {
         int i = from;
         for (int upper = from + S.loopBound(n - from); i < upper; i += VL) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector u2 = v.mul(v).fma(GELU_A, 1f).mul(v).mul(-2 * GELU_C);   // −2u
-            v.div(exp(u2).add(1f)).intoArray(y, yo + i);
+            FloatVector a = v.mul(v).fma(GELU_A, 1f).mul(v).mul(-2 * GELU_C);   // −2u, then e^a
+            a = a.max(EXP_MIN).min(EXP_MAX);
+            FloatVector sh = a.mul(LOG2E).add(ROUND);                      // the integer k sits in the low mantissa bits
+            FloatVector kk = sh.sub(ROUND);
+            FloatVector rr = kk.fma(FloatVector.broadcast(S, -LN2_HI), a);
+            rr = kk.fma(FloatVector.broadcast(S, -LN2_LO), rr);
+            FloatVector pp = rr.fma(1f / 720, 1f / 120);
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f / 24));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f / 6));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 0.5f));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f));
+            // 2^k from its bits: (k + 127) << 23, k read back from the rounding sum's low bits.
+            var bits = sh.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND) - 127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = pp.mul(bits.reinterpretAsFloats());
+            v.div(e.add(1f)).intoArray(y, yo + i);
         }
         for (; i < n; i++) {
             float v = x[xo + i];
@@ -151,8 +154,22 @@ public final class TransformerKernels {
         for (int upper = from + S.loopBound(n - from); i < upper; i += VL) {
             FloatVector v = FloatVector.fromArray(S, x, xo + i);
             FloatVector v2 = v.mul(v);
-            FloatVector s = exp(v2.fma(GELU_A, 1f).mul(v).mul(-2 * GELU_C)).add(1f);
-            s = FloatVector.broadcast(S, 1f).div(s);
+            FloatVector a = v2.fma(GELU_A, 1f).mul(v).mul(-2 * GELU_C);   // −2u, then e^a
+            a = a.max(EXP_MIN).min(EXP_MAX);
+            FloatVector sh = a.mul(LOG2E).add(ROUND);                      // the integer k sits in the low mantissa bits
+            FloatVector kk = sh.sub(ROUND);
+            FloatVector rr = kk.fma(FloatVector.broadcast(S, -LN2_HI), a);
+            rr = kk.fma(FloatVector.broadcast(S, -LN2_LO), rr);
+            FloatVector pp = rr.fma(1f / 720, 1f / 120);
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f / 24));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f / 6));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 0.5f));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f));
+            // 2^k from its bits: (k + 127) << 23, k read back from the rounding sum's low bits.
+            var bits = sh.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND) - 127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = pp.mul(bits.reinterpretAsFloats());
+            FloatVector s = FloatVector.broadcast(S, 1f).div(e.add(1f));
             FloatVector du2 = v2.fma(6 * GELU_A * GELU_C, 2 * GELU_C);               // 2u'
             FloatVector d = v.mul(s).mul(s.neg().add(1f)).fma(du2, s);
             d.mul(FloatVector.fromArray(S, dy, go + i)).intoArray(dx, dxo + i);
@@ -163,6 +180,35 @@ public final class TransformerKernels {
             float du2 = Math.fma(v2, 6 * GELU_A * GELU_C, 2 * GELU_C);
             dx[dxo + i] = Math.fma(v * s * (1f - s), du2, s) * dy[go + i];
         }
+    }
+
+    /**
+     * p[r + j] = e^(p[r + j] − max) (0 where keep is 0) for j in [0, upper), whole vectors; returns their sum (lanes
+     * added in order). The attention's softmax row (AttentionKernels) calls it, so that the exp steps stay here.
+     */
+    static float expShiftedSum(float[] p, int r, int upper, float max, float[] keep, int mb) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int j = 0; j < upper; j += VL) {
+            FloatVector a = FloatVector.fromArray(S, p, r + j).sub(max);
+            a = a.max(EXP_MIN).min(EXP_MAX);
+            FloatVector sh = a.mul(LOG2E).add(ROUND);                      // the integer k sits in the low mantissa bits
+            FloatVector kk = sh.sub(ROUND);
+            FloatVector rr = kk.fma(FloatVector.broadcast(S, -LN2_HI), a);
+            rr = kk.fma(FloatVector.broadcast(S, -LN2_LO), rr);
+            FloatVector pp = rr.fma(1f / 720, 1f / 120);
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f / 24));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f / 6));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 0.5f));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f));
+            pp = pp.fma(rr, FloatVector.broadcast(S, 1f));
+            // 2^k from its bits: (k + 127) << 23, k read back from the rounding sum's low bits.
+            var bits = sh.reinterpretAsInts().sub(Float.floatToRawIntBits(ROUND) - 127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = pp.mul(bits.reinterpretAsFloats());
+            if (keep != null) e = e.mul(FloatVector.fromArray(S, keep, mb + j));   // keep is 0/1: masked keys exactly 0
+            e.intoArray(p, r + j);
+            acc = e.add(acc);   // receiver of known class (see AttentionKernels.softmaxRow)
+        }
+        return Elementwise.sumLanes(acc);
     }
 
     // ---------------------------------------------------------------- layer normalisation
