@@ -13,19 +13,22 @@ final class Gather {
         }
     }
 
-    /** out = x.take(indices, axis): the axis dimension becomes {@code indices.length} (torch.index_select). */
-    static final class IndexSelect extends Function {
-        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
-        private int[] inShape;
-        private int axis;
-        private int[] idx = new int[0];   // the node's own copy of the indices (the caller may reuse its array)
-        private final Tensor[] grads = new Tensor[1];
+    /**
+     * What both index ops' nodes keep: the input's shape, the axis and their own copy of the indices (the caller may
+     * reuse its array). Not final: a training step refills the node its recycled output carried last step (see
+     * Tensor#spareNode).
+     */
+    private abstract static class Indexed extends Function {
+        int[] inShape;
+        int axis;
+        int[] idx = new int[0];
+        final Tensor[] grads = new Tensor[1];
 
-        private IndexSelect() {
+        Indexed() {
             super(new Tensor[1]);
         }
 
-        private IndexSelect set(Tensor x, int axis, int[] indices) {
+        final Indexed set(Tensor x, int axis, int[] indices) {
             inputs[0] = x;
             inShape = x.shape;
             this.axis = axis;
@@ -33,6 +36,10 @@ final class Gather {
             System.arraycopy(indices, 0, idx, 0, indices.length);
             return this;
         }
+    }
+
+    /** out = x.take(indices, axis): the axis dimension becomes {@code indices.length} (torch.index_select). */
+    static final class IndexSelect extends Indexed {
 
         static Tensor apply(Tensor x, int axis, int[] idx) {
             int ax = Shape.axis(axis, x.rank());
@@ -87,25 +94,7 @@ final class Gather {
      * and {@code out[p] = x[p with axis = idx[p]]} (torch.gather followed by squeeze). Sparse losses use it
      * to pick each row's true-class log-probability.
      */
-    static final class Along extends Function {
-        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
-        private int[] inShape;
-        private int axis;
-        private int[] idx = new int[0];   // the node's own copy of the indices (the caller may reuse its array)
-        private final Tensor[] grads = new Tensor[1];
-
-        private Along() {
-            super(new Tensor[1]);
-        }
-
-        private Along set(Tensor x, int axis, int[] indices) {
-            inputs[0] = x;
-            inShape = x.shape;
-            this.axis = axis;
-            if (idx.length != indices.length) idx = new int[indices.length];
-            System.arraycopy(indices, 0, idx, 0, indices.length);
-            return this;
-        }
+    static final class Along extends Indexed {
 
         static Tensor apply(Tensor x, int axis, int[] idx) {
             int ax = Shape.axis(axis, x.rank());
