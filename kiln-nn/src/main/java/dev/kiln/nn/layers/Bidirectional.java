@@ -93,7 +93,7 @@ public final class Bidirectional extends Layer {
         Tensor b = backwardLayer.forward(x, mask, ctx);
         if (forwardLayer.returnSequences()) b = reverseTime(b);   // (B, T, U), back in time order
         if (config.mergeMode() != Merge.CONCAT) return f.add(b);
-        Tensor[] pair = PAIR.get();   // concat keeps no array: no varargs array a step
+        Tensor[] pair = Scratch.tensors(Scratch.CONCAT_PARTS, 2);   // concat keeps no array: no varargs array a step
         pair[0] = f;
         pair[1] = b;
         try {
@@ -102,8 +102,6 @@ public final class Bidirectional extends Layer {
             pair[0] = pair[1] = null;
         }
     }
-
-    private static final ThreadLocal<Tensor[]> PAIR = ThreadLocal.withInitial(() -> new Tensor[2]);
 
     private static Tensor reverseTime(Tensor x) {
         return x.indexSelect(1, RecurrentScratch.reversed(x.shape(1)));

@@ -78,19 +78,11 @@ public final class Concatenate extends Merge {
 
     @Override
     protected Tensor merge(List<Tensor> xs) {
-        Tensor[] parts = xs.size() < PARTS_KEPT ? PARTS.get()[xs.size()] : new Tensor[xs.size()];   // concat keeps no array
+        Tensor[] parts = Scratch.tensors(Scratch.CONCAT_PARTS, xs.size());   // concat keeps no array
         try {
             return Tensor.concat(sampleAxis(xs.get(0).rank() - 1) + 1, xs.toArray(parts));
         } finally {
             java.util.Arrays.fill(parts, null);
         }
     }
-
-    private static final int PARTS_KEPT = 9;
-    /** Per thread, an array of each length below {@link #PARTS_KEPT} for the parts of one concat. */
-    private static final ThreadLocal<Tensor[][]> PARTS = ThreadLocal.withInitial(() -> {
-        Tensor[][] byLength = new Tensor[PARTS_KEPT][];
-        for (int n = 0; n < PARTS_KEPT; n++) byLength[n] = new Tensor[n];
-        return byLength;
-    });
 }

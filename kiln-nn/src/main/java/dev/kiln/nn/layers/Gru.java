@@ -78,7 +78,7 @@ public final class Gru extends RecurrentLayer<Gru.Config> {
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
         if (!fusable(ctx)) {
-            Tensor[] states = RecurrentScratch.initial(1);   // the output alone: no state list or arrays a step
+            Tensor[] states = Scratch.tensors(Scratch.INITIAL_STATES, 1);   // the output alone: no state list or arrays a step
             try {
                 return composed(x, mask, null, ctx, states);
             } finally {

@@ -88,7 +88,7 @@ public final class Lstm extends RecurrentLayer<Lstm.Config> {
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
         if (!fusable(ctx)) {
-            Tensor[] states = RecurrentScratch.initial(2);   // the output alone: no state list or arrays a step
+            Tensor[] states = Scratch.tensors(Scratch.INITIAL_STATES, 2);   // the output alone: no state list or arrays a step
             try {
                 return composed(x, mask, null, ctx, states);
             } finally {

@@ -189,7 +189,7 @@ public final class MultiHeadAttention extends Layer {
 
     /** Q, K and V side by side (B, T, 3·H·dk) from one GEMM; the fused attention reads the three blocks in place. */
     private Tensor packedQkv(Tensor x2, int b, int t) {
-        Tensor[] parts = QKV_PARTS.get();   // per thread, emptied after: no varargs array a step
+        Tensor[] parts = Scratch.tensors(Scratch.CONCAT_PARTS, 3);   // per thread, emptied after: no varargs array a step
         parts[0] = parameter("query.kernel");
         parts[1] = parameter("key.kernel");
         parts[2] = parameter("value.kernel");
@@ -201,8 +201,6 @@ public final class MultiHeadAttention extends Layer {
         java.util.Arrays.fill(parts, null);
         return Linear.affine(x2, w, bias).reshape(b, t, 3 * config.numHeads() * config.keyDim());
     }
-
-    private static final ThreadLocal<Tensor[]> QKV_PARTS = ThreadLocal.withInitial(() -> new Tensor[3]);
 
     /** The heads (B, T, H·dk) projected back to (B, T, D). */
     private Tensor outputProjection(Tensor heads, int b, int t) {

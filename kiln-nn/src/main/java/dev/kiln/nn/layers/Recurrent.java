@@ -77,9 +77,9 @@ public sealed interface Recurrent permits RecurrentLayer {
         int g = proj.shape(1);
         proj = proj.reshape(t, b, g);                                            // (T, B, G)
         Tensor m = mask == null ? null : mask.to(x.dtype()).permute(RecurrentScratch.SWAP).contiguous();   // (T, B)
-        Tensor[] outputs = returnSequences ? RecurrentScratch.outputs(t) : null;
-        Tensor[][] pair = RecurrentScratch.statePair(states.length);
-        Tensor[] cur = pair[0], next = pair[1];
+        Tensor[] outputs = returnSequences ? Scratch.tensors(Scratch.SEQUENCE_OUTPUTS, t) : null;
+        Tensor[] first = Scratch.tensors(Scratch.STATES, states.length), second = Scratch.tensors(Scratch.NEXT_STATES, states.length);
+        Tensor[] cur = first, next = second;
         System.arraycopy(states, 0, cur, 0, states.length);
         try {
             for (int s = 0; s < t; s++) {
@@ -98,8 +98,8 @@ public sealed interface Recurrent permits RecurrentLayer {
             System.arraycopy(cur, 0, states, 0, states.length);
             return returnSequences ? Tensor.concat(1, outputs) : states[0];   // (B, T, units) or (B, units); concat keeps no array
         } finally {
-            java.util.Arrays.fill(pair[0], null);   // keep no step's tensors past the call
-            java.util.Arrays.fill(pair[1], null);
+            java.util.Arrays.fill(first, null);   // keep no step's tensors past the call
+            java.util.Arrays.fill(second, null);
             if (outputs != null) java.util.Arrays.fill(outputs, null);
         }
     }

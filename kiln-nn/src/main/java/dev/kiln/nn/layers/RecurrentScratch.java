@@ -1,8 +1,6 @@
 package dev.kiln.nn.layers;
 
-import dev.kiln.core.Tensor;
-
-/** What the recurrent layers reuse across calls instead of allocating per training step. */
+/** What the recurrent layers reuse across calls instead of allocating per training step (arrays filled per call: {@link Scratch}). */
 final class RecurrentScratch {
     private RecurrentScratch() {}
 
@@ -11,20 +9,6 @@ final class RecurrentScratch {
 
     /** (T, B) ↔ (B, T), for {@code permute}; never written. */
     static final int[] SWAP = {1, 0};
-
-    private static final ThreadLocal<Tensor[][][]> OUTPUTS = ThreadLocal.withInitial(() -> new Tensor[][][] {new Tensor[65][]});
-
-    /**
-     * This thread's array of exactly {@code t} entries for a sequence's per-step outputs (one kept per length seen);
-     * the caller empties it when done.
-     */
-    static Tensor[] outputs(int t) {
-        Tensor[][][] holder = OUTPUTS.get();
-        if (t >= holder[0].length) holder[0] = java.util.Arrays.copyOf(holder[0], Math.max(t + 1, 2 * holder[0].length));
-        Tensor[][] byLength = holder[0];
-        if (byLength[t] == null) byLength[t] = new Tensor[t];
-        return byLength[t];
-    }
 
     private static final ThreadLocal<int[][][]> REVERSED = ThreadLocal.withInitial(() -> new int[][][] {new int[65][]});
 
@@ -41,16 +25,6 @@ final class RecurrentScratch {
         return r;
     }
 
-    private static final ThreadLocal<Tensor[][]> INITIAL = ThreadLocal.withInitial(() -> new Tensor[][] {null, new Tensor[1], new Tensor[2]});
-
-    /**
-     * This thread's array of {@code count} (1 or 2) initial states for a layer's forward that wants the output alone
-     * (not {@link #statePair}'s arrays, which {@link Recurrent#run} fills from it); the caller empties it when done.
-     */
-    static Tensor[] initial(int count) {
-        return INITIAL.get()[count];
-    }
-
     private static final ThreadLocal<int[]> NOISE_SHAPE = ThreadLocal.withInitial(() -> new int[3]);
 
     /** (b, 1, f) in this thread's array: input dropout's noise shape, read (not kept) by {@code Tensor.dropout}. */
@@ -60,16 +34,5 @@ final class RecurrentScratch {
         s[1] = 1;
         s[2] = f;
         return s;
-    }
-
-    private static final ThreadLocal<Tensor[][][]> STATE_PAIRS = ThreadLocal.withInitial(
-            () -> new Tensor[][][] {null, {new Tensor[1], new Tensor[1]}, {new Tensor[2], new Tensor[2]}});
-
-    /**
-     * This thread's two state arrays of {@code count} (1: h; 2: h and c) for {@link Recurrent#run}'s loop (this step's
-     * and the next); the caller empties them when done. A fresh pair for other counts.
-     */
-    static Tensor[][] statePair(int count) {
-        return count < 3 ? STATE_PAIRS.get()[count] : new Tensor[][] {new Tensor[count], new Tensor[count]};
     }
 }

@@ -71,16 +71,13 @@ public final class SimpleRnn extends RecurrentLayer<SimpleRnn.Config> {
 
     @Override
     protected Tensor forward(Tensor x, Tensor mask, CallContext ctx) {
-        Tensor[] states = STATE.get();   // the output alone: no state list or arrays a step
+        Tensor[] states = Scratch.tensors(Scratch.INITIAL_STATES, 1);   // the output alone: no state list or arrays a step
         try {
             return run(x, mask, null, ctx, states);
         } finally {
             states[0] = null;   // the per-thread array keeps no tensor
         }
     }
-
-    /** Per-thread one-state array for {@link #forward}, which needs no final state. */
-    private static final ThreadLocal<Tensor[]> STATE = ThreadLocal.withInitial(() -> new Tensor[1]);
 
     /** One step, h' = act(x_t + h·R) (the dropout mask on h when training with recurrent dropout); made once per layer. */
     private final Recurrent.Cell cell = this::step;

@@ -73,27 +73,14 @@ public final class TimeDistributed extends Layer {
         // The shapes in per-thread arrays (reshape copies what it keeps): no arrays a step. A nested TimeDistributed
         // reuses them only inside inner.call, after this call's folded shape has been read and before its own is made.
         int b = x.shape(0), t = x.shape(1);
-        int[] folded = SHAPES.get().of(0, x.rank() - 1);
+        int[] folded = Scratch.ints(Scratch.FOLDED_SHAPE, x.rank() - 1);
         folded[0] = b * t;                                               // (B·T, ...)
         for (int d = 2; d < x.rank(); d++) folded[d - 1] = x.shape(d);
         Tensor y = inner.call(x.reshape(folded), ctx);
-        int[] out = SHAPES.get().of(1, y.rank() + 1);
+        int[] out = Scratch.ints(Scratch.UNFOLDED_SHAPE, y.rank() + 1);
         out[0] = b;
         out[1] = t;
         for (int d = 1; d < y.rank(); d++) out[d + 1] = y.shape(d);
         return y.reshape(out);                                           // (B, T, ...)
     }
-
-    /** Per thread, one array of each rank for the folded shape (0) and the output shape (1). */
-    private static final class Shapes {
-        private final int[][][] arrays = new int[2][9][];
-
-        int[] of(int which, int rank) {
-            if (rank >= arrays[which].length) return new int[rank];
-            int[] a = arrays[which][rank];
-            return a != null ? a : (arrays[which][rank] = new int[rank]);
-        }
-    }
-
-    private static final ThreadLocal<Shapes> SHAPES = ThreadLocal.withInitial(Shapes::new);
 }
