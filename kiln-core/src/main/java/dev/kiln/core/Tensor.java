@@ -459,6 +459,7 @@ public final class Tensor {
      */
     public static Tensor dropoutMask(DType dtype, double rate, Rng rng, int d0, int d1) {
         checkDropoutRate(rate);
+        if (d0 < 0 || d1 < 0) throw new IllegalArgumentException("dropoutMask: shape (" + d0 + ", " + d1 + ") has a negative dimension");
         return fillDropoutMask(uninitialized(dtype, d0, d1), rate, rng);
     }
 

@@ -21,6 +21,18 @@ class TensorDropoutTest {
     }
 
     @Test
+    void aDropoutMaskIsWhatDropoutMultipliesBy() {
+        // recurrent dropout applies one mask at every step: x.mul(mask) has x.dropout's bits for the same draws
+        Tensor x = Tensor.uniform(new Rng(1), -1, 1, 8, 50);
+        Tensor mask = Tensor.dropoutMask(DType.FLOAT32, 0.3, new Rng(42), 8, 50);
+        assertThat(mask.toFloatArray()).containsExactly(expectedMask(42, 0.3, 400));
+        assertThat(x.mul(mask).toFloatArray()).containsExactly(x.dropout(0.3, new Rng(42)).toFloatArray());
+        assertThat(Tensor.dropoutMask(DType.FLOAT64, 0.3, new Rng(42), 8, 50).dtype()).isEqualTo(DType.FLOAT64);
+        assertThatThrownBy(() -> Tensor.dropoutMask(DType.FLOAT32, 1.0, new Rng(1), 2, 2)).hasMessageContaining("[0, 1)");
+        assertThatThrownBy(() -> Tensor.dropoutMask(DType.FLOAT32, 0.5, new Rng(1), -1, 2)).hasMessageContaining("negative");
+    }
+
+    @Test
     void dropsWithTheDocumentedMaskAndBackpropagatesIt() {
         Tensor x = Tensor.uniform(new Rng(1), -1, 1, 8, 50).requiresGrad(true);
         Tensor y = x.dropout(0.3, new Rng(42));
