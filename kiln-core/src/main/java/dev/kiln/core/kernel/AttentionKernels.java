@@ -232,7 +232,9 @@ public final class AttentionKernels {
         int upper = S.loopBound(cols), j = 0;
         FloatVector acc = FloatVector.zero(S);
         for (; j < upper; j += VL) acc = FloatVector.fromArray(S, p, pr + j).fma(FloatVector.fromArray(S, ds, dr + j), acc);
-        float dot = Elementwise.sumLanes(acc);
+        float[] lanes = Elementwise.lanes();
+        acc.intoArray(lanes, 0);
+        float dot = Elementwise.addLanes(lanes);
         for (; j < cols; j++) dot += p[pr + j] * ds[dr + j];
         for (j = 0; j < upper; j += VL) {
             FloatVector pv = FloatVector.fromArray(S, p, pr + j).mul(scale);

@@ -291,8 +291,6 @@ public final class Elementwise {
         int upper = S.loopBound(n);
         FloatVector acc = FloatVector.zero(S);
         for (; i < upper; i += S.length()) acc = acc.add(FloatVector.fromArray(S, x, xo + i));
-        // the lanes through an array here rather than sumLanes(acc): where C2 left that call out of line (a reduction
-        // compiled with sum inlined) the accumulator was boxed to pass it
         float[] lanes = LANES.get();
         acc.intoArray(lanes, 0);
         float s = addLanes(lanes);
@@ -325,15 +323,24 @@ public final class Elementwise {
     }
 
     /**
-     * Adds a vector's lanes in a fixed order. {@code reduceLanes(ADD)} leaves the order unspecified, and the
-     * interpreter and the JIT really do differ, which would make two runs with one seed disagree in the last bit.
+     * The calling thread's array of one vector's lanes, for {@link #addLanes}: a caller spills its accumulator with
+     * {@code acc.intoArray(lanes(), 0)} itself. No kernel passes a vector to a method of its own: where C2 had compiled
+     * such a method on its own first it could refuse to inline it ("already compiled into a big method") and box the
+     * vector on every call for the rest of the run (FastMath's exp helpers did; see its class comment).
      */
-    public static float sumLanes(FloatVector v) {
-        // Through a per-thread array: lane(i) with a variable i is no intrinsic, so where C2 did not unroll the loop
-        // into constant lanes it boxed the vector on every call (a GRU's loss mean, 1 KB a step).
-        float[] lanes = LANES.get();
-        v.intoArray(lanes, 0);
-        return addLanes(lanes);
+    public static float[] lanes() {
+        return LANES.get();
+    }
+
+    /**
+     * Adds spilled lanes in a fixed order (lane 0 first). {@code reduceLanes(ADD)} leaves the order unspecified, and
+     * the interpreter and the JIT really do differ, which would make two runs with one seed disagree in the last bit;
+     * {@code lane(i)} with a variable i is no intrinsic either, which boxed the vector where C2 did not unroll the loop.
+     */
+    public static float addLanes(float[] lanes) {
+        float s = 0;
+        for (int i = 0; i < lanes.length; i++) s += lanes[i];
+        return s;
     }
 
     /**
@@ -347,12 +354,6 @@ public final class Elementwise {
         for (; i < upper; i += vl) for (int l = 0; l < vl; l++) lanes[l] += x[xo + i + l];
         float s = addLanes(lanes);
         for (; i < n; i++) s += x[xo + i];
-        return s;
-    }
-
-    private static float addLanes(float[] lanes) {
-        float s = 0;
-        for (int i = 0; i < lanes.length; i++) s += lanes[i];   // lane 0 first, as before
         return s;
     }
 

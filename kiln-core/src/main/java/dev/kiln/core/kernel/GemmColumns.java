@@ -211,21 +211,26 @@ final class GemmColumns {
             FloatVector q2 = LO2.selectFrom(p1, p3), q3 = HI2.selectFrom(p1, p3);
             FloatVector q4 = LO2.selectFrom(p4, zero), q5 = HI2.selectFrom(p4, zero);
             FloatVector q6 = LO2.selectFrom(p5, zero), q7 = HI2.selectFrom(p5, zero);
-            int d = cp + h * ldc, step = PER * ldc;
-            rows(LO4.selectFrom(q0, q4), c, d, ldc);
-            rows(HI4.selectFrom(q0, q4), c, d + step, ldc);
-            rows(LO4.selectFrom(q1, q5), c, d + 2 * step, ldc);
-            rows(HI4.selectFrom(q1, q5), c, d + 3 * step, ldc);
-            rows(LO4.selectFrom(q2, q6), c, d + 4 * step, ldc);
-            rows(HI4.selectFrom(q2, q6), c, d + 5 * step, ldc);
-            rows(LO4.selectFrom(q3, q7), c, d + 6 * step, ldc);
-            rows(HI4.selectFrom(q3, q7), c, d + 7 * step, ldc);
+            FloatVector r0 = LO4.selectFrom(q0, q4), r1 = HI4.selectFrom(q0, q4);
+            FloatVector r2 = LO4.selectFrom(q1, q5), r3 = HI4.selectFrom(q1, q5);
+            FloatVector r4 = LO4.selectFrom(q2, q6), r5 = HI4.selectFrom(q2, q6);
+            FloatVector r6 = LO4.selectFrom(q3, q7), r7 = HI4.selectFrom(q3, q7);
+            // vector rv holds rows v·PER … v·PER + PER − 1 of this block, 8 lanes each; stored here, not through a
+            // method taking the vector (which C2 may leave out of line and then box the vector to call)
+            int step = PER * ldc;
+            for (int s = 0; s < PER; s++) {
+                int d = cp + h * ldc + s * ldc - ROW * s;
+                VectorMask<Float> m = ROWS[s];
+                r0.intoArray(c, d, m);
+                r1.intoArray(c, d + step, m);
+                r2.intoArray(c, d + 2 * step, m);
+                r3.intoArray(c, d + 3 * step, m);
+                r4.intoArray(c, d + 4 * step, m);
+                r5.intoArray(c, d + 5 * step, m);
+                r6.intoArray(c, d + 6 * step, m);
+                r7.intoArray(c, d + 7 * step, m);
+            }
         }
-    }
-
-    /** The PER rows of one transposed vector into C's consecutive rows from offset d. */
-    private static void rows(FloatVector v, float[] c, int d, int ldc) {
-        for (int s = 0; s < PER; s++) v.intoArray(c, d + s * ldc - ROW * s, ROWS[s]);
     }
 
     /**

@@ -208,7 +208,9 @@ public final class TransformerKernels {
             e.intoArray(p, r + j);
             acc = e.add(acc);   // receiver of known class (see AttentionKernels.softmaxRow)
         }
-        return Elementwise.sumLanes(acc);
+        float[] lanes = Elementwise.lanes();
+        acc.intoArray(lanes, 0);
+        return Elementwise.addLanes(lanes);
     }
 
     // ---------------------------------------------------------------- layer normalisation
@@ -235,7 +237,9 @@ public final class TransformerKernels {
             int j = 0;
             FloatVector acc = FloatVector.zero(S);
             for (; j < upper; j += VL) acc = acc.add(FloatVector.fromArray(S, x, xr + j));
-            float sum = Elementwise.sumLanes(acc);
+            float[] lanes = Elementwise.lanes();
+            acc.intoArray(lanes, 0);
+            float sum = Elementwise.addLanes(lanes);
             for (; j < cols; j++) sum += x[xr + j];
             float mu = sum / cols;
             acc = FloatVector.zero(S);
@@ -243,7 +247,8 @@ public final class TransformerKernels {
                 FloatVector c = FloatVector.fromArray(S, x, xr + j).sub(mu);
                 acc = c.fma(c, acc);
             }
-            float sq = Elementwise.sumLanes(acc);
+            acc.intoArray(lanes, 0);
+            float sq = Elementwise.addLanes(lanes);
             for (; j < cols; j++) {
                 float c = x[xr + j] - mu;
                 sq += c * c;
@@ -317,7 +322,11 @@ public final class TransformerKernels {
                 if (dGamma != null) d.fma(xh, FloatVector.fromArray(S, dGamma, dgo + j)).intoArray(dGamma, dgo + j);
                 if (dBeta != null) d.add(FloatVector.fromArray(S, dBeta, dbo + j)).intoArray(dBeta, dbo + j);
             }
-            float sumG = Elementwise.sumLanes(sg), sumGx = Elementwise.sumLanes(sgx);
+            float[] lanes = Elementwise.lanes();
+            sg.intoArray(lanes, 0);
+            float sumG = Elementwise.addLanes(lanes);
+            sgx.intoArray(lanes, 0);
+            float sumGx = Elementwise.addLanes(lanes);
             for (; j < cols; j++) {
                 float xh = (x[xr + j] - mu) * rs, d = dy[gr + j], g = d * gamma[gmo + j];
                 sumG += g;
