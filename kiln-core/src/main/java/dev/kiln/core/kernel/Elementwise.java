@@ -1,7 +1,6 @@
 package dev.kiln.core.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -358,8 +357,4 @@ public final class Elementwise {
     }
 
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[S.length()]);
-
-    static VectorMask<Float> tail(int i, int n) {
-        return S.indexInRange(i, n);
-    }
 }

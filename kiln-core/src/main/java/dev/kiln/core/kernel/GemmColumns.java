@@ -169,19 +169,19 @@ final class GemmColumns {
     /** Lanes per row of the transposed tile, and rows per vector. */
     private static final int ROW = 8, PER = VL / ROW;
     /** selectFrom indices interleaving groups of g = 1, 2, 4 lanes of two vectors: low halves, then high halves. */
-    private static final FloatVector LO1 = zip(1, 0), HI1 = zip(1, VL / 2), LO2 = zip(2, 0), HI2 = zip(2, VL / 2),
-        LO4 = zip(4, 0), HI4 = zip(4, VL / 2);
+    private static final FloatVector LO1 = FloatVector.fromArray(S, zip(1, 0), 0), HI1 = FloatVector.fromArray(S, zip(1, VL / 2), 0),
+        LO2 = FloatVector.fromArray(S, zip(2, 0), 0), HI2 = FloatVector.fromArray(S, zip(2, VL / 2), 0),
+        LO4 = FloatVector.fromArray(S, zip(4, 0), 0), HI4 = FloatVector.fromArray(S, zip(4, VL / 2), 0);
     /** Lanes 8s .. 8s+NJ−1: row s of a transposed vector. */
     private static final VectorMask<Float>[] ROWS = rowMasks();
 
-    private static FloatVector zip(int g, int from) {
-        if (!TRANSPOSE) return null;
+    private static float[] zip(int g, int from) {
         float[] idx = new float[VL];
         for (int i = 0; i < VL; i++) {
             int group = i / (2 * g), within = i % (2 * g);
             idx[i] = within < g ? from + group * g + within : VL + from + group * g + within - g;
         }
-        return FloatVector.fromArray(S, idx, 0);
+        return idx;
     }
 
     @SuppressWarnings("unchecked")
