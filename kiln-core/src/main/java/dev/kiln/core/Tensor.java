@@ -30,6 +30,8 @@ public final class Tensor {
     Function creator;   // the op that produced this tensor, null for leaves and untracked results
     private Function spare;   // a recycled tensor's node from its last step, for its op to refill (see spareNode)
     private String name;
+    private Tensor logitsOf;   // x when this is x.softmax(-1) or x.sigmoid(), for losses on probabilities (softmaxLogits)
+    private boolean sigmoidOf;  // logitsOf went through a sigmoid, not a softmax
 
     Tensor(float[] f, double[] d, int offset, int[] shape, int[] strides) {
         this.dtype = f != null ? DType.FLOAT32 : DType.FLOAT64;
@@ -142,6 +144,7 @@ public final class Tensor {
         grad = null;
         gradZeroPending = false;
         name = null;
+        logitsOf = null;
     }
 
     public static Tensor full(float value, int... shape) {
@@ -385,6 +388,7 @@ public final class Tensor {
     public Tensor fillInPlace(float value) {
         Tensor c = this;
         if (!isContiguous()) throw new IllegalStateException("fillInPlace needs a contiguous tensor");
+        logitsOf = null;   // no longer a softmax or sigmoid of them
         int n = size();
         if (f != null) Arrays.fill(c.f, offset, offset + n, value);
         else Arrays.fill(c.d, offset, offset + n, value);
@@ -397,6 +401,7 @@ public final class Tensor {
             throw new IllegalArgumentException("addInPlace: shape " + Shape.str(other.shape) + " into " + Shape.str(shape));
         }
         if (!isContiguous()) throw new IllegalStateException("addInPlace needs a contiguous destination");
+        logitsOf = null;   // no longer a softmax or sigmoid of them
         Tensor o = other.contiguous();
         int n = size();
         if (f != null && o.f != null) dev.kiln.core.kernel.Elementwise.addInPlace(f, offset, o.f, o.offset, n);
@@ -519,7 +524,12 @@ public final class Tensor {
 
     public Tensor relu() { return map(UnaryKind.RELU); }
 
-    public Tensor sigmoid() { return map(UnaryKind.SIGMOID); }
+    public Tensor sigmoid() {
+        Tensor y = map(UnaryKind.SIGMOID);
+        y.logitsOf = this;
+        y.sigmoidOf = true;
+        return y;
+    }
 
     public Tensor tanh() { return map(UnaryKind.TANH); }
 
@@ -599,10 +609,34 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- composites
 
-    /** Softmax along {@code axis}, stabilised by subtracting the (constant) maximum. */
+    /**
+     * Softmax along {@code axis}, stabilised by subtracting the row maximum. Along the last axis one op (one kernel
+     * forward and backward), whose result remembers this tensor as its logits ({@link #softmaxLogits}).
+     */
     public Tensor softmax(int axis) {
+        if (rank() > 0 && Shape.axis(axis, rank()) == rank() - 1) return Softmax.apply(this);
         Tensor e = sub(Reduce.Max.constant(this, Reduce.axisBit(rank(), axis))).exp();
         return e.div(e.sum(axis, true));
+    }
+
+    /**
+     * The logits z when this tensor is {@code z.softmax(-1)} (Keras's {@code _keras_logits}), else null: a
+     * cross-entropy on these probabilities reads z instead, exact for any logits and one fused op, where the
+     * probabilities would have to be clipped to [1e-7, 1 − 1e-7]. The in-place ops drop the link.
+     */
+    public Tensor softmaxLogits() {
+        return logitsOf != null && !sigmoidOf ? logitsOf : null;
+    }
+
+    /** The logits z when this tensor is {@code z.sigmoid()}, else null (see {@link #softmaxLogits}). */
+    public Tensor sigmoidLogits() {
+        return logitsOf != null && sigmoidOf ? logitsOf : null;
+    }
+
+    /** Called by {@link Softmax} on its result. */
+    void softmaxOf(Tensor logits) {
+        logitsOf = logits;
+        sigmoidOf = false;
     }
 
     /** log(softmax(x)) along {@code axis}, computed as x - max - log Σ exp(x - max) so it never overflows. */

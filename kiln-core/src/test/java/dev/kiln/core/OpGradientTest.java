@@ -136,7 +136,11 @@ class OpGradientTest {
         op("max of transposed view", ANY, x -> x[0].transpose(0, 1).max(1, true), s(3, 4));
 
         // ---- composites
+        // ---- softmax: one op (Softmax) along the last axis, composed along the others
         op("softmax last axis", ANY, x -> x[0].softmax(-1), s(3, 5));
+        op("softmax last axis rank 3, weighted", ANY, x -> x[0].softmax(2).mul(x[1]), s(2, 3, 4), s(2, 3, 4));
+        op("softmax of a transposed view", ANY, x -> x[0].transpose(0, 1).softmax(-1).square(), s(4, 3));
+        op("softmax wide row", ANY, x -> x[0].softmax(-1).mul(x[1]), s(2, 37), s(2, 37));
         op("softmax axis 0", ANY, x -> x[0].softmax(0), s(3, 5));
         op("softmax middle axis", ANY, x -> x[0].softmax(1), s(2, 3, 4));
         // ---- fused linear (Linear): x·W + b with and without ReLU, without bias, a transposed (non-contiguous) input

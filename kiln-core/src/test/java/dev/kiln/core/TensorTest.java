@@ -307,6 +307,40 @@ class TensorTest {
     }
 
     @Test
+    void aSoftmaxOrSigmoidRemembersItsLogitsUntilChangedInPlace() {
+        Tensor z = Tensor.normal(new Rng(5), 0, 2, 3, 4);
+        Tensor p = z.softmax(-1);
+        assertThat(p.softmaxLogits()).isSameAs(z);
+        assertThat(p.sigmoidLogits()).isNull();
+        assertThat(z.softmax(1).softmaxLogits()).as("axis 1 of rank 2 is the last").isSameAs(z);
+        assertThat(z.softmax(0).softmaxLogits()).as("not along the last axis").isNull();
+        assertThat(p.exp().softmaxLogits()).as("any other op").isNull();
+        Tensor s = z.sigmoid();
+        assertThat(s.sigmoidLogits()).isSameAs(z);
+        assertThat(s.softmaxLogits()).isNull();
+        p.addInPlace(Tensor.zeros(3, 4));
+        s.fillInPlace(0.5f);
+        assertThat(p.softmaxLogits()).isNull();
+        assertThat(s.sigmoidLogits()).isNull();
+    }
+
+    @Test
+    void softmaxIsOneOpWhoseBackwardIsTheJacobianProduct() {
+        Tensor z = Tensor.of(new double[] {1, 2, 3, -1, 0, 1}, 2, 3).requiresGrad(true);
+        Tensor w = Tensor.of(new double[] {1, 0, 0, 0, 2, 0}, 2, 3);
+        z.softmax(-1).mul(w).sum().backward();
+        double[] g = z.grad().toDoubleArray();
+        for (int r = 0; r < 2; r++) {
+            double[] y = new double[3];
+            double sum = 0;
+            for (int j = 0; j < 3; j++) sum += y[j] = Math.exp(z.toDoubleArray()[r * 3 + j]);
+            double dot = 0;
+            for (int j = 0; j < 3; j++) dot += (y[j] /= sum) * w.toDoubleArray()[r * 3 + j];
+            for (int j = 0; j < 3; j++) assertThat(g[r * 3 + j]).isCloseTo(y[j] * (w.toDoubleArray()[r * 3 + j] - dot), within(1e-12));
+        }
+    }
+
+    @Test
     void argmaxLastAxis() {
         Tensor x = Tensor.of(f(1, 5, 2, 9, 0, 3, 7, 7, -1), 3, 3);
         assertThat(x.argmaxLastAxis()).containsExactly(1, 0, 0);

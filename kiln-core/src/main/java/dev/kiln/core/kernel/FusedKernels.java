@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Fused kernels for the training hot path: sparse softmax cross-entropy (forward and backward) and the
- * bias + ReLU epilogue of a linear layer. Each fast float32 kernel (Vector API) sits beside its plain
+ * Fused kernels for the training hot path: softmax and sparse softmax cross-entropy (forward and backward) and
+ * the bias + ReLU epilogue of a linear layer. Each fast float32 kernel (Vector API) sits beside its plain
  * scalar twin over {@link Buf}, which is also the float64 implementation used by gradient checks.
  * Matrices are row-major and contiguous: {@code rows × cols} starting at the given offset.
  *
@@ -25,29 +25,97 @@ public final class FusedKernels {
      * first) and {@code probs_r = softmax(x_r)}, which the backward reuses.
      */
     public static void softmaxXent(float[] x, int xo, int rows, int cols, int[] labels, float[] probs, int po, float[] loss, int lo) {
-        int upper = S.loopBound(cols);
         for (int r = 0; r < rows; r++) {
-            int xr = xo + r * cols, pr = po + r * cols;
-            // row maximum, vectorised
-            float max = Float.NEGATIVE_INFINITY;
-            int j = 0;
-            if (upper > 0) {
-                FloatVector m = FloatVector.fromArray(S, x, xr);
-                for (j = S.length(); j < upper; j += S.length()) m = m.max(FloatVector.fromArray(S, x, xr + j));
-                max = m.reduceLanes(VectorOperators.MAX);
-            }
-            for (; j < cols; j++) max = Math.max(max, x[xr + j]);
-            double sum = 0;
-            for (j = 0; j < cols; j++) {
-                float e = (float) Math.exp(x[xr + j] - max);
-                probs[pr + j] = e;
-                sum += e;
-            }
-            float inv = (float) (1.0 / sum);
-            for (j = 0; j < upper; j += S.length()) FloatVector.fromArray(S, probs, pr + j).mul(inv).intoArray(probs, pr + j);
-            for (; j < cols; j++) probs[pr + j] *= inv;
+            int xr = xo + r * cols;
+            float max = rowMax(x, xr, cols);
+            double sum = expNormalised(x, xr, cols, max, probs, po + r * cols);
             loss[lo + r] = (float) (Math.log(sum) + max - x[xr + labels[r]]);
         }
+    }
+
+    /** Per row: {@code y_r = softmax(x_r)}, the row maximum subtracted first; the same bits as {@link #softmaxXent}'s probabilities. */
+    public static void softmax(float[] x, int xo, int rows, int cols, float[] y, int yo) {
+        for (int r = 0; r < rows; r++) {
+            int xr = xo + r * cols;
+            expNormalised(x, xr, cols, rowMax(x, xr, cols), y, yo + r * cols);
+        }
+    }
+
+    /** Scalar twin of {@link #softmax}. */
+    public static void softmaxScalar(Buf x, int xo, int rows, int cols, Buf y, int yo) {
+        for (int r = 0; r < rows; r++) {
+            int xr = xo + r * cols, yr = yo + r * cols;
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < cols; j++) max = Math.max(max, x.get(xr + j));
+            double sum = 0;
+            for (int j = 0; j < cols; j++) {
+                y.set(yr + j, Math.exp(x.get(xr + j) - max));
+                sum += y.get(yr + j);   // read back: float storage rounds as the fast kernel does
+            }
+            double inv = y instanceof Buf.F ? (float) (1.0 / sum) : 1.0 / sum;
+            for (int j = 0; j < cols; j++) y.set(yr + j, y.get(yr + j) * inv);
+        }
+    }
+
+    /**
+     * The softmax's backward per row: {@code dx_r = y_r ⊙ (dy_r − Σ_j y_rj·dy_rj)}, from the forward's output y.
+     * dx may be dy (in place).
+     */
+    public static void softmaxBackward(float[] y, int yo, float[] dy, int go, int rows, int cols, float[] dx, int dxo) {
+        int upper = S.loopBound(cols);
+        float[] lanes = Elementwise.lanes();
+        for (int r = 0; r < rows; r++) {
+            int yr = yo + r * cols, gr = go + r * cols, dr = dxo + r * cols;
+            int j = 0;
+            FloatVector acc = FloatVector.zero(S);
+            for (; j < upper; j += S.length()) acc = FloatVector.fromArray(S, y, yr + j).fma(FloatVector.fromArray(S, dy, gr + j), acc);
+            acc.intoArray(lanes, 0);
+            float dot = Elementwise.addLanes(lanes);
+            for (; j < cols; j++) dot += y[yr + j] * dy[gr + j];
+            for (j = 0; j < upper; j += S.length()) {
+                FloatVector.fromArray(S, dy, gr + j).sub(dot).mul(FloatVector.fromArray(S, y, yr + j)).intoArray(dx, dr + j);
+            }
+            for (; j < cols; j++) dx[dr + j] = (dy[gr + j] - dot) * y[yr + j];
+        }
+    }
+
+    /** Scalar twin of {@link #softmaxBackward}. */
+    public static void softmaxBackwardScalar(Buf y, int yo, Buf dy, int go, int rows, int cols, Buf dx, int dxo) {
+        for (int r = 0; r < rows; r++) {
+            int yr = yo + r * cols, gr = go + r * cols, dr = dxo + r * cols;
+            double dot = 0;
+            for (int j = 0; j < cols; j++) dot += y.get(yr + j) * dy.get(gr + j);
+            for (int j = 0; j < cols; j++) dx.set(dr + j, (dy.get(gr + j) - dot) * y.get(yr + j));
+        }
+    }
+
+    /** The maximum of a row (vectorised). */
+    private static float rowMax(float[] x, int xr, int cols) {
+        int upper = S.loopBound(cols);
+        float max = Float.NEGATIVE_INFINITY;
+        int j = 0;
+        if (upper > 0) {
+            FloatVector m = FloatVector.fromArray(S, x, xr);
+            for (j = S.length(); j < upper; j += S.length()) m = m.max(FloatVector.fromArray(S, x, xr + j));
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; j < cols; j++) max = Math.max(max, x[xr + j]);
+        return max;
+    }
+
+    /** p_j = e^(x_j − max) / Σ e^(x_k − max) over one row; returns the sum (before the division). */
+    private static double expNormalised(float[] x, int xr, int cols, float max, float[] p, int pr) {
+        double sum = 0;
+        for (int j = 0; j < cols; j++) {
+            float e = (float) Math.exp(x[xr + j] - max);
+            p[pr + j] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        int upper = S.loopBound(cols), j = 0;
+        for (; j < upper; j += S.length()) FloatVector.fromArray(S, p, pr + j).mul(inv).intoArray(p, pr + j);
+        for (; j < cols; j++) p[pr + j] *= inv;
+        return sum;
     }
 
     /** Scalar twin of {@link #softmaxXent}. */

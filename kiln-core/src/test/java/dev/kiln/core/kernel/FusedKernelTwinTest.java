@@ -26,6 +26,37 @@ class FusedKernelTwinTest {
     }
 
     @Test
+    void softmaxForwardAndBackwardMatchScalarTwin() {
+        Rng rng = new Rng(11);
+        for (int cols : COLS) {
+            for (int rows : ROWS) {
+                for (int[] off : OFFSETS) {
+                    int n = rows * cols;
+                    float[] x = random(rng, n + off[0] + 3, -30, 30);
+                    float[] yf = sentinels(n + off[1] + 3), ys = sentinels(n + off[1] + 3);
+                    FusedKernels.softmax(x, off[0], rows, cols, yf, off[1]);
+                    FusedKernels.softmaxScalar(Buf.of(x), off[0], rows, cols, Buf.of(ys), off[1]);
+                    assertUntouchedOutside(yf, off[1], off[1] + n);
+                    close(yf, ys, 1e-5);
+
+                    // the probabilities are softmaxXent's, bit for bit (a loss that reads the logits sees the same softmax)
+                    int[] labels = new int[rows];
+                    float[] probs = new float[n + off[1]], loss = new float[rows];
+                    FusedKernels.softmaxXent(x, off[0], rows, cols, labels, probs, off[1], loss, 0);
+                    for (int i = 0; i < n; i++) assertThat(yf[off[1] + i]).isEqualTo(probs[off[1] + i]);
+
+                    float[] dy = random(rng, n + off[0] + 2, -2, 2);
+                    float[] df = sentinels(n + off[1] + 3), ds = sentinels(n + off[1] + 3);
+                    FusedKernels.softmaxBackward(yf, off[1], dy, off[0], rows, cols, df, off[1]);
+                    FusedKernels.softmaxBackwardScalar(Buf.of(yf), off[1], Buf.of(dy), off[0], rows, cols, Buf.of(ds), off[1]);
+                    assertUntouchedOutside(df, off[1], off[1] + n);
+                    close(df, ds, 1e-5);
+                }
+            }
+        }
+    }
+
+    @Test
     void softmaxXentForwardAndBackwardMatchScalarTwin() {
         Rng rng = new Rng(7);
         for (int cols : COLS) {

@@ -12,7 +12,10 @@ import dev.kiln.core.Tensor;
  * "sum over batch size" reduction does. Sparse losses take integer class ids stored in a float tensor (B,).
  *
  * <p>The {@code fromLogits} variants fold the softmax/sigmoid into the loss with log-sum-exp, which is
- * stable for any logits; the probability variants clip to [1e-7, 1 - 1e-7] like Keras.
+ * stable for any logits; the probability variants clip to [1e-7, 1 - 1e-7] like Keras. As in Keras, a
+ * probability cross-entropy whose predictions a softmax (last axis) or sigmoid has just made reads their logits
+ * instead ({@link Tensor#softmaxLogits}, {@link Tensor#sigmoidLogits}) and computes the from-logits loss: exact where
+ * clipping would cap it, and for sparse labels one fused op instead of eight.
  */
 public enum Loss {
     MEAN_SQUARED_ERROR, MEAN_ABSOLUTE_ERROR,
@@ -24,6 +27,12 @@ public enum Loss {
 
     /** Mean (optionally sample-weighted) loss over the batch, a scalar. {@code sampleWeights} may be null. */
     public Tensor compute(Tensor predictions, Tensor targets, Tensor sampleWeights) {
+        Tensor logits = logitsOf(predictions);
+        if (logits != null) {
+            if (isSparse()) return fromLogitsForm().compute(logits, classIds(predictions, targets, SCRATCH_IDS.get()), sampleWeights);
+            sameShape(predictions, targets);   // checked under this loss's name
+            return fromLogitsForm().compute(logits, targets, sampleWeights);
+        }
         if (this == SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS && predictions.rank() == 2
                 && (sampleWeights == null || (sampleWeights.size() == predictions.shape(0) && !sampleWeights.requiresGrad()))) {
             // One fused op (forward and backward one kernel each) instead of log-softmax, gather, multiply and mean.
@@ -45,19 +54,25 @@ public enum Loss {
      */
     public Tensor compute(Tensor predictions, int[] classIds, Tensor sampleWeights) {
         if (!isSparse()) throw new IllegalArgumentException(keras() + " takes target tensors, not class ids; only sparse losses take ids");
+        Tensor logits = logitsOf(predictions);
+        if (logits != null && classIds.length * predictions.shape(-1) == predictions.size()) {
+            checkIds(classIds, predictions.shape(-1));   // named as the caller's loss
+            return fromLogitsForm().compute(logits, classIds, sampleWeights);
+        }
         if (this == SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS && predictions.rank() == 2 && classIds.length == predictions.shape(0)
                 && (sampleWeights == null || (sampleWeights.size() == predictions.shape(0) && !sampleWeights.requiresGrad()))) {
-            int classes = predictions.shape(-1);
-            for (int i = 0; i < classIds.length; i++) {
-                if (classIds[i] < 0 || classIds[i] >= classes) throw notAClassId(classIds[i], i, classes);
-            }
+            checkIds(classIds, predictions.shape(-1));
             return Losses.sparseSoftmaxCrossEntropyMean(predictions, classIds, sampleWeights);
         }
+        if (this == SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS && predictions.rank() > 2 && classIds.length * predictions.shape(-1) == predictions.size()) {
+            checkIds(classIds, predictions.shape(-1));
+            int b = predictions.shape(0);
+            Tensor perRow = Losses.sparseSoftmaxCrossEntropy(predictions, classIds);   // (B, T): a mean over positions per sample
+            Tensor perSample = perRow.reshape(b, perRow.size() / Math.max(1, b)).mean(1, false);
+            return sampleWeights == null ? perSample.mean() : perSample.mul(sampleWeights).mean();
+        }
         if (this == SPARSE_CATEGORICAL_CROSSENTROPY && predictions.rank() >= 2 && classIds.length * predictions.shape(-1) == predictions.size()) {
-            int classes = predictions.shape(-1);
-            for (int i = 0; i < classIds.length; i++) {
-                if (classIds[i] < 0 || classIds[i] >= classes) throw notAClassId(classIds[i], i, classes);
-            }
+            checkIds(classIds, predictions.shape(-1));
             Tensor perSample = sparseFromProbabilities(predictions, classIds);   // the ids as they are: no target tensor
             return sampleWeights == null ? perSample.mean() : perSample.mul(sampleWeights).mean();
         }
@@ -79,6 +94,13 @@ public enum Loss {
 
     /** Loss of each sample, shape (B,). */
     public Tensor perSample(Tensor pred, Tensor target) {
+        Tensor logits = logitsOf(pred);
+        if (logits != null) {
+            // the shapes and ids checked under this loss's name, then the same targets against the logits
+            if (isSparse()) classIds(pred, target, SCRATCH_IDS.get());
+            else sameShape(pred, target);
+            return fromLogitsForm().perSample(logits, target);
+        }
         int b = pred.shape(0);
         return switch (this) {
             case MEAN_SQUARED_ERROR -> meanOverFeatures(sameShape(pred, target).sub(target).square());
@@ -124,6 +146,35 @@ public enum Loss {
 
     public boolean fromLogits() {
         return name().endsWith("FROM_LOGITS");
+    }
+
+    /**
+     * The logits behind {@code pred} when this is a cross-entropy on probabilities and a softmax along the last axis
+     * (categorical losses) or a sigmoid (binary) made them, else null: Keras's rule for {@code from_logits=False}.
+     */
+    private Tensor logitsOf(Tensor pred) {
+        Tensor z = switch (this) {
+            case SPARSE_CATEGORICAL_CROSSENTROPY, CATEGORICAL_CROSSENTROPY -> pred.softmaxLogits();
+            case BINARY_CROSSENTROPY -> pred.sigmoidLogits();
+            default -> null;
+        };
+        return z != null && z.sameShape(pred) ? z : null;
+    }
+
+    /** The same loss on logits (this loss must be a probability cross-entropy). */
+    private Loss fromLogitsForm() {
+        return switch (this) {
+            case SPARSE_CATEGORICAL_CROSSENTROPY -> SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
+            case CATEGORICAL_CROSSENTROPY -> CATEGORICAL_CROSSENTROPY_FROM_LOGITS;
+            case BINARY_CROSSENTROPY -> BINARY_CROSSENTROPY_FROM_LOGITS;
+            default -> throw new IllegalStateException(keras() + " has no from-logits form");
+        };
+    }
+
+    private void checkIds(int[] classIds, int classes) {
+        for (int i = 0; i < classIds.length; i++) {
+            if (classIds[i] < 0 || classIds[i] >= classes) throw notAClassId(classIds[i], i, classes);
+        }
     }
 
     private static Tensor meanOverFeatures(Tensor t) {
