@@ -128,6 +128,12 @@ final class BenchSupport {
         long mainAllocBytes;   // the training thread alone, without the kernel pool's threads
         long lateAllocBytes;   // the timed window's second half only: the JIT has long compiled the step by then
         int lateSteps;
+        // The least a block of STEADY_BLOCK steps allocated in the second half, per step: what a step allocates once
+        // compiled, without one-time events inside the half (the first epoch's short last batch recompiles the conv
+        // kernels for its shape, and the CNN window holds it: ~2 MB a step for ~100 steps, then ~30 B).
+        double steadyAllocPerStep = Double.NaN;
+        private long block0;
+        static final int STEADY_BLOCK = 100;
         long gcCount;
         long gcMillis;
         double loss;
@@ -158,7 +164,13 @@ final class BenchSupport {
             }
             timedSteps++;
             samples += Math.min(batch, state.samples() - batchIndex * batch);
-            if (timedSteps == timed / 2) lateAlloc0 = Memory.totalAllocated();
+            if (timedSteps == timed / 2) lateAlloc0 = block0 = Memory.totalAllocated();
+            if (timedSteps > timed / 2 && (timedSteps - timed / 2) % STEADY_BLOCK == 0) {
+                long a = Memory.totalAllocated();
+                double perStep = (double) (a - block0) / STEADY_BLOCK;
+                if (!(perStep >= steadyAllocPerStep)) steadyAllocPerStep = perStep;   // NaN at first
+                block0 = a;
+            }
             if (timedSteps == timed || now - t0 > capNanos) {
                 lateSteps = timed >= 2 && timedSteps > timed / 2 ? timedSteps - timed / 2 : 0;
                 lateAllocBytes = lateSteps > 0 ? Memory.totalAllocated() - lateAlloc0 : 0;
@@ -193,9 +205,11 @@ final class BenchSupport {
             result(name, "alloc_bytes_per_step", (double) allocBytes / timedSteps);
             result(name, "main_thread_alloc_bytes_per_step", (double) mainAllocBytes / timedSteps);
             if (lateSteps > 0) result(name, "late_alloc_bytes_per_step", (double) lateAllocBytes / lateSteps);
+            if (!Double.isNaN(steadyAllocPerStep)) result(name, "steady_alloc_bytes_per_step", steadyAllocPerStep);
             info(String.format(Locale.ROOT, "%s warmup_steps=%d timed_steps=%d timed_s=%.2f capped=%b gc_count=%d gc_ms=%d loss=%.4f accuracy=%.4f"
-                            + " late_alloc=over the last %d timed steps (after %d steps in all), all threads",
-                    name, warmupSteps, timedSteps, seconds, capped, gcCount, gcMillis, loss, accuracy, lateSteps, warmupSteps + timedSteps - lateSteps));
+                            + " late_alloc=over the last %d timed steps (after %d steps in all), all threads; steady_alloc=the least %d-step block of them",
+                    name, warmupSteps, timedSteps, seconds, capped, gcCount, gcMillis, loss, accuracy, lateSteps, warmupSteps + timedSteps - lateSteps,
+                    STEADY_BLOCK));
         }
     }
 
