@@ -487,17 +487,16 @@ public final class Gemm {
     }
 
     /**
-     * B[0:kc, 0:w] (row stride ldb) copied into a kc×width scratch. Rows are copied as whole vectors where the array
+     * B[0:kc, 0:w] (row stride ldb) copied into a kc×width scratch. Rows are copied whole (width floats) where the array
      * allows (lanes past w then hold the next row's first columns: their sums land in C columns that are never
      * stored), and as w floats plus zeros for the last rows, where a vector would run off the array.
      */
     private static void padPanel(float[] b, int bp, int ldb, int kc, int w, int width, float[] pad) {
         int room = b.length - width - bp;
         int safe = room < 0 ? 0 : Math.min(kc, room / ldb + 1);
-        for (int p = 0; p < safe; p++) {
-            FloatVector.fromArray(S, b, bp + p * ldb).intoArray(pad, p * width);
-            if (width == NR) FloatVector.fromArray(S, b, bp + p * ldb + VL).intoArray(pad, p * width + VL);
-        }
+        // arraycopy, not vector loads: the same floats, and no boxing in C1 code while this once-a-panel loop waits
+        // for C2 (the CNN's Dense layer calls it once a panel and reaches C2 here only after ~900 steps)
+        for (int p = 0; p < safe; p++) System.arraycopy(b, bp + p * ldb, pad, p * width, width);
         for (int p = safe; p < kc; p++) {
             System.arraycopy(b, bp + p * ldb, pad, p * width, w);
             java.util.Arrays.fill(pad, p * width + w, (p + 1) * width, 0f);
