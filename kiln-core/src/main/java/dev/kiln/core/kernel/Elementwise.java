@@ -75,6 +75,10 @@ public final class Elementwise {
     }
 
     private static void unarySerial(UnaryKind k, float[] x, int xo, float[] y, int yo, int n) {
+        if (n < SCALAR_BELOW) {
+            unarySmall(k, x, xo, y, yo, n);
+            return;
+        }
         // exp, sigmoid and tanh through FastMath's polynomials: vectorised (~12x the scalar Math.exp loop on
         // bench/kernels) and bit-identical in the interpreter and in C2, within 2 ulp of the correctly rounded value.
         switch (k) {
@@ -110,6 +114,21 @@ public final class Elementwise {
             default -> { }
         }
         for (; i < n; i++) y[yo + i] = (float) k.apply(x[xo + i]);
+    }
+
+    /**
+     * {@link #unarySerial} below {@link #SCALAR_BELOW} elements without vectors, as binarySerial does, with the same bits:
+     * FastMath's scalar exp, sigmoid and tanh are what a vector lane computes, and the other kinds are exact or correctly
+     * rounded either way. An op run once a step on a small tensor (the exp of a binary cross-entropy from logits on
+     * (B, 1)) otherwise boxes every vector in C1 code for the thousands of steps it takes to reach C2 (~40 KB a step).
+     */
+    private static void unarySmall(UnaryKind k, float[] x, int xo, float[] y, int yo, int n) {
+        switch (k) {
+            case EXP -> { for (int i = 0; i < n; i++) y[yo + i] = FastMath.exp(x[xo + i]); }
+            case SIGMOID -> { for (int i = 0; i < n; i++) y[yo + i] = FastMath.sigmoid(x[xo + i]); }
+            case TANH -> { for (int i = 0; i < n; i++) y[yo + i] = FastMath.tanh(x[xo + i]); }
+            default -> { for (int i = 0; i < n; i++) y[yo + i] = (float) k.apply(x[xo + i]); }
+        }
     }
 
     /** out = a (op) b over n elements; {@code sa}/{@code sb} are 1 (contiguous) or 0 (broadcast scalar). */
@@ -149,7 +168,7 @@ public final class Elementwise {
         for (; i < n; i++) out[oo + i] = (float) k.apply(a[ao + i * sa], b[bo + i * sb]);
     }
 
-    /** The size below which an element-wise binary op runs scalar (see binarySerial). */
+    /** The size below which an element-wise op runs scalar (see binarySerial and unarySmall). */
     static final int SCALAR_BELOW = 256;
 
     /**
@@ -276,7 +295,7 @@ public final class Elementwise {
 
     private static void addInPlaceSerial(float[] y, int yo, float[] x, int xo, int n) {
         int i = 0;
-        int upper = S.loopBound(n);
+        int upper = n < SCALAR_BELOW ? 0 : S.loopBound(n);   // see binarySerial: a gradient summed into a (B, 1) one a step
         for (; i < upper; i += S.length()) {
             FloatVector.fromArray(S, y, yo + i).add(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
         }
@@ -301,7 +320,7 @@ public final class Elementwise {
     public static float max(float[] x, int xo, int n) {
         float m = Float.NEGATIVE_INFINITY;
         int i = 0;
-        int upper = S.loopBound(n);
+        int upper = n < SCALAR_BELOW ? 0 : S.loopBound(n);   // see binarySerial; a max is the same in any order
         if (upper > 0) {
             FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
             for (; i < upper; i += S.length()) acc = acc.max(FloatVector.fromArray(S, x, xo + i));
@@ -314,7 +333,7 @@ public final class Elementwise {
     /** out = max(out, x) element-wise over n contiguous elements. */
     public static void maxInPlace(float[] out, int oo, float[] x, int xo, int n) {
         int i = 0;
-        int upper = S.loopBound(n);
+        int upper = n < SCALAR_BELOW ? 0 : S.loopBound(n);   // see binarySerial
         for (; i < upper; i += S.length()) {
             FloatVector.fromArray(S, out, oo + i).max(FloatVector.fromArray(S, x, xo + i)).intoArray(out, oo + i);
         }
