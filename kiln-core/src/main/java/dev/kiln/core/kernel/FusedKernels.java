@@ -43,18 +43,21 @@ public final class FusedKernels {
 
     /** Scalar twin of {@link #softmax}. */
     public static void softmaxScalar(Buf x, int xo, int rows, int cols, Buf y, int yo) {
-        for (int r = 0; r < rows; r++) {
-            int xr = xo + r * cols, yr = yo + r * cols;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) max = Math.max(max, x.get(xr + j));
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                y.set(yr + j, Math.exp(x.get(xr + j) - max));
-                sum += y.get(yr + j);   // read back: float storage rounds as the fast kernel does
-            }
-            double inv = y instanceof Buf.F ? (float) (1.0 / sum) : 1.0 / sum;
-            for (int j = 0; j < cols; j++) y.set(yr + j, y.get(yr + j) * inv);
+        for (int r = 0; r < rows; r++) softmaxRowScalar(x, xo + r * cols, cols, y, yo + r * cols);
+    }
+
+    /** One row of {@link #softmaxScalar} and {@link #softmaxXentScalar}; returns the row's log-sum-exp. */
+    private static double softmaxRowScalar(Buf x, int xr, int cols, Buf y, int yr) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) max = Math.max(max, x.get(xr + j));
+        double sum = 0;
+        for (int j = 0; j < cols; j++) {
+            y.set(yr + j, Math.exp(x.get(xr + j) - max));
+            sum += y.get(yr + j);   // read back: float storage rounds as the fast kernel does
         }
+        double inv = y instanceof Buf.F ? (float) (1.0 / sum) : 1.0 / sum;
+        for (int j = 0; j < cols; j++) y.set(yr + j, y.get(yr + j) * inv);
+        return Math.log(sum) + max;
     }
 
     /**
@@ -121,17 +124,8 @@ public final class FusedKernels {
     /** Scalar twin of {@link #softmaxXent}. */
     public static void softmaxXentScalar(Buf x, int xo, int rows, int cols, int[] labels, Buf probs, int po, Buf loss, int lo) {
         for (int r = 0; r < rows; r++) {
-            int xr = xo + r * cols, pr = po + r * cols;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < cols; j++) max = Math.max(max, x.get(xr + j));
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                probs.set(pr + j, Math.exp(x.get(xr + j) - max));
-                sum += probs.get(pr + j);   // read back: float storage rounds as the fast kernel does
-            }
-            double inv = probs instanceof Buf.F ? (float) (1.0 / sum) : 1.0 / sum;
-            for (int j = 0; j < cols; j++) probs.set(pr + j, probs.get(pr + j) * inv);
-            loss.set(lo + r, Math.log(sum) + max - x.get(xr + labels[r]));
+            int xr = xo + r * cols;
+            loss.set(lo + r, softmaxRowScalar(x, xr, cols, probs, po + r * cols) - x.get(xr + labels[r]));
         }
     }
 
