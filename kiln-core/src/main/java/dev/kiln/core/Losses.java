@@ -31,6 +31,108 @@ public final class Losses {
         return SparseSoftmaxXent.apply(logits, labels, weights, true);
     }
 
+    /**
+     * Keras's {@code binary_crossentropy(from_logits=True)} averaged over the batch, a scalar, in one op: per sample the
+     * mean over its features of {@code max(z, 0) − z·t + log(1 + e^−|z|)}, then {@code Σ_r w_r · loss_r / rows}.
+     * {@code logits} are (B,) or (B, F), {@code targets} the same shape (not differentiated), {@code weights} one per
+     * sample (not differentiated) or null. Composed from primitives it recorded ten ops and summed three gradients.
+     */
+    public static Tensor binaryCrossEntropyWithLogitsMean(Tensor logits, Tensor targets, Tensor weights) {
+        return BinaryXentLogits.apply(logits, targets, weights);
+    }
+
+    /** Forward: the per-row means and their (weighted) mean. Backward: (σ(z) − t) · w_r / (rows · cols) · dOut. */
+    static final class BinaryXentLogits extends Function {
+        // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        private Tensor z, t;          // dense logits and targets
+        private int rows, cols;
+        private double[] rowScale;    // w_r / rows (weighted); null for the plain mean
+        private double meanScale;     // 1 / rows for the plain mean
+        private double[] rowScaleArray = new double[0];
+        private float[] rowGrad = new float[0];
+        private final float[] meanGrad = new float[1];
+        private final Tensor[] grads = new Tensor[1];
+
+        private BinaryXentLogits() {
+            super(new Tensor[1]);
+        }
+
+        static Tensor apply(Tensor logits, Tensor targets, Tensor weights) {
+            if (logits.rank() < 1 || logits.rank() > 2) {
+                throw new IllegalArgumentException("binary cross-entropy from logits: logits of shape " + Shape.str(logits.shape)
+                        + " must be (batch,) or (batch, features)");
+            }
+            if (!Shape.equal(logits.shape, targets.shape)) {
+                throw new IllegalArgumentException("binary cross-entropy from logits: logits have shape " + Shape.str(logits.shape)
+                        + " but targets have " + Shape.str(targets.shape) + "; they must match");
+            }
+            int rows = logits.shape[0], cols = logits.rank() == 2 ? logits.shape[1] : 1;
+            if (weights != null && weights.size() != rows) {
+                throw new IllegalArgumentException("binary cross-entropy from logits: " + weights.size() + " weights for " + rows
+                        + " samples; give one per sample");
+            }
+            Tensor z = Movement.dense(logits), t = Movement.dense(targets.dtype == logits.dtype ? targets : targets.to(logits.dtype));
+            Tensor w = weights == null ? null : Movement.dense(weights);
+            Tensor perRow = Tensor.fresh(logits.dtype, rows);
+            if (z.f != null) FusedKernels.binaryXentLogits(z.f, z.offset, t.f, t.offset, rows, cols, perRow.f, 0);
+            else FusedKernels.binaryXentLogitsScalar(Buf.of(z.d), z.offset, Buf.of(t.d), t.offset, rows, cols, Buf.of(perRow.d), 0);
+
+            Tensor out = Tensor.uninitialized(logits.dtype, SCALAR);
+            BinaryXentLogits node = null;
+            if (Function.needsGrad(logits)) {
+                node = out.spareNode(BinaryXentLogits.class);
+                if (node == null) node = new BinaryXentLogits();
+            }
+            double meanScale = w == null ? 1.0 / Math.max(1, rows) : 0;
+            double[] rowScale = w != null && node != null ? node.rowScale(rows) : null;
+            double total = 0;
+            for (int r = 0; r < rows; r++) {
+                double scale = w == null ? meanScale : w.valueAt(w.offset + r) / Math.max(1, rows);
+                if (rowScale != null) rowScale[r] = scale;
+                total += scale * perRow.valueAt(r);
+            }
+            out.set(0, total);
+            if (node == null) return out;
+            node.inputs[0] = logits;
+            node.z = z;
+            node.t = t;
+            node.rows = rows;
+            node.cols = cols;
+            node.rowScale = rowScale;
+            node.meanScale = meanScale;
+            return Function.record(out, node);
+        }
+
+        private double[] rowScale(int rows) {
+            if (rowScaleArray.length != rows) rowScaleArray = new double[rows];
+            return rowScaleArray;
+        }
+
+        @Override
+        protected Tensor[] backward(Tensor dOut) {
+            Tensor dZ = Tensor.uninitializedCopying(z.dtype, inputs[0].shape);
+            double g = dOut.valueAt(dOut.offset);
+            if (z.f != null) {
+                if (rowScale == null) {
+                    meanGrad[0] = (float) (meanScale * g);
+                    FusedKernels.binaryXentLogitsBackward(z.f, z.offset, t.f, t.offset, rows, cols, meanGrad, 0, 0, dZ.f, 0);
+                } else {
+                    if (rowGrad.length != rows) rowGrad = new float[rows];
+                    for (int r = 0; r < rows; r++) rowGrad[r] = (float) (rowScale[r] * g);
+                    FusedKernels.binaryXentLogitsBackward(z.f, z.offset, t.f, t.offset, rows, cols, rowGrad, 0, 1, dZ.f, 0);
+                }
+            } else {
+                double[] scale = new double[rowScale == null ? 1 : rows];
+                if (rowScale == null) scale[0] = meanScale * g;
+                else for (int r = 0; r < rows; r++) scale[r] = rowScale[r] * g;
+                FusedKernels.binaryXentLogitsBackwardScalar(Buf.of(z.d), z.offset, Buf.of(t.d), t.offset, rows, cols, Buf.of(scale), 0,
+                        rowScale == null ? 0 : 1, Buf.of(dZ.d), 0);
+            }
+            grads[0] = dZ;
+            return grads;
+        }
+    }
+
     /** Forward: loss per row and the softmax (saved for backward). Backward: (softmax − onehot) · dOut_r. */
     static final class SparseSoftmaxXent extends Function {
         // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).

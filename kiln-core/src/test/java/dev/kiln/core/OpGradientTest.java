@@ -152,6 +152,10 @@ class OpGradientTest {
         op("sparse softmax xent per row", ANY, x -> Losses.sparseSoftmaxCrossEntropy(x[0], new int[] {2, 0, 4}), s(3, 5));
         op("sparse softmax xent rank 3", ANY, x -> Losses.sparseSoftmaxCrossEntropy(x[0], new int[] {1, 0, 3, 2, 2, 0}), s(2, 3, 4));
         op("sparse softmax xent mean", Domain.WIDE, x -> Losses.sparseSoftmaxCrossEntropyMean(x[0], new int[] {2, 0, 4, 1}, null), s(4, 5));
+        op("binary xent from logits, (B, F)", Domain.WIDE, x -> Losses.binaryCrossEntropyWithLogitsMean(x[0],
+                Tensor.of(new double[] {1, 0, 0, 1, 1, 0, 0.25, 1}, 4, 2), null), s(4, 2));
+        op("binary xent from logits, (B,) weighted", Domain.WIDE, x -> Losses.binaryCrossEntropyWithLogitsMean(x[0],
+                Tensor.of(new double[] {1, 0, 1}, 3), Tensor.of(new double[] {0.5, 2, 1}, 3)), s(3));
         op("sparse softmax xent weighted mean", ANY, x -> Losses.sparseSoftmaxCrossEntropyMean(x[0], new int[] {2, 0, 4},
                 Tensor.of(new double[] {0.5, 2.0, 1.25}, 3)), s(3, 17));
         op("logSoftmax last axis", ANY, x -> x[0].logSoftmax(-1), s(3, 5));

@@ -53,6 +53,27 @@ class LossOnActivatedOutputsTest {
     }
 
     @Test
+    void theFusedBinaryLossFromLogitsIsTheComposedFormula() {
+        Rng rng = new Rng(21);
+        for (int[] shape : new int[][] {{7}, {6, 3}}) {
+            Tensor z = Tensor.normal(rng, 0, 4, shape).requiresGrad(true);
+            Tensor t = Tensor.uniform(rng, 0, 1, shape);
+            Tensor w = Tensor.uniform(rng, 0.5f, 2, shape[0]);
+            Tensor fused = Loss.BINARY_CROSSENTROPY_FROM_LOGITS.compute(z, t, w);
+            fused.backward();
+            float[] dFused = z.grad().toFloatArray();
+            z.zeroGrad();
+            // the same loss written out from primitives: max(z, 0) − z·t + log(1 + e^−|z|), mean over features, weighted
+            Tensor terms = z.maximum(z.scalarLike(0)).sub(z.mul(t)).add(z.abs().neg().exp().add(1f).log());
+            Tensor perSample = shape.length == 1 ? terms : terms.mean(1, false);
+            Tensor composed = perSample.mul(w).mean();
+            composed.backward();
+            assertThat(fused.item()).as("loss %s", java.util.Arrays.toString(shape)).isCloseTo(composed.item(), within(1e-5f));
+            assertThat(dFused).as("gradient").usingComparatorWithPrecision(1e-6f).containsExactly(z.grad().toFloatArray());
+        }
+    }
+
+    @Test
     void aConfidentMistakeCostsItsTrueLossNotTheClippedOne() {
         Tensor z = Tensor.of(new float[] {30, 0, 0}, 1, 3).requiresGrad(true);
         Tensor label = Tensor.of(new float[] {1}, 1);

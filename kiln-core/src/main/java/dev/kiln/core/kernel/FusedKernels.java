@@ -5,8 +5,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Fused kernels for the training hot path: softmax and sparse softmax cross-entropy (forward and backward) and
- * the bias + ReLU epilogue of a linear layer. Each fast float32 kernel (Vector API) sits beside its plain
+ * Fused kernels for the training hot path: softmax, sparse softmax cross-entropy and binary cross-entropy from
+ * logits (forward and backward), and the bias + ReLU epilogue of a linear layer. Each fast float32 kernel (Vector API) sits beside its plain
  * scalar twin over {@link Buf}, which is also the float64 implementation used by gradient checks.
  * Matrices are row-major and contiguous: {@code rows × cols} starting at the given offset.
  *
@@ -152,6 +152,59 @@ public final class FusedKernels {
             for (int j = 0; j < cols; j++) dx.set(dr + j, probs.get(pr + j) * s);
             dx.set(dr + labels[r], dx.get(dr + labels[r]) - s);
         }
+    }
+
+    // ---------------------------------------------------------------- binary cross-entropy from logits
+
+    /**
+     * Per row r of a rows × cols matrix of logits z and targets t: {@code loss[lo + r] = mean_j (max(z, 0) − z·t +
+     * log1p(e^−|z|))}, the form of −(t·log σ(z) + (1 − t)·log(1 − σ(z))) that never overflows. Scalar loops in double:
+     * a binary head is a few short rows (B, 1), where vectors would only box in C1 while the loss waits for C2.
+     */
+    public static void binaryXentLogits(float[] z, int zo, float[] t, int to, int rows, int cols, float[] loss, int lo) {
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int j = 0, i = r * cols; j < cols; j++, i++) s += bceTerm(z[zo + i], t[to + i]);
+            loss[lo + r] = (float) (s / cols);
+        }
+    }
+
+    /** Scalar twin of {@link #binaryXentLogits} (and its float64 form). */
+    public static void binaryXentLogitsScalar(Buf z, int zo, Buf t, int to, int rows, int cols, Buf loss, int lo) {
+        for (int r = 0; r < rows; r++) {
+            double s = 0;
+            for (int j = 0, i = r * cols; j < cols; j++, i++) s += bceTerm(z.get(zo + i), t.get(to + i));
+            loss.set(lo + r, s / cols);
+        }
+    }
+
+    /** Per row r: {@code dz = (σ(z) − t) · scale[so + r·ss] / cols} (ss = 0 broadcasts one scale). */
+    public static void binaryXentLogitsBackward(float[] z, int zo, float[] t, int to, int rows, int cols, float[] scale, int so, int ss,
+                                                float[] dz, int dzo) {
+        for (int r = 0; r < rows; r++) {
+            double s = (double) scale[so + r * ss] / cols;
+            for (int j = 0, i = r * cols; j < cols; j++, i++) dz[dzo + i] = (float) ((sigmoid(z[zo + i]) - t[to + i]) * s);
+        }
+    }
+
+    /** Scalar twin of {@link #binaryXentLogitsBackward}. */
+    public static void binaryXentLogitsBackwardScalar(Buf z, int zo, Buf t, int to, int rows, int cols, Buf scale, int so, int ss,
+                                                      Buf dz, int dzo) {
+        for (int r = 0; r < rows; r++) {
+            double s = scale.get(so + r * ss) / cols;
+            for (int j = 0, i = r * cols; j < cols; j++, i++) dz.set(dzo + i, (sigmoid(z.get(zo + i)) - t.get(to + i)) * s);
+        }
+    }
+
+    private static double bceTerm(double z, double t) {
+        return Math.max(z, 0) - z * t + Math.log1p(Math.exp(-Math.abs(z)));
+    }
+
+    /** σ(z) without overflow on either side. */
+    private static double sigmoid(double z) {
+        if (z >= 0) return 1 / (1 + Math.exp(-z));
+        double e = Math.exp(z);
+        return e / (1 + e);
     }
 
     // ---------------------------------------------------------------- linear-layer epilogue

@@ -57,6 +57,39 @@ class FusedKernelTwinTest {
     }
 
     @Test
+    void binaryXentFromLogitsMatchesScalarTwinAndStaysFinite() {
+        Rng rng = new Rng(12);
+        for (int cols : new int[] {1, 3, 17}) {
+            for (int rows : ROWS) {
+                for (int[] off : OFFSETS) {
+                    int n = rows * cols;
+                    float[] z = random(rng, n + off[0] + 3, -40, 40);
+                    float[] t = random(rng, n + off[0] + 3, 0, 1);
+                    float[] lf = sentinels(rows + off[1] + 2), ls = sentinels(rows + off[1] + 2);
+                    FusedKernels.binaryXentLogits(z, off[0], t, off[0], rows, cols, lf, off[1]);
+                    FusedKernels.binaryXentLogitsScalar(Buf.of(z), off[0], Buf.of(t), off[0], rows, cols, Buf.of(ls), off[1]);
+                    assertUntouchedOutside(lf, off[1], off[1] + rows);
+                    close(lf, ls, 1e-6);
+                    for (int r = 0; r < rows; r++) assertThat(Float.isFinite(lf[off[1] + r])).isTrue();
+
+                    float[] scale = random(rng, rows + off[0], -2, 2);
+                    float[] df = sentinels(n + off[1] + 3), ds = sentinels(n + off[1] + 3);
+                    FusedKernels.binaryXentLogitsBackward(z, off[0], t, off[0], rows, cols, scale, off[0], 1, df, off[1]);
+                    FusedKernels.binaryXentLogitsBackwardScalar(Buf.of(z), off[0], Buf.of(t), off[0], rows, cols, Buf.of(scale), off[0], 1,
+                            Buf.of(ds), off[1]);
+                    assertUntouchedOutside(df, off[1], off[1] + n);
+                    close(df, ds, 1e-6);
+                }
+            }
+        }
+        // the stable form at the extremes: a confident mistake costs |z|, a confident hit nearly 0
+        float[] loss = new float[2];
+        FusedKernels.binaryXentLogits(new float[] {100, -100}, 0, new float[] {0, 0}, 0, 2, 1, loss, 0);
+        assertThat(loss[0]).isEqualTo(100f);
+        assertThat(loss[1]).isBetween(0f, 1e-40f);   // log1p(e^-100) ≈ 3.7e-44: a subnormal float, not 0
+    }
+
+    @Test
     void softmaxXentForwardAndBackwardMatchScalarTwin() {
         Rng rng = new Rng(7);
         for (int cols : COLS) {

@@ -38,6 +38,11 @@ public enum Loss {
             // One fused op (forward and backward one kernel each) instead of log-softmax, gather, multiply and mean.
             return Losses.sparseSoftmaxCrossEntropyMean(predictions, classIds(predictions, targets), sampleWeights);
         }
+        if (this == BINARY_CROSSENTROPY_FROM_LOGITS && (predictions.rank() == 1 || predictions.rank() == 2) && !targets.requiresGrad()
+                && (sampleWeights == null || (sampleWeights.size() == predictions.shape(0) && !sampleWeights.requiresGrad()))) {
+            sameShape(predictions, targets);   // the message names this loss
+            return Losses.binaryCrossEntropyWithLogitsMean(predictions, targets, sampleWeights);   // one op instead of ten
+        }
         Tensor perSample = perSample(predictions, targets);
         if (sampleWeights == null) return perSample.mean();
         return perSample.mul(sampleWeights).mean();
