@@ -32,6 +32,20 @@ public final class Losses {
     }
 
     /**
+     * A batch loss as Keras reduces it: {@code Σ_r s_r · perRow_r} with {@code s_r = w_r / rows}, or {@code 1 / rows}
+     * without weights; {@code rowScale} (when given) receives each s_r for the backward.
+     */
+    private static double weightedMean(Tensor perRow, int rows, Tensor w, double[] rowScale) {
+        double total = 0;
+        for (int r = 0; r < rows; r++) {
+            double scale = (w == null ? 1.0 : w.valueAt(w.offset + r)) / Math.max(1, rows);
+            if (rowScale != null) rowScale[r] = scale;
+            total += scale * perRow.valueAt(r);
+        }
+        return total;
+    }
+
+    /**
      * Keras's {@code binary_crossentropy(from_logits=True)} averaged over the batch, a scalar, in one op: per sample the
      * mean over its features of {@code max(z, 0) − z·t + log(1 + e^−|z|)}, then {@code Σ_r w_r · loss_r / rows}.
      * {@code logits} are (B,) or (B, F), {@code targets} the same shape (not differentiated), {@code weights} one per
@@ -85,13 +99,7 @@ public final class Losses {
             }
             double meanScale = w == null ? 1.0 / Math.max(1, rows) : 0;
             double[] rowScale = w != null && node != null ? node.rowScale(rows) : null;
-            double total = 0;
-            for (int r = 0; r < rows; r++) {
-                double scale = w == null ? meanScale : w.valueAt(w.offset + r) / Math.max(1, rows);
-                if (rowScale != null) rowScale[r] = scale;
-                total += scale * perRow.valueAt(r);
-            }
-            out.set(0, total);
+            out.set(0, weightedMean(perRow, rows, w, rowScale));
             if (node == null) return out;
             node.inputs[0] = logits;
             node.z = z;
@@ -206,13 +214,7 @@ public final class Losses {
                 }
                 if (w == null) meanScale = 1.0 / Math.max(1, rows);
                 else if (node != null) rowScale = node.rowScale(rows);   // the node's own array, reused from step to step
-                double total = 0;
-                for (int r = 0; r < rows; r++) {
-                    double scale = w == null ? meanScale : w.valueAt(w.offset + r) / Math.max(1, rows);
-                    if (rowScale != null) rowScale[r] = scale;
-                    total += scale * perRow.valueAt(r);
-                }
-                out.set(0, total);
+                out.set(0, weightedMean(perRow, rows, w, rowScale));
             } else {
                 int[] shape = ShapeScratch.of(ShapeScratch.LOSS, logits.rank() - 1);   // the arena copies it if it makes a view
                 System.arraycopy(logits.shape, 0, shape, 0, shape.length);
