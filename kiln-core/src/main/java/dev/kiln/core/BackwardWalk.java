@@ -22,6 +22,11 @@ final class BackwardWalk implements Runnable {
     private final IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>();
     // Sums this walk created itself: nothing else holds them, so further contributions are added in place.
     private final IdentityHashMap<Tensor, Boolean> ownSums = new IdentityHashMap<>();
+    // How many pending gradients (values of grads) use each storage array: one tensor can be handed to several inputs
+    // (add, sub, where) or viewed (reshape). A gradient whose storage no pending one uses is handed back to the step's
+    // arena once consumed. Counts stay small, so the boxed Integers are the JDK's cached ones.
+    private final IdentityHashMap<float[], Integer> holders = new IdentityHashMap<>();
+    private Tensor rootGrad;
     private Tensor[] stack = new Tensor[16];   // DFS path and, per level, the next input to visit
     private int[] next = new int[16];
     private boolean busy;
@@ -39,6 +44,8 @@ final class BackwardWalk implements Runnable {
         try {
             topologicalOrder(root);
             grads.put(root, dRoot);
+            hold(dRoot);
+            rootGrad = dRoot;
             Grad.noGrad(this);
         } finally {
             // Drop every reference: the step's tensors must not outlive it through the arena's walk.
@@ -46,6 +53,8 @@ final class BackwardWalk implements Runnable {
             seen.clear();
             grads.clear();
             ownSums.clear();
+            holders.clear();
+            rootGrad = null;
             Arrays.fill(stack, null);
             busy = false;
         }
@@ -53,7 +62,8 @@ final class BackwardWalk implements Runnable {
 
     /** Whether no pass is running and no tensor of a past pass is still referenced (for tests). */
     boolean isIdle() {
-        if (busy || !order.isEmpty() || !seen.isEmpty() || !grads.isEmpty() || !ownSums.isEmpty()) return false;
+        if (busy || !order.isEmpty() || !seen.isEmpty() || !grads.isEmpty() || !ownSums.isEmpty() || !holders.isEmpty()
+                || rootGrad != null) return false;
         for (Tensor t : stack) if (t != null) return false;
         return true;
     }
@@ -61,10 +71,12 @@ final class BackwardWalk implements Runnable {
     /** The reverse walk (runs with recording off); {@link #order} and {@link #grads} are set up by {@link #backward}. */
     @Override
     public void run() {
+        StepArena arena = StepArena.current();
         for (int i = order.size() - 1; i >= 0; i--) {
             Tensor t = order.get(i);
             Tensor g = grads.remove(t);
             if (g == null) continue;
+            drop(g);
             ownSums.remove(g);   // handed on from here (backward may pass it to several inputs): never mutate it again
             if (t.creator == null) {
                 t.accumulateGrad(g);
@@ -83,15 +95,35 @@ final class BackwardWalk implements Runnable {
                 Tensor prev = grads.get(in);
                 if (prev == null) {
                     grads.put(in, dIn);
+                    hold(dIn);
                 } else if (ownSums.containsKey(prev)) {
                     prev.addInPlace(dIn);
                 } else {
                     Tensor sum = prev.add(dIn);
                     ownSums.put(sum, Boolean.TRUE);
                     grads.put(in, sum);
+                    drop(prev);
+                    hold(sum);
                 }
             }
+            // g has been read by the only op that reads it; unless a pending gradient shares its storage, the rest of
+            // the step may reuse it (the caller's root gradient stays the caller's)
+            if (arena != null && g != rootGrad && g.f != null && !holders.containsKey(g.f)) arena.releaseEarly(g);
         }
+    }
+
+    private void hold(Tensor g) {
+        if (g.f == null) return;
+        Integer n = holders.get(g.f);
+        holders.put(g.f, n == null ? 1 : n + 1);
+    }
+
+    private void drop(Tensor g) {
+        if (g.f == null) return;
+        Integer n = holders.get(g.f);
+        if (n == null) return;
+        if (n == 1) holders.remove(g.f);
+        else holders.put(g.f, n - 1);
     }
 
     /** Fills {@link #order} with every tensor {@code root} depends on that requires gradients, inputs before outputs. */

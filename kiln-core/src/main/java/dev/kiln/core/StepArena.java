@@ -44,6 +44,7 @@ public final class StepArena {
     private Kind[] table = new Kind[64];            // the same kinds, hashed: a step asks for hundreds of tensors
     private Tensor[] lent = new Tensor[64];
     private Kind[] lentKinds = new Kind[64];
+    private boolean[] again = new boolean[64];     // a re-lend, within the step, of a tensor taken back early
     private int lentCount;
     private long lentBytes;
     private long allocatedBytes;
@@ -63,6 +64,8 @@ public final class StepArena {
         final int hash;
         Tensor[] stack = new Tensor[4];
         int depth;
+        Tensor[] free = new Tensor[2];   // taken back early this step (releaseEarly): lent again before the stack
+        int freeDepth;
         int idle;   // resets since a step last asked for this kind
 
         Kind(float[] source, int offset, int[] shape, int[] strides, int hash) {
@@ -135,15 +138,21 @@ public final class StepArena {
         long stepBytes = lentBytes;
         // Last lent, first pushed: the next step then pops each kind's tensors in the order this one took them, so
         // every op gets back the very tensor (and node) it made last time.
+        // A tensor taken back early and lent again appears more than once: it goes back at its first lend, so that
+        // the next step, replaying this one, gets the same tensors in the same order (views are kinds by storage).
+        for (int i = 0; i < kindCount; i++) {
+            Kind k = kinds[i];
+            Arrays.fill(k.free, 0, k.freeDepth, null);
+            k.freeDepth = 0;
+        }
         for (int i = lentCount - 1; i >= 0; i--) {
             Tensor t = lent[i];
             Kind k = lentKinds[i];
+            boolean relent = again[i];
             lent[i] = null;
             lentKinds[i] = null;
-            if (poison && k.source == null) Arrays.fill(t.f, Float.NaN);
-            t.release();
-            if (k.depth == k.stack.length) k.stack = Arrays.copyOf(k.stack, k.depth * 2);
-            k.stack[k.depth++] = t;
+            again[i] = false;
+            if (!relent) giveBack(k, t);
         }
         lentCount = 0;
         lentBytes = 0;
@@ -170,6 +179,34 @@ public final class StepArena {
         Arrays.fill(kinds, kept, kindCount, null);
         kindCount = kept;
         rehash(table.length);
+    }
+
+    /**
+     * Takes back one tensor lent in this step before the step ends, so that a later op of the same step can reuse its
+     * storage: the backward walk hands in each gradient once nothing reads it any more (a step otherwise holds every
+     * gradient until its end, as many as the activations). Only tensors owning their storage; false for anything
+     * else or not lent since the last reset.
+     */
+    boolean releaseEarly(Tensor t) {
+        for (int i = lentCount - 1; i >= 0; i--) {   // gradients die soon after they are made: a short search back
+            if (lent[i] != t) continue;
+            Kind k = lentKinds[i];
+            if (k.source != null) return false;
+            lentBytes -= 4L * k.size;
+            if (poison) Arrays.fill(t.f, Float.NaN);
+            t.release();
+            if (k.freeDepth == k.free.length) k.free = Arrays.copyOf(k.free, k.freeDepth * 2);
+            k.free[k.freeDepth++] = t;   // still in lent at its first lend, where reset puts it back
+            return true;
+        }
+        return false;
+    }
+
+    private void giveBack(Kind k, Tensor t) {
+        if (poison && k.source == null) Arrays.fill(t.f, Float.NaN);
+        t.release();
+        if (k.depth == k.stack.length) k.stack = Arrays.copyOf(k.stack, k.depth * 2);
+        k.stack[k.depth++] = t;
     }
 
     /** Whether {@link #reset} NaN-fills what it takes back. */
@@ -286,7 +323,12 @@ public final class StepArena {
         }
         k.idle = 0;
         Tensor t;
-        if (k.depth > 0) {
+        boolean relent = k.freeDepth > 0;
+        if (relent) {
+            t = k.free[--k.freeDepth];
+            k.free[k.freeDepth] = null;
+            if (zero) Arrays.fill(t.f, 0f);
+        } else if (k.depth > 0) {
             t = k.stack[--k.depth];
             k.stack[k.depth] = null;
             if (zero) Arrays.fill(t.f, 0f);
@@ -299,8 +341,10 @@ public final class StepArena {
         if (lentCount == lent.length) {
             lent = Arrays.copyOf(lent, lentCount * 2);
             lentKinds = Arrays.copyOf(lentKinds, lentCount * 2);
+            again = Arrays.copyOf(again, lentCount * 2);
         }
         lent[lentCount] = t;
+        again[lentCount] = relent;
         lentKinds[lentCount++] = k;
         if (source == null) lentBytes += 4L * k.size;
         return t;
