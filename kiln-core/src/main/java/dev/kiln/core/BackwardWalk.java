@@ -26,7 +26,11 @@ final class BackwardWalk implements Runnable {
     // (add, sub, where) or viewed (reshape). A gradient whose storage no pending one uses is handed back to the step's
     // arena once consumed. Counts stay small, so the boxed Integers are the JDK's cached ones.
     private final IdentityHashMap<float[], Integer> holders = new IdentityHashMap<>();
+    // A consumed gradient whose storage pending views still use (reshape's backward views its gradient): it is the
+    // storage's owner (consumed before any view of it exists), handed back when the last of them is done.
+    private final IdentityHashMap<float[], Tensor> consumed = new IdentityHashMap<>();
     private Tensor rootGrad;
+    private Tensor[] spent = new Tensor[4];   // a node's input gradients added into a pending one: read no more
     private Tensor[] stack = new Tensor[16];   // DFS path and, per level, the next input to visit
     private int[] next = new int[16];
     private boolean busy;
@@ -54,6 +58,7 @@ final class BackwardWalk implements Runnable {
             grads.clear();
             ownSums.clear();
             holders.clear();
+            consumed.clear();
             rootGrad = null;
             Arrays.fill(stack, null);
             busy = false;
@@ -63,7 +68,7 @@ final class BackwardWalk implements Runnable {
     /** Whether no pass is running and no tensor of a past pass is still referenced (for tests). */
     boolean isIdle() {
         if (busy || !order.isEmpty() || !seen.isEmpty() || !grads.isEmpty() || !ownSums.isEmpty() || !holders.isEmpty()
-                || rootGrad != null) return false;
+                || !consumed.isEmpty() || rootGrad != null) return false;
         for (Tensor t : stack) if (t != null) return false;
         return true;
     }
@@ -84,6 +89,7 @@ final class BackwardWalk implements Runnable {
             }
             Tensor[] inputs = t.creator.inputs;
             Tensor[] dInputs = t.creator.backward(g);
+            int spentCount = 0;
             for (int k = 0; k < inputs.length; k++) {
                 Tensor in = inputs[k];
                 if (in == null || !in.requiresGrad() || dInputs[k] == null) continue;
@@ -98,18 +104,47 @@ final class BackwardWalk implements Runnable {
                     hold(dIn);
                 } else if (ownSums.containsKey(prev)) {
                     prev.addInPlace(dIn);
+                    spentCount = spend(dIn, spentCount);
                 } else {
                     Tensor sum = prev.add(dIn);
                     ownSums.put(sum, Boolean.TRUE);
                     grads.put(in, sum);
                     drop(prev);
                     hold(sum);
+                    spentCount = spend(prev, spend(dIn, spentCount));
                 }
             }
-            // g has been read by the only op that reads it; unless a pending gradient shares its storage, the rest of
-            // the step may reuse it (the caller's root gradient stays the caller's)
-            if (arena != null && g != rootGrad && g.f != null && !holders.containsKey(g.f)) arena.releaseEarly(g);
+            // Only now, with every input's gradient in place: one tensor may go to several inputs.
+            if (arena != null) {
+                for (int k = 0; k < spentCount; k++) {
+                    if (spent[k].f != g.f) done(arena, spent[k], false);   // g's own storage: decided just below
+                    spent[k] = null;
+                }
+                done(arena, g, true);   // read by the only op that reads it
+            } else {
+                Arrays.fill(spent, 0, spentCount, null);
+            }
         }
+    }
+
+    private int spend(Tensor dead, int count) {
+        if (count == spent.length) spent = Arrays.copyOf(spent, count * 2);
+        spent[count] = dead;
+        return count + 1;
+    }
+
+    /**
+     * {@code g} will not be read again: once no pending gradient uses its storage, the storage's owner goes back to the
+     * step's arena for the rest of the step to reuse (the caller's root gradient stays the caller's).
+     */
+    private void done(StepArena arena, Tensor g, boolean wasConsumed) {
+        if (g.f == null || (rootGrad != null && g.f == rootGrad.f)) return;
+        if (holders.containsKey(g.f)) {
+            if (wasConsumed) consumed.putIfAbsent(g.f, g);
+            return;
+        }
+        Tensor owner = consumed.remove(g.f);
+        arena.releaseEarly(owner != null ? owner : g);   // false for a view whose owner never was a pending gradient
     }
 
     private void hold(Tensor g) {

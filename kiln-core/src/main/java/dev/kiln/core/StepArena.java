@@ -192,6 +192,7 @@ public final class StepArena {
             if (lent[i] != t) continue;
             Kind k = lentKinds[i];
             if (k.source != null) return false;
+            for (int j = 0; j < k.freeDepth; j++) if (k.free[j] == t) return false;   // already back
             lentBytes -= 4L * k.size;
             if (poison) Arrays.fill(t.f, Float.NaN);
             t.release();

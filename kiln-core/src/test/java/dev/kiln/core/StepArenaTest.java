@@ -131,6 +131,39 @@ class StepArenaTest {
         assertThat(a.creator).isNotSameAs(b.creator);
     }
 
+    /** A chain of element-wise ops with a shared gradient (x·x, an add of one tensor twice) and a reshaped view. */
+    private static float[] chainGradient(Tensor x, int links) {
+        x.zeroGrad();
+        Tensor h = x;
+        for (int i = 0; i < links; i++) h = h.mul(h).add(h).reshape(8, 8).reshape(64).tanh();
+        h.add(h).sum().backward();
+        return x.grad().toFloatArray();
+    }
+
+    @Test
+    void gradientsAreTakenBackOnceConsumedAndTheStepStaysExact() {
+        Tensor x = Tensor.normal(new Rng(5), 0, 0.5f, 64).requiresGrad(true);
+        float[] plain = chainGradient(x, 12);
+        StepArena poisoned = new StepArena(true);   // anything read after it was taken back would be NaN
+        for (int step = 0; step < 3; step++) {
+            float[] pooled = poisoned.call(() -> chainGradient(x, 12));
+            poisoned.reset();
+            assertThat(pooled).as("step %d", step).containsExactly(plain);
+        }
+        // storage: the forward keeps 3 arrays of 64 floats a link; holding every gradient to the step's end as well took
+        // 31,288 bytes (~10 arrays a link), taking them back once consumed 19,768 (~6.4)
+        StepArena arena = new StepArena();
+        for (int step = 0; step < 3; step++) {
+            arena.call(() -> chainGradient(x, 12));
+            arena.reset();
+        }
+        long perStep = arena.allocatedBytes();
+        assertThat(perStep).as("bytes of storage the arena holds").isLessThan(4L * 64 * 8 * 12);
+        arena.call(() -> chainGradient(x, 12));
+        arena.reset();
+        assertThat(arena.allocatedBytes()).as("warmed up: the next step allocates nothing").isEqualTo(perStep);
+    }
+
     @Test
     void theModesAreRestoredWhenTheCodeThrows() {
         StepArena arena = new StepArena();
