@@ -188,8 +188,8 @@ public final class StepArena {
      * else or not lent since the last reset.
      */
     boolean releaseEarly(Tensor t) {
-        for (int i = lentCount - 1; i >= 0; i--) {   // gradients die soon after they are made: a short search back
-            if (lent[i] != t) continue;
+        int i = t.lentAt;   // where take last put it
+        if (i >= 0 && i < lentCount && lent[i] == t) {
             Kind k = lentKinds[i];
             if (k.source != null) return false;
             for (int j = 0; j < k.freeDepth; j++) if (k.free[j] == t) return false;   // already back
@@ -346,6 +346,7 @@ public final class StepArena {
         }
         lent[lentCount] = t;
         again[lentCount] = relent;
+        t.lentAt = lentCount;
         lentKinds[lentCount++] = k;
         if (source == null) lentBytes += 4L * k.size;
         return t;

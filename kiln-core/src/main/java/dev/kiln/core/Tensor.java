@@ -32,6 +32,7 @@ public final class Tensor {
     private String name;
     private Tensor logitsOf;   // x when this is x.softmax(-1) or x.sigmoid(), for losses on probabilities (softmaxLogits)
     private boolean sigmoidOf;  // logitsOf went through a sigmoid, not a softmax
+    int lentAt = -1;   // this tensor's place in its StepArena's list of lent tensors, when lent (see releaseEarly)
 
     Tensor(float[] f, double[] d, int offset, int[] shape, int[] strides) {
         this.dtype = f != null ? DType.FLOAT32 : DType.FLOAT64;
