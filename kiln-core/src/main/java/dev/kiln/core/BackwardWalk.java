@@ -84,7 +84,8 @@ final class BackwardWalk implements Runnable {
             drop(g);
             ownSums.remove(g);   // handed on from here (backward may pass it to several inputs): never mutate it again
             if (t.creator == null) {
-                t.accumulateGrad(g);
+                t.accumulateGrad(g);   // a copy or a sum into the leaf's own gradient: g is not kept
+                if (arena != null) done(arena, g, true);
                 continue;
             }
             Tensor[] inputs = t.creator.inputs;
