@@ -46,6 +46,52 @@ public final class Losses {
     }
 
     /**
+     * A fused loss node reduced by {@link #weightedMean}: the row scales kept for backward and the upstream gradient
+     * spread back over the rows, in arrays kept with the node (refilled from step to step, not made anew).
+     */
+    private abstract static class BatchMean extends Function {
+        double[] rowScale;   // weighted mean: w_r / rows; null otherwise
+        double meanScale;    // plain mean: 1 / rows (one number, not an array per step); 0 otherwise
+        private double[] rowScaleArray = new double[0];
+        private float[] rowGrad = new float[0];
+        private final float[] meanGrad = new float[1];
+
+        BatchMean() {
+            super(new Tensor[1]);
+        }
+
+        /** This node's array for {@code rows} row scales (reused while the batch size stays the same). */
+        double[] rowScale(int rows) {
+            if (rowScaleArray.length != rows) rowScaleArray = new double[rows];
+            return rowScaleArray;
+        }
+
+        /** d(mean)/d(row r) times the upstream gradient g: one number for the plain mean (read with stride 0), else one a row. */
+        float[] rowGrads(double g, int rows) {
+            if (rowScale == null) {
+                meanGrad[0] = (float) (meanScale * g);
+                return meanGrad;
+            }
+            if (rowGrad.length != rows) rowGrad = new float[rows];
+            for (int r = 0; r < rows; r++) rowGrad[r] = (float) (rowScale[r] * g);
+            return rowGrad;
+        }
+
+        /** {@link #rowGrads} in float64 (gradient checks), a new array. */
+        double[] rowGrads64(double g, int rows) {
+            if (rowScale == null) return new double[] {meanScale * g};
+            double[] out = new double[rows];
+            for (int r = 0; r < rows; r++) out[r] = rowScale[r] * g;
+            return out;
+        }
+
+        /** The stride to read {@link #rowGrads} with. */
+        int rowGradStride() {
+            return rowScale == null ? 0 : 1;
+        }
+    }
+
+    /**
      * Keras's {@code binary_crossentropy(from_logits=True)} averaged over the batch, a scalar, in one op: per sample the
      * mean over its features of {@code max(z, 0) − z·t + log(1 + e^−|z|)}, then {@code Σ_r w_r · loss_r / rows}.
      * {@code logits} are (B,) or (B, F), {@code targets} the same shape (not differentiated), {@code weights} one per
@@ -56,20 +102,11 @@ public final class Losses {
     }
 
     /** Forward: the per-row means and their (weighted) mean. Backward: (σ(z) − t) · w_r / (rows · cols) · dOut. */
-    static final class BinaryXentLogits extends Function {
+    static final class BinaryXentLogits extends BatchMean {
         // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
         private Tensor z, t;          // dense logits and targets
         private int rows, cols;
-        private double[] rowScale;    // w_r / rows (weighted); null for the plain mean
-        private double meanScale;     // 1 / rows for the plain mean
-        private double[] rowScaleArray = new double[0];
-        private float[] rowGrad = new float[0];
-        private final float[] meanGrad = new float[1];
         private final Tensor[] grads = new Tensor[1];
-
-        private BinaryXentLogits() {
-            super(new Tensor[1]);
-        }
 
         static Tensor apply(Tensor logits, Tensor targets, Tensor weights) {
             if (logits.rank() < 1 || logits.rank() > 2) {
@@ -111,30 +148,16 @@ public final class Losses {
             return Function.record(out, node);
         }
 
-        private double[] rowScale(int rows) {
-            if (rowScaleArray.length != rows) rowScaleArray = new double[rows];
-            return rowScaleArray;
-        }
-
         @Override
         protected Tensor[] backward(Tensor dOut) {
             Tensor dZ = Tensor.uninitializedCopying(z.dtype, inputs[0].shape);
             double g = dOut.valueAt(dOut.offset);
             if (z.f != null) {
-                if (rowScale == null) {
-                    meanGrad[0] = (float) (meanScale * g);
-                    FusedKernels.binaryXentLogitsBackward(z.f, z.offset, t.f, t.offset, rows, cols, meanGrad, 0, 0, dZ.f, 0);
-                } else {
-                    if (rowGrad.length != rows) rowGrad = new float[rows];
-                    for (int r = 0; r < rows; r++) rowGrad[r] = (float) (rowScale[r] * g);
-                    FusedKernels.binaryXentLogitsBackward(z.f, z.offset, t.f, t.offset, rows, cols, rowGrad, 0, 1, dZ.f, 0);
-                }
+                FusedKernels.binaryXentLogitsBackward(z.f, z.offset, t.f, t.offset, rows, cols, rowGrads(g, rows), 0, rowGradStride(),
+                        dZ.f, 0);
             } else {
-                double[] scale = new double[rowScale == null ? 1 : rows];
-                if (rowScale == null) scale[0] = meanScale * g;
-                else for (int r = 0; r < rows; r++) scale[r] = rowScale[r] * g;
-                FusedKernels.binaryXentLogitsBackwardScalar(Buf.of(z.d), z.offset, Buf.of(t.d), t.offset, rows, cols, Buf.of(scale), 0,
-                        rowScale == null ? 0 : 1, Buf.of(dZ.d), 0);
+                FusedKernels.binaryXentLogitsBackwardScalar(Buf.of(z.d), z.offset, Buf.of(t.d), t.offset, rows, cols,
+                        Buf.of(rowGrads64(g, rows)), 0, rowGradStride(), Buf.of(dZ.d), 0);
             }
             grads[0] = dZ;
             return grads;
@@ -142,27 +165,13 @@ public final class Losses {
     }
 
     /** Forward: loss per row and the softmax (saved for backward). Backward: (softmax − onehot) · dOut_r. */
-    static final class SparseSoftmaxXent extends Function {
+    static final class SparseSoftmaxXent extends BatchMean {
         // Not final: a training step refills the node its recycled output carried last step (see Tensor#spareNode).
+        // rowScale and meanScale both unset: per-row losses, not their mean.
         private Tensor probs;      // (rows, C) softmax of the logits
         private int[] labels;
-        private double[] rowScale; // weighted mean: w_r / rows; null otherwise
-        private double meanScale;  // unweighted mean: 1 / rows (one number, not an array per step); 0 otherwise
         private int[] logitShape;
-        private final float[] meanGrad = new float[1];   // the mean's upstream gradient times 1 / rows, for backward
         private final Tensor[] grads = new Tensor[1];
-        private double[] rowScaleArray = new double[0];   // rowScale's storage, kept with the node
-        private float[] rowGrad = new float[0];           // backward's per-row scale (weighted mean), kept with the node
-
-        /** This node's array for {@code rows} row scales (reused while the batch size stays the same). */
-        private double[] rowScale(int rows) {
-            if (rowScaleArray.length != rows) rowScaleArray = new double[rows];
-            return rowScaleArray;
-        }
-
-        private SparseSoftmaxXent() {
-            super(new Tensor[1]);
-        }
 
         private SparseSoftmaxXent set(Tensor logits, Tensor probs, int[] labels, double[] rowScale, double meanScale) {
             inputs[0] = logits;
@@ -230,42 +239,14 @@ public final class Losses {
             int rows = labels.length, c = probs.shape[1];
             Tensor dX = Tensor.uninitialized(probs.dtype, logitShape);   // (..., C), every element written
             Tensor g = dOut.contiguous();
+            boolean perRow = rowScale == null && meanScale == 0;   // dOut holds one gradient a row
             if (probs.f != null) {
-                float[] scale;
-                int ss;
-                if (rowScale == null && meanScale == 0) {
-                    scale = g.f;
-                    ss = 1;
-                    FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, scale, g.offset, ss, dX.f, 0);
-                } else if (rowScale == null) {
-                    // The same scale for every row: a stride of 0 over one number.
-                    meanGrad[0] = (float) (meanScale * g.f[g.offset]);
-                    FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, meanGrad, 0, 0, dX.f, 0);
-                } else {
-                    float d = g.f[g.offset];
-                    if (rowGrad.length != rows) rowGrad = new float[rows];
-                    scale = rowGrad;
-                    for (int r = 0; r < rows; r++) scale[r] = (float) (rowScale[r] * d);
-                    FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, scale, 0, 1, dX.f, 0);
-                }
+                if (perRow) FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, g.f, g.offset, 1, dX.f, 0);
+                else FusedKernels.softmaxXentBackward(probs.f, 0, rows, c, labels, rowGrads(g.f[g.offset], rows), 0, rowGradStride(), dX.f, 0);
             } else {
-                double[] scale;
-                int so;
-                int ss = 1;
-                if (rowScale == null && meanScale == 0) {
-                    scale = g.d;
-                    so = g.offset;
-                } else if (rowScale == null) {
-                    scale = new double[] {meanScale * g.d[g.offset]};
-                    so = 0;
-                    ss = 0;
-                } else {
-                    double d = g.d[g.offset];
-                    scale = new double[rows];
-                    for (int r = 0; r < rows; r++) scale[r] = rowScale[r] * d;
-                    so = 0;
-                }
-                FusedKernels.softmaxXentBackwardScalar(Buf.of(probs.d), 0, rows, c, labels, Buf.of(scale), so, ss, Buf.of(dX.d), 0);
+                Buf scale = perRow ? Buf.of(g.d) : Buf.of(rowGrads64(g.d[g.offset], rows));
+                FusedKernels.softmaxXentBackwardScalar(Buf.of(probs.d), 0, rows, c, labels, scale, perRow ? g.offset : 0,
+                        perRow ? 1 : rowGradStride(), Buf.of(dX.d), 0);
             }
             grads[0] = dX;
             return grads;
