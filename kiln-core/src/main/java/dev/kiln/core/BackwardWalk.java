@@ -116,15 +116,11 @@ final class BackwardWalk implements Runnable {
                 }
             }
             // Only now, with every input's gradient in place: one tensor may go to several inputs.
-            if (arena != null) {
-                for (int k = 0; k < spentCount; k++) {
-                    if (spent[k].f != g.f) done(arena, spent[k], false);   // g's own storage: decided just below
-                    spent[k] = null;
-                }
-                done(arena, g, true);   // read by the only op that reads it
-            } else {
-                Arrays.fill(spent, 0, spentCount, null);
+            for (int k = 0; k < spentCount; k++) {
+                if (arena != null && spent[k].f != g.f) done(arena, spent[k], false);   // g's own storage: just below
+                spent[k] = null;
             }
+            if (arena != null) done(arena, g, true);   // read by the only op that reads it
         }
     }
 

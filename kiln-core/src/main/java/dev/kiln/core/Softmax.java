@@ -26,7 +26,7 @@ final class Softmax extends Function {
         Tensor y = Tensor.uninitializedCopying(x.dtype, x.shape);
         if (in.f != null) FusedKernels.softmax(in.f, in.offset, rows, c, y.f, 0);
         else FusedKernels.softmaxScalar(Buf.of(in.d), in.offset, rows, c, Buf.of(y.d), 0);
-        y.softmaxOf(x);
+        y.activationOf(x, false);
         if (!Function.needsGrad(x)) return y;
         Softmax node = y.spareNode(Softmax.class);
         if (node == null) node = new Softmax();

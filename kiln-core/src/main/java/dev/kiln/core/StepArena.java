@@ -192,7 +192,7 @@ public final class StepArena {
         if (i >= 0 && i < lentCount && lent[i] == t) {
             Kind k = lentKinds[i];
             if (k.source != null) return false;
-            for (int j = 0; j < k.freeDepth; j++) if (k.free[j] == t) return false;   // already back
+            t.lentAt = -1;   // back: a second call finds nothing until take lends it again
             lentBytes -= 4L * k.size;
             if (poison) Arrays.fill(t.f, Float.NaN);
             t.release();

@@ -527,8 +527,7 @@ public final class Tensor {
 
     public Tensor sigmoid() {
         Tensor y = map(UnaryKind.SIGMOID);
-        y.logitsOf = this;
-        y.sigmoidOf = true;
+        y.activationOf(this, true);
         return y;
     }
 
@@ -634,10 +633,10 @@ public final class Tensor {
         return logitsOf != null && sigmoidOf ? logitsOf : null;
     }
 
-    /** Called by {@link Softmax} on its result. */
-    void softmaxOf(Tensor logits) {
+    /** Marks this result as {@code logits}' softmax (by {@link Softmax}) or sigmoid. */
+    void activationOf(Tensor logits, boolean sigmoid) {
         logitsOf = logits;
-        sigmoidOf = false;
+        sigmoidOf = sigmoid;
     }
 
     /** log(softmax(x)) along {@code axis}, computed as x - max - log Σ exp(x - max) so it never overflows. */

@@ -346,7 +346,7 @@ public final class Elementwise {
      * such a method on its own first it could refuse to inline it ("already compiled into a big method") and box the
      * vector on every call for the rest of the run (FastMath's exp helpers did; see its class comment).
      */
-    public static float[] lanes() {
+    static float[] lanes() {
         return LANES.get();
     }
 
@@ -355,7 +355,7 @@ public final class Elementwise {
      * the interpreter and the JIT really do differ, which would make two runs with one seed disagree in the last bit;
      * {@code lane(i)} with a variable i is no intrinsic either, which boxed the vector where C2 did not unroll the loop.
      */
-    public static float addLanes(float[] lanes) {
+    static float addLanes(float[] lanes) {
         float s = 0;
         for (int i = 0; i < lanes.length; i++) s += lanes[i];
         return s;
