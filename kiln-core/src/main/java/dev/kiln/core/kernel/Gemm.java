@@ -57,6 +57,13 @@ public final class Gemm {
     static final int NARROW = 10;
     /** Below this many multiply-adds a second thread costs more than it saves. */
     static final long PARALLEL_WORK = 1L << 18;
+    /**
+     * While the JIT compiler is at work ({@link Parallel#compilerBusy}), a product splits only from this many
+     * multiply-adds (8M). The MLP's batch-32 products (32×784·784×128 and its dW, 3.2M) then stay on one thread
+     * during warm-up: over steps 300–3,300 the MLP trained at a median 93k samples/s instead of 80k (five alternated
+     * runs each), while batch 128's (12.8M), which a second thread speeds up by a quarter even then, still split.
+     */
+    static final long PARALLEL_WORK_WHILE_COMPILING = 1L << 23;
 
     private Gemm() {}
 
@@ -183,7 +190,7 @@ public final class Gemm {
         int bjs = tb ? ldb : 1;  // step between columns j of op(B)
         int rowTiles = (m + MR - 1) / MR, colTiles = (n + NR - 1) / NR;
         long work = (long) m * n * k;
-        if (VL == 16 && ta && !tb && n <= NARROW && m >= 2 * VL && (work < PARALLEL_WORK || Parallel.THREADS == 1)) {
+        if (VL == 16 && ta && !tb && n <= NARROW && m >= 2 * VL && !splits(work)) {
             // A narrow C from a stored-transposed A (the head's dW = Hᵀ·dY): the column tile, A read in place, for
             // whole blocks of 2·VL rows; the row tile for the last m mod 2·VL. Single-threaded products only (a head
             // product is far below PARALLEL_WORK).
@@ -193,11 +200,20 @@ public final class Gemm {
             if (mh < m) blocked(mh, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
             return;
         }
-        if (work < PARALLEL_WORK || Parallel.THREADS == 1) {
+        if (!splits(work)) {
             blocked(0, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
             return;
         }
         split(false, rowTiles, colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
+    }
+
+    /** Whether a product of {@code work} multiply-adds goes over the pool now. */
+    static boolean splits(long work) {
+        return splits(work, Parallel.THREADS, Parallel.compilerBusy());
+    }
+
+    static boolean splits(long work, int threads, boolean compilerBusy) {
+        return threads > 1 && work >= (compilerBusy ? PARALLEL_WORK_WHILE_COMPILING : PARALLEL_WORK);
     }
 
     /**

@@ -49,7 +49,7 @@ final class GemmColumns {
         float[] panels = scratch.panels;
         int bps = tb ? 1 : ldb, bjs = tb ? ldb : 1;   // B(p, j) at bo + p·bps + j·bjs
         int rowTiles = (m + MW - 1) / MW, colTiles = (n + NJ - 1) / NJ;
-        if ((long) m * n * k < Gemm.PARALLEL_WORK || Parallel.THREADS == 1) {
+        if (!Gemm.splits((long) m * n * k)) {
             pack(ta, m, k, a, ao, lda, panels);
             tiles(0, rowTiles, 0, n, m, k, panels, b, bo, bps, bjs, c, co, ldc, accumulate);
             return;

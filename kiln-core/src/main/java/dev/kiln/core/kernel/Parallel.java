@@ -20,6 +20,8 @@ public final class Parallel {
     /** Worker count; {@code -Dkiln.threads=N} overrides the core count. */
     public static final int THREADS = Math.max(1, Integer.getInteger("kiln.threads", Runtime.getRuntime().availableProcessors()));
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
+    /** Whether the pool's workers and the caller occupy every core, leaving none to the JIT compiler's threads. */
+    private static final boolean TAKES_EVERY_CORE = POOL != null && THREADS >= Runtime.getRuntime().availableProcessors();
     /** Idle jobs; one per caller thread that was ever inside {@link #forRange} at the same time as others. */
     private static final ArrayDeque<Job> FREE = new ArrayDeque<>();
     private static final AtomicInteger JOBS_MADE = new AtomicInteger();
@@ -56,6 +58,24 @@ public final class Parallel {
         } finally {
             giveBack(job);
         }
+    }
+
+    /**
+     * {@link #forRange(int, int, RangeBody)} with a coarser grain while the JIT compiler is at work and the pool takes
+     * every core ({@link CompilerActivity}): work that would split into chunks of fewer than
+     * {@code minChunkWhileCompiling} then runs on the caller's thread, leaving the other core to the compiler.
+     */
+    public static void forRange(int n, int minChunk, int minChunkWhileCompiling, RangeBody body) {
+        forRange(n, compilerBusy() ? Math.max(minChunk, minChunkWhileCompiling) : minChunk, body);
+    }
+
+    /**
+     * Whether the JIT compiler has finished a compilation in the last 20 ms while this pool takes every core, so a
+     * second worker would compete with it ({@link CompilerActivity}); false with one thread, a pool smaller than the
+     * machine, or a JVM that does not report compilation time.
+     */
+    static boolean compilerBusy() {
+        return TAKES_EVERY_CORE && CompilerActivity.JVM != null && CompilerActivity.JVM.busy();
     }
 
     /** How many jobs the pool has ever made: stops growing once every concurrent caller has had one (for tests). */
