@@ -14,9 +14,8 @@ import java.util.function.LongSupplier;
  * takes every core, a product split over two threads leaves the compiler thread no core of its own. On this 2-core
  * machine the MLP at batch 32 reached its steady 0.23 ms a step after ~750 steps on one thread and only after ~4,500
  * on two, and steady it is barely faster on two (142k against 135k samples/s). So while the compiler is busy,
- * products too small to gain much from a second thread stay on one (see {@link Parallel#forRange(int, int, int,
- * Parallel.RangeBody)} and {@code Gemm.splits}); once it is quiet they split as before. The answer only moves work
- * between threads: every kernel gives the same bits whatever its split.
+ * products too small to gain much from a second thread stay on one ({@code Gemm.splits}); once it is quiet they split
+ * as before. The answer only moves work between threads: a product gives the same bits whatever its split.
  */
 final class CompilerActivity {
     /** A compilation that ended this recently counts as the compiler still being at work. */

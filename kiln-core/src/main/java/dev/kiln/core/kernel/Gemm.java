@@ -60,8 +60,8 @@ public final class Gemm {
     /**
      * While the JIT compiler is at work ({@link Parallel#compilerBusy}), a product splits only from this many
      * multiply-adds (8M). The MLP's batch-32 products (32×784·784×128 and its dW, 3.2M) then stay on one thread
-     * during warm-up: over steps 300–3,300 the MLP trained at a median 93k samples/s instead of 80k (five alternated
-     * runs each), while batch 128's (12.8M), which a second thread speeds up by a quarter even then, still split.
+     * during warm-up: over steps 300–3,300 the MLP trained at a median 97k samples/s instead of 89k ({@code bench/ab},
+     * six alternated rounds), while batch 128's (12.8M), which a second thread speeds up by a quarter, still split.
      */
     static final long PARALLEL_WORK_WHILE_COMPILING = 1L << 23;
 

@@ -61,15 +61,6 @@ public final class Parallel {
     }
 
     /**
-     * {@link #forRange(int, int, RangeBody)} with a coarser grain while the JIT compiler is at work and the pool takes
-     * every core ({@link CompilerActivity}): work that would split into chunks of fewer than
-     * {@code minChunkWhileCompiling} then runs on the caller's thread, leaving the other core to the compiler.
-     */
-    public static void forRange(int n, int minChunk, int minChunkWhileCompiling, RangeBody body) {
-        forRange(n, compilerBusy() ? Math.max(minChunk, minChunkWhileCompiling) : minChunk, body);
-    }
-
-    /**
      * Whether the JIT compiler has finished a compilation in the last 20 ms while this pool takes every core, so a
      * second worker would compete with it ({@link CompilerActivity}); false with one thread, a pool smaller than the
      * machine, or a JVM that does not report compilation time.
