@@ -4,21 +4,24 @@ import java.util.ArrayDeque;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * The one worker pool kernels use, sized to the cores. Threads live inside kernels: the graph stays
  * single-threaded, and small work runs on the caller's thread so it never pays for a hand-off.
  *
- * <p>No garbage per call: a parallel call borrows a {@link Job} (its chunk tasks made once) from a free list and
- * gives it back, so once warmed up a training step's kernels allocate no tasks, arrays or wait nodes. The caller
- * runs the first chunk itself, then waits for the pool's workers to finish theirs: a bounded spin of at most
- * {@link #SPIN_NANOS}, then parking. Calls from inside the pool (a kernel a chunk calls) run inline, so kernels never
- * wait on the workers they occupy.
+ * <p>No garbage per call: a parallel call borrows a {@link Job} (its pool tasks made once) from a free list and
+ * gives it back, so once warmed up a training step's kernels allocate no tasks, arrays or wait nodes. Chunks are
+ * claimed, not assigned: the caller and the pool tasks take the next unclaimed chunk until none is left, so a chunk
+ * no worker has started yet (the worker's core busy with the JIT compiler, the collector or another process) is run
+ * by the caller instead of waited for. The caller then waits only for chunks a worker is running: a bounded spin of at
+ * most {@link #SPIN_NANOS}, then parking. Calls from inside the pool (a kernel a chunk calls) run inline, so kernels
+ * never wait on the workers they occupy.
  */
 public final class Parallel {
     /** Worker count; {@code -Dkiln.threads=N} overrides the core count. */
-    public static final int THREADS = Math.max(1, Integer.getInteger("kiln.threads", Runtime.getRuntime().availableProcessors()));
+    public static final int THREADS = Math.max(1, Math.min(4095, Integer.getInteger("kiln.threads", Runtime.getRuntime().availableProcessors())));
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
     /** Whether the pool's workers and the caller occupy every core, leaving none to the JIT compiler's threads. */
     private static final boolean TAKES_EVERY_CORE = POOL != null && THREADS >= Runtime.getRuntime().availableProcessors();
@@ -90,83 +93,111 @@ public final class Parallel {
     }
 
     /**
-     * One parallel call's state, reused across calls by one caller at a time. {@code pending} counts the chunks
-     * handed to the pool that have not finished; the chunk that brings it to zero unparks the waiting caller.
-     * Only when it reads zero does the caller return the job, so no worker still touches a job being reused.
+     * One parallel call's state, reused across calls by one caller at a time. {@code ticket} packs the call's
+     * generation, its chunk count and the next chunk to claim into one long, so a claim is one atomic increment that
+     * also says which call it belongs to: a pool task that runs late (its call long finished, the job idle or serving
+     * a later call) claims an index past the count and does nothing, or claims a chunk of the call now running and runs
+     * it like any other taker. The fields a chunk reads (body, n, step, caller) are written before the ticket that
+     * publishes them and stay unchanged until every chunk of that call is done, which this chunk is not.
+     * {@code unfinished} counts the call's chunks not yet done; the one that brings it to zero unparks the caller.
      */
     private static final class Job {
-        final Chunk[] chunks = new Chunk[THREADS - 1];
-        final AtomicInteger pending = new AtomicInteger();
-        RangeBody body;       // written before the chunks are submitted (the pool's queue publishes them)
+        private static final int INDEX_BITS = 20, COUNT_BITS = 12;
+        private static final long INDEX_MASK = (1L << INDEX_BITS) - 1, COUNT_MASK = (1L << COUNT_BITS) - 1;
+
+        final Chunk[] tasks = new Chunk[THREADS - 1];
+        final AtomicLong ticket = new AtomicLong(INDEX_MASK);   // generation 0, count 0: nothing to claim
+        final AtomicInteger unfinished = new AtomicInteger();
+        RangeBody body;
+        int n, step;
         Thread caller;
-        volatile Throwable failure;
+        Throwable failure;    // guarded by this
+        long generation;
 
         Job() {
-            for (int c = 0; c < chunks.length; c++) chunks[c] = new Chunk(this);
+            for (int c = 0; c < tasks.length; c++) tasks[c] = new Chunk(this);
         }
 
         void run(int n, int count, RangeBody body) {
             this.body = body;
+            this.n = n;
+            this.step = (n + count - 1) / count;
             this.caller = Thread.currentThread();
-            this.failure = null;
-            int step = (n + count - 1) / count;
-            pending.set(count - 1);
-            for (int c = 1; c < count; c++) {
-                Chunk t = chunks[c - 1];
-                t.from = Math.min(n, c * step);
-                t.to = Math.min(n, t.from + step);
-                POOL.execute(t);
+            synchronized (this) {
+                failure = null;
             }
-            Throwable own = null;
-            try {
-                body.run(0, Math.min(n, step));
-            } catch (Throwable e) {
-                own = e;
+            unfinished.set(count);
+            generation = (generation + 1) & 0xFFFFFFFFL;
+            ticket.set(generation << (INDEX_BITS + COUNT_BITS) | (long) count << INDEX_BITS);   // publishes the above
+            // A task still queued from an earlier call (its worker never got to it) serves this call when it runs:
+            // submitting it again would only grow the pool's queue. Its exec clears the flag before it claims, and
+            // the ticket is set before the flag is read, so either it sees this call's ticket or we resubmit it.
+            for (int c = 0; c < count - 1; c++) {
+                Chunk t = tasks[c];
+                if (!t.queued) {
+                    t.queued = true;
+                    POOL.execute(t);
+                }
             }
+            claimAndRun();
             // Spin briefly (see SPIN_NANOS), then park until the last chunk unparks us; a spurious return just checks
             // again. An interrupt would make park return at once (a spin), so it is cleared while waiting and restored.
             boolean interrupted = false;
-            if (pending.get() != 0) {
+            if (unfinished.get() != 0) {
                 long until = System.nanoTime() + SPIN_NANOS;
-                while (pending.get() != 0 && System.nanoTime() < until) Thread.onSpinWait();
+                while (unfinished.get() != 0 && System.nanoTime() < until) Thread.onSpinWait();
             }
-            while (pending.get() != 0) {
+            while (unfinished.get() != 0) {
                 LockSupport.park(this);
                 interrupted |= Thread.interrupted();
             }
             if (interrupted) Thread.currentThread().interrupt();
-            Throwable theirs = failure;
+            Throwable first;
+            synchronized (this) {
+                first = failure;
+                failure = null;
+            }
             this.body = null;     // do not pin the caller's arrays while idle
             this.caller = null;
-            this.failure = null;
-            if (own == null && theirs == null) return;
-            Throwable first = own != null ? own : theirs;
-            if (own != null && theirs != null) own.addSuppressed(theirs);
+            if (first == null) return;
             if (first instanceof RuntimeException r) throw r;
             if (first instanceof Error e) throw e;
             throw new IllegalStateException(first);   // RangeBody declares nothing checked; sneaky throws only
         }
 
-        /** Called by a chunk as it finishes, failed or not. */
-        void done(Throwable t) {
-            if (t != null) {
-                synchronized (this) {
-                    if (failure == null) failure = t;
-                    else if (failure != t) failure.addSuppressed(t);
+        /** Takes chunks of the current call until none is left; runs each, recording a failure and counting it done. */
+        void claimAndRun() {
+            while (true) {
+                long t = ticket.getAndIncrement();
+                int index = (int) (t & INDEX_MASK);
+                if (index >= (int) (t >>> INDEX_BITS & COUNT_MASK)) return;
+                Thread waiter = caller;   // read before the chunk counts as done: after the last, the job may be reused
+                Throwable failed = null;
+                try {
+                    int from = Math.min(n, index * step);
+                    body.run(from, Math.min(n, from + step));
+                } catch (Throwable e) {
+                    failed = e;
                 }
+                if (failed != null) {
+                    synchronized (this) {
+                        if (failure == null) failure = failed;
+                        else if (failure != failed) failure.addSuppressed(failed);
+                    }
+                }
+                if (unfinished.decrementAndGet() == 0 && waiter != Thread.currentThread()) LockSupport.unpark(waiter);
             }
-            Thread waiter = caller;   // read before the decrement: after it the caller may reuse the job
-            if (pending.decrementAndGet() == 0) LockSupport.unpark(waiter);
         }
     }
 
     /**
-     * One chunk of a job, submitted to the pool again on each call. Its {@link #exec} returns false: the pool never
-     * marks it done, so it can be resubmitted without {@code reinitialize}, and nobody joins it (the job counts).
+     * A pool task of a job: takes chunks of whatever call the job is serving when it runs. Its {@link #exec} returns
+     * false: the pool never marks it done, so it is resubmitted without {@code reinitialize}, and nobody joins it (the
+     * job counts chunks, not tasks).
      */
     private static final class Chunk extends ForkJoinTask<Void> {
         private final Job job;
-        int from, to;   // written by the caller before submission
+        volatile boolean queued;   // submitted and not yet started
 
         Chunk(Job job) {
             this.job = job;
@@ -174,13 +205,8 @@ public final class Parallel {
 
         @Override
         protected boolean exec() {
-            Throwable failed = null;
-            try {
-                job.body.run(from, to);
-            } catch (Throwable e) {
-                failed = e;
-            }
-            job.done(failed);
+            queued = false;
+            job.claimAndRun();
             return false;
         }
 

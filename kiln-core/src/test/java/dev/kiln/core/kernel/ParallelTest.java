@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,6 +107,58 @@ class ParallelTest {
             for (Future<long[]> f : results) for (long s : f.get()) assertThat(s).isEqualTo((long) n * (n - 1) / 2);
         } finally {
             ex.shutdownNow();
+        }
+    }
+
+    /**
+     * Chunks are claimed, not assigned: with every pool worker blocked inside another call's chunk, a new call still
+     * completes, its caller running the chunks no worker started (before, it waited for the blocked workers).
+     */
+    @Test
+    void theCallerRunsChunksNoWorkerHasStarted() throws Exception {
+        assumeThat(Parallel.THREADS).as("needs a pool").isGreaterThan(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger blockedWorkers = new AtomicInteger();
+        ExecutorService callers = Executors.newFixedThreadPool(Parallel.THREADS);
+        ExecutorService newCaller = Executors.newSingleThreadExecutor();
+        try {
+            // THREADS calls of THREADS chunks whose bodies block: their callers take one chunk each and the pool's
+            // THREADS workers the rest, so every worker ends up blocked.
+            List<Future<?>> blocking = new ArrayList<>();
+            for (int c = 0; c < Parallel.THREADS; c++) {
+                blocking.add(callers.submit(() -> Parallel.forRange(Parallel.THREADS, 1, (from, to) -> {
+                    if (java.util.concurrent.ForkJoinTask.inForkJoinPool()) blockedWorkers.incrementAndGet();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                })));
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (blockedWorkers.get() < Parallel.THREADS && System.nanoTime() < until) Thread.sleep(1);
+            assertThat(blockedWorkers.get()).as("pool workers blocked").isEqualTo(Parallel.THREADS);
+
+            AtomicIntegerArray hits = new AtomicIntegerArray(1000);
+            Future<?> call = newCaller.submit(() -> Parallel.forRange(1000, 1, (from, to) -> {
+                for (int i = from; i < to; i++) hits.incrementAndGet(i);
+            }));
+            call.get(10, TimeUnit.SECONDS);   // throws TimeoutException if it waits for the blocked workers
+            for (int i = 0; i < 1000; i++) assertThat(hits.get(i)).isEqualTo(1);
+
+            release.countDown();
+            for (Future<?> f : blocking) f.get(10, TimeUnit.SECONDS);
+            // The tasks the new call queued behind the blocked workers ran late and found nothing to do; the pool is
+            // still sound.
+            AtomicIntegerArray again = new AtomicIntegerArray(500);
+            Parallel.forRange(500, 1, (from, to) -> {
+                for (int i = from; i < to; i++) again.incrementAndGet(i);
+            });
+            for (int i = 0; i < 500; i++) assertThat(again.get(i)).isEqualTo(1);
+        } finally {
+            release.countDown();
+            callers.shutdownNow();
+            newCaller.shutdownNow();
         }
     }
 }
