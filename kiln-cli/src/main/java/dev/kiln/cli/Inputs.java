@@ -98,8 +98,10 @@ final class Inputs {
     }
 
     private static Samples datasetSample(Matcher m, int[] inputShape, DataSource source, PrintStream notes) {
-        DataSets.Loaded loaded = DataSets.named(m.group(1), source, notes, "taking the sample from the subset");
-        Dataset d = m.group(2).equals("test") ? loaded.test() : loaded.train();
+        boolean test = m.group(2).equals("test");
+        DataSets.Loaded loaded = test ? DataSets.namedTest(m.group(1), source, notes, "taking the sample from the subset")
+                : DataSets.named(m.group(1), source, notes, "taking the sample from the subset");
+        Dataset d = test ? loaded.test() : loaded.train();
         int index;
         try {
             index = Integer.parseInt(m.group(3));

@@ -94,7 +94,7 @@ final class ReportCommand implements Callable<Integer> {
             return DataSets.load(cfg.data(), cfg.text(), cfg.fit().seed(), source, out);
         }
         String name = model.provenance().get(Models.DATASET);
-        if (name != null && DataSets.NAMES.contains(name)) return DataSets.named(name, source, out, "evaluating on the 1,000-image test subset");
+        if (name != null && DataSets.NAMES.contains(name)) return DataSets.namedTest(name, source, out, "evaluating on the 1,000-image test subset");
         return null;
     }
 }

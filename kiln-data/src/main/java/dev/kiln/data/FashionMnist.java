@@ -66,6 +66,14 @@ public final class FashionMnist {
     }
 
     /**
+     * The test set alone (10,000 images), found as {@link #load(DataSource)} finds the files; the training images are not
+     * read. Fails as {@link #load(DataSource)} does.
+     */
+    public static Dataset loadTest(DataSource source) {
+        return FAMILY.loadTest(source);
+    }
+
+    /**
      * The four files' paths (train images, train labels, test images, test labels), downloading them first
      * if {@code source} allows it and they are nowhere else.
      */

@@ -53,6 +53,14 @@ public final class Mnist {
         return FAMILY.load(source);
     }
 
+    /**
+     * The test set alone (10,000 images), found as {@link #load(DataSource)} finds the files; the training images are not
+     * read. Fails as {@link #load(DataSource)} does.
+     */
+    public static Dataset loadTest(DataSource source) {
+        return FAMILY.loadTest(source);
+    }
+
     /** The four files' paths, downloading them first if {@code source} allows it and they are nowhere else. */
     public static List<Path> locate(DataSource source) {
         return FAMILY.locate(source);

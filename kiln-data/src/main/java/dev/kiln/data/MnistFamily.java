@@ -143,6 +143,15 @@ final class MnistFamily {
                 dataset(Idx.read(f.get(2)), Idx.read(f.get(3)), f.get(2).toString(), f.get(3).toString()));
     }
 
+    /**
+     * Finds (or downloads) the files and reads the test set only: what evaluating or predicting needs, without
+     * decompressing the 47 MB of training images (~0.3 s of a ~1 s {@code kiln predict}).
+     */
+    Dataset loadTest(DataSource src) {
+        List<Path> f = locate(src);
+        return dataset(Idx.read(f.get(2)), Idx.read(f.get(3)), f.get(2).toString(), f.get(3).toString());
+    }
+
     /** Reads the train and test sets from classpath resources {@code folder/<file>.gz}. */
     TrainTest loadResources(String folder) {
         return new TrainTest(

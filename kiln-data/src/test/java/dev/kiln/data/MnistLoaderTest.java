@@ -84,6 +84,23 @@ class MnistLoaderTest {
     }
 
     @Test
+    void loadTestReadsTheTestFilesOnly() throws IOException {
+        Path folder = writeTiny(dir.resolve("t"), 20, true);
+        Dataset whole = FashionMnist.load(isolated().withFolder(folder)).test();
+        Dataset alone = FashionMnist.loadTest(isolated().withFolder(folder));
+        assertThat(alone.size()).isEqualTo(4);
+        assertThat(alone.features().toFloatArray()).containsExactly(whole.features().toFloatArray());
+        assertThat(alone.labels()).containsExactly(whole.labels());
+        assertThat(alone.classNames()).isEqualTo(FashionMnist.CLASS_NAMES);
+        assertThat(Mnist.loadTest(isolated().withFolder(folder)).classNames()).isEqualTo(Mnist.CLASS_NAMES);
+
+        // The training images are never opened: damaged, they break load() but not loadTest().
+        Files.write(folder.resolve("train-images-idx3-ubyte.gz"), new byte[] {1, 2, 3});
+        assertThatThrownBy(() -> FashionMnist.load(isolated().withFolder(folder))).isInstanceOf(InvalidDataException.class);
+        assertThat(FashionMnist.loadTest(isolated().withFolder(folder)).size()).isEqualTo(4);
+    }
+
+    @Test
     void searchesInTheDocumentedOrder() {
         Path folder = writeTiny(dir.resolve("explicit"), 11, true);
         Path kilnNamed = writeTiny(dir.resolve("kiln/fashion-mnist"), 12, true);
