@@ -126,44 +126,28 @@ final class DataSets {
     }
 
     private static Loaded named(String name, DataSource source, PrintStream notes, String fallbackWhat, boolean testOnly) {
-        Dataset train = null, test;
+        Parts parts;
         String description;
         switch (name) {
             case "fashion-mnist" -> {
                 try {
-                    if (testOnly) {
-                        test = FashionMnist.loadTest(source);
-                    } else {
-                        TrainTest tt = FashionMnist.load(source);
-                        train = tt.train();
-                        test = tt.test();
-                    }
+                    parts = testOnly ? new Parts(null, FashionMnist.loadTest(source)) : Parts.of(FashionMnist.load(source), false);
                     description = "Fashion-MNIST";
                 } catch (DatasetNotFoundException e) {
                     notes.println("Fashion-MNIST not found (looked in: " + String.join(", ", lookedIn(source, "fashion-mnist")) + "); "
                             + fallbackWhat + " shipped with Kiln. Install it with: apt-get install dataset-fashion-mnist (or pass --download)");
-                    TrainTest tt = FashionMnist.subset();
-                    train = testOnly ? null : tt.train();
-                    test = tt.test();
+                    parts = Parts.of(FashionMnist.subset(), testOnly);
                     name = "fashion-mnist-subset";
                     description = "Fashion-MNIST subset shipped with Kiln";
                 }
             }
             case "fashion-mnist-subset" -> {
-                TrainTest tt = FashionMnist.subset();
-                train = testOnly ? null : tt.train();
-                test = tt.test();
+                parts = Parts.of(FashionMnist.subset(), testOnly);
                 description = "Fashion-MNIST subset shipped with Kiln";
             }
             case "mnist" -> {
                 try {
-                    if (testOnly) {
-                        test = Mnist.loadTest(source);
-                    } else {
-                        TrainTest tt = Mnist.load(source);
-                        train = tt.train();
-                        test = tt.test();
-                    }
+                    parts = testOnly ? new Parts(null, Mnist.loadTest(source)) : Parts.of(Mnist.load(source), false);
                     description = "MNIST";
                 } catch (DatasetNotFoundException e) {
                     throw new CliException(e.getMessage() + "\n  - with kiln: add --download to fetch it into " + source.cacheRoot(), e);
@@ -171,9 +155,16 @@ final class DataSets {
             }
             default -> throw new IllegalArgumentException("unknown dataset '" + name + "'; use one of " + String.join(", ", NAMES));
         }
-        String sizes = train == null ? String.format(Locale.ROOT, "%,d test", test.size())
-                : String.format(Locale.ROOT, "%,d train / %,d test", train.size(), test.size());
-        return new Loaded(train, test, name, description + " (" + sizes + ")");
+        String sizes = parts.train() == null ? String.format(Locale.ROOT, "%,d test", parts.test().size())
+                : String.format(Locale.ROOT, "%,d train / %,d test", parts.train().size(), parts.test().size());
+        return new Loaded(parts.train(), parts.test(), name, description + " (" + sizes + ")");
+    }
+
+    /** A named dataset's parts; {@code train} is null when only the test part was read. */
+    private record Parts(Dataset train, Dataset test) {
+        static Parts of(TrainTest both, boolean testOnly) {
+            return new Parts(testOnly ? null : both.train(), both.test());
+        }
     }
 
     /** The folders the loaders search, in their order ({@link DataSource}'s documented list). */
