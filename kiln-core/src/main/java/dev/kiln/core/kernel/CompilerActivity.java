@@ -26,9 +26,9 @@ final class CompilerActivity {
 
     private final LongSupplier totalMillis;
     private final LongSupplier nanoTime;
-    // Written by whichever thread asks; a racy update only moves the quiet window by one reading.
-    private long lastTotal = Long.MIN_VALUE;
-    private long changedAt;
+    // Written by whichever thread asks; two callers racing only move the quiet window by one reading.
+    private volatile long lastTotal = Long.MIN_VALUE;
+    private volatile long changedAt;
 
     CompilerActivity(LongSupplier totalMillis, LongSupplier nanoTime) {
         this.totalMillis = totalMillis;

@@ -105,7 +105,7 @@ public final class Parallel {
         private static final int INDEX_BITS = 20, COUNT_BITS = 12;
         private static final long INDEX_MASK = (1L << INDEX_BITS) - 1, COUNT_MASK = (1L << COUNT_BITS) - 1;
 
-        final Chunk[] tasks = new Chunk[THREADS - 1];
+        final ChunkTaker[] tasks = new ChunkTaker[THREADS - 1];
         final AtomicLong ticket = new AtomicLong(INDEX_MASK);   // generation 0, count 0: nothing to claim
         final AtomicInteger unfinished = new AtomicInteger();
         RangeBody body;
@@ -115,7 +115,7 @@ public final class Parallel {
         long generation;
 
         Job() {
-            for (int c = 0; c < tasks.length; c++) tasks[c] = new Chunk(this);
+            for (int c = 0; c < tasks.length; c++) tasks[c] = new ChunkTaker(this);
         }
 
         void run(int n, int count, RangeBody body) {
@@ -133,7 +133,7 @@ public final class Parallel {
             // submitting it again would only grow the pool's queue. Its exec clears the flag before it claims, and
             // the ticket is set before the flag is read, so either it sees this call's ticket or we resubmit it.
             for (int c = 0; c < count - 1; c++) {
-                Chunk t = tasks[c];
+                ChunkTaker t = tasks[c];
                 if (!t.queued) {
                     t.queued = true;
                     POOL.execute(t);
@@ -195,11 +195,11 @@ public final class Parallel {
      * false: the pool never marks it done, so it is resubmitted without {@code reinitialize}, and nobody joins it (the
      * job counts chunks, not tasks).
      */
-    private static final class Chunk extends ForkJoinTask<Void> {
+    private static final class ChunkTaker extends ForkJoinTask<Void> {
         private final Job job;
         volatile boolean queued;   // submitted and not yet started
 
-        Chunk(Job job) {
+        ChunkTaker(Job job) {
             this.job = job;
         }
 
