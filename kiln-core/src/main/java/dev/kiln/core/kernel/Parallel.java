@@ -21,7 +21,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class Parallel {
     /** Worker count; {@code -Dkiln.threads=N} overrides the core count. */
-    public static final int THREADS = Math.max(1, Math.min(4095, Integer.getInteger("kiln.threads", Runtime.getRuntime().availableProcessors())));
+    public static final int THREADS = Math.max(1, Integer.getInteger("kiln.threads", Runtime.getRuntime().availableProcessors()));
     private static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS) : null;
     /** Whether the pool's workers and the caller occupy every core, leaving none to the JIT compiler's threads. */
     private static final boolean TAKES_EVERY_CORE = POOL != null && THREADS >= Runtime.getRuntime().availableProcessors();
@@ -93,26 +93,26 @@ public final class Parallel {
     }
 
     /**
-     * One parallel call's state, reused across calls by one caller at a time. {@code ticket} packs the call's
-     * generation, its chunk count and the next chunk to claim into one long, so a claim is one atomic increment that
-     * also says which call it belongs to: a pool task that runs late (its call long finished, the job idle or serving
-     * a later call) claims an index past the count and does nothing, or claims a chunk of the call now running and runs
+     * One parallel call's state, reused across calls by one caller at a time. {@code ticket} packs the call's chunk
+     * count with the next chunk to claim, so a claim is one atomic increment that reads both from the same call: a
+     * pool task that runs late (its call long finished, the job idle or serving a later call) either increments a
+     * spent ticket, gets an index past its count and does nothing, or claims a chunk of the call now running and runs
      * it like any other taker. The fields a chunk reads (body, n, step, caller) are written before the ticket that
-     * publishes them and stay unchanged until every chunk of that call is done, which this chunk is not.
+     * publishes them and stay unchanged until every chunk of that call is done, which the claimed one is not.
      * {@code unfinished} counts the call's chunks not yet done; the one that brings it to zero unparks the caller.
      */
     private static final class Job {
-        private static final int INDEX_BITS = 20, COUNT_BITS = 12;
-        private static final long INDEX_MASK = (1L << INDEX_BITS) - 1, COUNT_MASK = (1L << COUNT_BITS) - 1;
+        // Index in the low 32 bits (a call's claims, late tasks' included, never carry into the count), count above.
+        private static final int INDEX_BITS = 32;
+        private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
 
         final ChunkTaker[] tasks = new ChunkTaker[THREADS - 1];
-        final AtomicLong ticket = new AtomicLong(INDEX_MASK);   // generation 0, count 0: nothing to claim
+        final AtomicLong ticket = new AtomicLong();   // count 0: nothing to claim
         final AtomicInteger unfinished = new AtomicInteger();
         RangeBody body;
         int n, step;
         Thread caller;
         Throwable failure;    // guarded by this
-        long generation;
 
         Job() {
             for (int c = 0; c < tasks.length; c++) tasks[c] = new ChunkTaker(this);
@@ -127,8 +127,7 @@ public final class Parallel {
                 failure = null;
             }
             unfinished.set(count);
-            generation = (generation + 1) & 0xFFFFFFFFL;
-            ticket.set(generation << (INDEX_BITS + COUNT_BITS) | (long) count << INDEX_BITS);   // publishes the above
+            ticket.set((long) count << INDEX_BITS);   // index 0; publishes the fields above
             // A task still queued from an earlier call (its worker never got to it) serves this call when it runs:
             // submitting it again would only grow the pool's queue. Its exec clears the flag before it claims, and
             // the ticket is set before the flag is read, so either it sees this call's ticket or we resubmit it.
@@ -169,12 +168,12 @@ public final class Parallel {
         void claimAndRun() {
             while (true) {
                 long t = ticket.getAndIncrement();
-                int index = (int) (t & INDEX_MASK);
-                if (index >= (int) (t >>> INDEX_BITS & COUNT_MASK)) return;
+                long index = t & INDEX_MASK;
+                if (index >= t >>> INDEX_BITS) return;
                 Thread waiter = caller;   // read before the chunk counts as done: after the last, the job may be reused
                 Throwable failed = null;
                 try {
-                    int from = Math.min(n, index * step);
+                    int from = (int) Math.min(n, index * step);
                     body.run(from, Math.min(n, from + step));
                 } catch (Throwable e) {
                     failed = e;

@@ -161,4 +161,47 @@ class ParallelTest {
             newCaller.shutdownNow();
         }
     }
+
+    /**
+     * Many callers, many short calls of varying size, some failing: with chunks claimed from a shared ticket and pool
+     * tasks that may run a call late, every call still covers each index once and reports its own failure only.
+     */
+    @Test
+    void manyCallersManyCallsEachCoveredOnceAndFailuresStayWithTheirCall() throws Exception {
+        int callers = 4, calls = 3000;
+        ExecutorService ex = Executors.newFixedThreadPool(callers);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int c = 0; c < callers; c++) {
+                int seed = c;
+                results.add(ex.submit(() -> {
+                    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+                    int failures = 0;
+                    for (int call = 0; call < calls; call++) {
+                        int n = r.nextInt(1, 300);
+                        int failAt = r.nextInt(10) == 0 ? r.nextInt(n) : -1;
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        try {
+                            Parallel.forRange(n, 1 + r.nextInt(40), (from, to) -> {
+                                for (int i = from; i < to; i++) {
+                                    hits.incrementAndGet(i);
+                                    if (i == failAt) throw new IllegalStateException("call " + seed + ":" + failAt);
+                                }
+                            });
+                            if (failAt >= 0) throw new AssertionError("the failure at " + failAt + " was lost");
+                        } catch (IllegalStateException e) {
+                            assertThat(e).hasMessage("call " + seed + ":" + failAt);
+                            failures++;
+                            continue;
+                        }
+                        for (int i = 0; i < n; i++) assertThat(hits.get(i)).as("n=%d index %d", n, i).isEqualTo(1);
+                    }
+                    return failures;
+                }));
+            }
+            for (Future<Integer> f : results) assertThat(f.get(60, TimeUnit.SECONDS)).isPositive();
+        } finally {
+            ex.shutdownNow();
+        }
+    }
 }
