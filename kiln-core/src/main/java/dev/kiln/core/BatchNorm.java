@@ -42,8 +42,7 @@ public final class BatchNorm extends Function {
         BatchNorm node = null;
         Tensor y = Tensor.uninitialized(x.dtype, x.shape);
         if (Function.needsGrad(x, gamma, beta)) {
-            node = y.spareNode(BatchNorm.class);
-            if (node == null) node = new BatchNorm();
+            node = y.spareNode(BatchNorm.class, BatchNorm::new);
         }
         if (xc.f != null) {
             float[] mean = node != null ? node.meanF = grow(node.meanF, c) : new float[c];

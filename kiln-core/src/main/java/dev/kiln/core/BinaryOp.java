@@ -45,8 +45,7 @@ final class BinaryOp extends Function {
             w.release();
         }
         if (!Function.needsGrad(a, b) || kind == BinaryKind.EQ || kind == BinaryKind.GT) return out;
-        BinaryOp node = out.spareNode(BinaryOp.class);
-        if (node == null) node = new BinaryOp();
+        BinaryOp node = out.spareNode(BinaryOp.class, BinaryOp::new);
         node.inputs[0] = a;
         node.inputs[1] = b;
         node.kind = kind;

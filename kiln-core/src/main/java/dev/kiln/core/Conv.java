@@ -196,8 +196,7 @@ public final class Conv {
                 if (relu) for (int i = 0; i < y.d.length; i++) y.d[i] = Math.max(0, y.d[i]);
             }
             if (!Function.needsGrad(x, kernel, bias)) return y;
-            Conv2d node = y.spareNode(Conv2d.class);
-            return Function.record(y, (node != null ? node : new Conv2d()).set(x, kernel, bias, xc, kc, y, g, relu));
+            return Function.record(y, y.spareNode(Conv2d.class, Conv2d::new).set(x, kernel, bias, xc, kc, y, g, relu));
         }
 
         /** Validates a convolution's operands and returns its geometry and output shape. */
@@ -320,8 +319,7 @@ public final class Conv {
             ConvKernels.forwardReluMaxPool(g, xc.f, xc.offset, kc.f, kc.offset, bc == null ? null : bc.f, bc == null ? 0 : bc.offset, ph, pw,
                     p.f, 0, idx == null ? null : idx.f, 0);
             if (!grad) return p;
-            ConvReluMaxPool node = p.spareNode(ConvReluMaxPool.class);
-            return Function.record(p, (node != null ? node : new ConvReluMaxPool()).set(x, kernel, bias, xc, kc, p, idx, g, ph, pw));
+            return Function.record(p, p.spareNode(ConvReluMaxPool.class, ConvReluMaxPool::new).set(x, kernel, bias, xc, kc, p, idx, g, ph, pw));
         }
 
         @Override
@@ -439,8 +437,7 @@ public final class Conv {
             if (x.f != null) PoolKernels.pool(g, average, xc.f, xc.offset, y.f, 0);
             else ScalarConv.pool(g, average, Buf.of(xc.d), xc.offset, Buf.of(y.d), 0);
             if (!Function.needsGrad(x)) return y;
-            Pool2d node = y.spareNode(Pool2d.class);
-            if (node == null) node = new Pool2d();
+            Pool2d node = y.spareNode(Pool2d.class, Pool2d::new);
             node.inputs[0] = x;
             node.x = xc;
             node.y = y;
@@ -490,8 +487,7 @@ public final class Conv {
             // x into the inner (H, W) window of y, written through y's strides: no view of it is made.
             Movement.copyInto(x, y, x.shape, y.offset + top * y.strides[1] + left * y.strides[2]);
             if (!Function.needsGrad(x)) return y;
-            ZeroPad2d node = y.spareNode(ZeroPad2d.class);
-            if (node == null) node = new ZeroPad2d();
+            ZeroPad2d node = y.spareNode(ZeroPad2d.class, ZeroPad2d::new);
             node.inputs[0] = x;
             node.top = top;
             node.left = left;

@@ -106,8 +106,7 @@ final class ConvTranspose extends Function {
             }
         }
         if (!Function.needsGrad(x, kernel, bias)) return y;
-        ConvTranspose node = y.spareNode(ConvTranspose.class);
-        if (node == null) node = new ConvTranspose();
+        ConvTranspose node = y.spareNode(ConvTranspose.class, ConvTranspose::new);
         node.inputs[0] = x;
         node.inputs[1] = kernel;
         node.inputs[2] = bias;

@@ -66,8 +66,7 @@ final class Gather {
                 }
             }
             if (!Function.needsGrad(x)) return out;
-            IndexSelect node = out.spareNode(IndexSelect.class);
-            return Function.record(out, (node != null ? node : new IndexSelect()).set(x, ax, idx));
+            return Function.record(out, out.spareNode(IndexSelect.class, IndexSelect::new).set(x, ax, idx));
         }
 
         @Override
@@ -118,8 +117,7 @@ final class Gather {
                 }
             }
             if (!Function.needsGrad(x)) return out;
-            Along node = out.spareNode(Along.class);
-            return Function.record(out, (node != null ? node : new Along()).set(x, ax, idx));
+            return Function.record(out, out.spareNode(Along.class, Along::new).set(x, ax, idx));
         }
 
         @Override

@@ -24,8 +24,7 @@ public final class Gelu extends Function {
         if (x.f != null) TransformerKernels.gelu(x.f, x.offset, y.f, 0, y.size());
         else ScalarTransformer.gelu(Buf.of(x.d), x.offset, Buf.of(y.d), 0, y.size());
         if (!Function.needsGrad(x)) return y;
-        Gelu node = y.spareNode(Gelu.class);
-        if (node == null) node = new Gelu();
+        Gelu node = y.spareNode(Gelu.class, Gelu::new);
         node.inputs[0] = x;
         node.x = x;
         return Function.record(y, node);

@@ -43,8 +43,7 @@ public final class LayerNorm extends Function {
                     Buf.of(y.d), 0, Buf.of(mean.d), Buf.of(rstd.d), 0);
         }
         if (!Function.needsGrad(x, gamma, beta)) return y;
-        LayerNorm node = y.spareNode(LayerNorm.class);
-        if (node == null) node = new LayerNorm();
+        LayerNorm node = y.spareNode(LayerNorm.class, LayerNorm::new);
         node.inputs[0] = x;
         node.inputs[1] = gamma;
         node.inputs[2] = beta;

@@ -67,8 +67,7 @@ public final class Linear extends Function {
             FusedKernels.biasReluScalar(Buf.of(y.d), 0, rows, units, b == null ? null : Buf.of(b.d), b == null ? 0 : b.offset, relu);
         }
         if (!Function.needsGrad(x, w, b)) return y;
-        Linear node = y.spareNode(Linear.class);
-        return Function.record(y, (node != null ? node : new Linear()).set(x, w, b, y, relu));
+        return Function.record(y, y.spareNode(Linear.class, Linear::new).set(x, w, b, y, relu));
     }
 
     @Override

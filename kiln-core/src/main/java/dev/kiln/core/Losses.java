@@ -131,8 +131,7 @@ public final class Losses {
             Tensor out = Tensor.uninitialized(logits.dtype, SCALAR);
             BinaryXentLogits node = null;
             if (Function.needsGrad(logits)) {
-                node = out.spareNode(BinaryXentLogits.class);
-                if (node == null) node = new BinaryXentLogits();
+                node = out.spareNode(BinaryXentLogits.class, BinaryXentLogits::new);
             }
             double meanScale = w == null ? 1.0 / Math.max(1, rows) : 0;
             double[] rowScale = w != null && node != null ? node.rowScale(rows) : null;
@@ -218,8 +217,7 @@ public final class Losses {
             if (mean) {
                 out = Tensor.uninitialized(logits.dtype, SCALAR);   // from the step's arena in training
                 if (Function.needsGrad(logits)) {
-                    node = out.spareNode(SparseSoftmaxXent.class);
-                    if (node == null) node = new SparseSoftmaxXent();
+                    node = out.spareNode(SparseSoftmaxXent.class, SparseSoftmaxXent::new);
                 }
                 if (w == null) meanScale = 1.0 / Math.max(1, rows);
                 else if (node != null) rowScale = node.rowScale(rows);   // the node's own array, reused from step to step
@@ -230,8 +228,8 @@ public final class Losses {
                 out = StepArena.view(perRow, shape, false);
             }
             if (!Function.needsGrad(logits)) return out;
-            if (node == null) node = out.spareNode(SparseSoftmaxXent.class);
-            return Function.record(out, (node != null ? node : new SparseSoftmaxXent()).set(logits, probs, labels, rowScale, meanScale));
+            if (node == null) node = out.spareNode(SparseSoftmaxXent.class, SparseSoftmaxXent::new);
+            return Function.record(out, node.set(logits, probs, labels, rowScale, meanScale));
         }
 
         @Override

@@ -71,8 +71,7 @@ final class MatMul extends Function {
             }
         }
         if (!Function.needsGrad(a, b)) return out;
-        MatMul node = out.spareNode(MatMul.class);
-        if (node == null) node = new MatMul();
+        MatMul node = out.spareNode(MatMul.class, MatMul::new);
         node.inputs[0] = node.a = a;
         node.inputs[1] = node.b = b;
         return Function.record(out, node);

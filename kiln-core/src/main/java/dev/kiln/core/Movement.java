@@ -83,8 +83,7 @@ final class Movement {
 
         /** The node of {@code out} = a copy of x, refilled from last step's when {@code out} carries one. */
         static Identity of(Tensor out, Tensor x) {
-            Identity node = out.spareNode(Identity.class);
-            if (node == null) node = new Identity();
+            Identity node = out.spareNode(Identity.class, Identity::new);
             node.inputs[0] = x;
             return node;
         }
@@ -132,8 +131,7 @@ final class Movement {
         /** {@code view} of x, with the node (last step's, refilled, when the view carries one) when x needs a gradient. */
         private static Tensor recorded(Tensor x, Tensor view) {
             if (!Function.needsGrad(x)) return view;
-            Reshape node = view.spareNode(Reshape.class);
-            if (node == null) node = new Reshape();
+            Reshape node = view.spareNode(Reshape.class, Reshape::new);
             node.inputs[0] = x;
             node.inShape = x.shape;
             return Function.record(view, node);
@@ -199,8 +197,7 @@ final class Movement {
             }
             Tensor view = StepArena.stridedView(x, x.offset, shape, strides);
             if (!Function.needsGrad(x)) return view;
-            Permute node = view.spareNode(Permute.class);
-            if (node == null) node = new Permute();
+            Permute node = view.spareNode(Permute.class, Permute::new);
             if (node.inverse.length != r) node.inverse = new int[r];
             for (int i = 0; i < r; i++) node.inverse[Shape.axis(dims[i], r)] = i;
             node.inputs[0] = x;
@@ -240,8 +237,7 @@ final class Movement {
             // recycled in a training step (the LSTM's h and c are slices of one output every step)
             Tensor view = StepArena.stridedView(x, x.offset + start * x.strides[ax], shape, x.strides);
             if (!Function.needsGrad(x)) return view;
-            Slice node = view.spareNode(Slice.class);
-            if (node == null) node = new Slice();
+            Slice node = view.spareNode(Slice.class, Slice::new);
             node.inputs[0] = x;
             node.inShape = x.shape;
             node.axis = ax;

@@ -171,8 +171,7 @@ public final class Recurrent {
 
         static Lstm node(Tensor out, Tensor xIn, Tensor kernelIn, Tensor biasIn, Tensor rIn, Tensor h0In, Tensor c0In, Tensor w, Tensor r,
                          Tensor c0, float[] keep, float[][] bufs, Workspace ws, Tensor x, Tensor h0, Tensor seq, Tensor gates) {
-            Lstm n = out.spareNode(Lstm.class);
-            if (n == null) n = new Lstm();
+            Lstm n = out.spareNode(Lstm.class, Lstm::new);
             n.inputs[0] = xIn;
             n.inputs[1] = kernelIn;
             n.inputs[2] = biasIn;
@@ -265,8 +264,7 @@ public final class Recurrent {
                     keep, Buf.of(out.d), Buf.of(gates.d));
         }
         if (!(Function.needsGrad(proj, recurrentKernel) || Function.needsGrad(recurrentBias, h0))) return out;   // no varargs array
-        Gru node = out.spareNode(Gru.class);
-        if (node == null) node = new Gru();
+        Gru node = out.spareNode(Gru.class, Gru::new);
         node.inputs[0] = proj;
         node.inputs[1] = recurrentKernel;
         node.inputs[2] = recurrentBias;

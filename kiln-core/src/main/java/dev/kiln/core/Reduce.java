@@ -97,8 +97,7 @@ final class Reduce {
             Tensor kept = reduce(x, reduced, false), out = kept;
             if (!keepDims) out = StepArena.view(kept, droppedShape(x.shape, reduced), false);
             if (!Function.needsGrad(x)) return out;
-            Sum node = out.spareNode(Sum.class);
-            if (node == null) node = new Sum();
+            Sum node = out.spareNode(Sum.class, Sum::new);
             node.inputs[0] = x;
             node.inShape = x.shape;
             node.kept = kept.shape;   // shapes never change, so the array outlives a recycled tensor safely
@@ -159,8 +158,7 @@ final class Reduce {
             if (!Function.needsGrad(x)) return out;
             // keepDims: a view of kept (recycled in a step) carries the node, kept itself stays plain data for backward
             Tensor result = keepDims ? StepArena.view(kept, kept.shape, false) : out;
-            Max node = result.spareNode(Max.class);
-            return Function.record(result, (node != null ? node : new Max()).set(x, kept, reducedBits(x, kept)));
+            return Function.record(result, result.spareNode(Max.class, Max::new).set(x, kept, reducedBits(x, kept)));
         }
 
         /** The axes reduced to one that were longer, as bits (none: the max of size-1 axes, every element its own max). */

@@ -28,8 +28,7 @@ final class Softmax extends Function {
         else FusedKernels.softmaxScalar(Buf.of(in.d), in.offset, rows, c, Buf.of(y.d), 0);
         y.activationOf(x, false);
         if (!Function.needsGrad(x)) return y;
-        Softmax node = y.spareNode(Softmax.class);
-        if (node == null) node = new Softmax();
+        Softmax node = y.spareNode(Softmax.class, Softmax::new);
         node.inputs[0] = x;
         node.y = y;
         return Function.record(y, node);

@@ -137,6 +137,12 @@ public final class Tensor {
         return type.cast(f);
     }
 
+    /** {@link #spareNode(Class)}, or {@code fresh}'s new node when there is none: what nearly every op wants. */
+    <F extends Function> F spareNode(Class<F> type, java.util.function.Supplier<F> fresh) {
+        F node = spareNode(type);
+        return node != null ? node : fresh.get();
+    }
+
     /** Back to a plain untracked result (called by {@link StepArena#reset}); its node is kept for {@link #spareNode}. */
     void release() {
         if (creator != null) spare = creator;

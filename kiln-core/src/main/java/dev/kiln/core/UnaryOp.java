@@ -24,8 +24,7 @@ final class UnaryOp extends Function {
         if (xc.f != null) Elementwise.unary(kind, xc.f, xc.offset, y.f, 0, n);
         else ScalarKernels.unary(kind, Buf.of(xc.d), xc.offset, 1, Buf.of(y.d), 0, 1, n);
         if (!Function.needsGrad(x)) return y;
-        UnaryOp node = y.spareNode(UnaryOp.class);
-        if (node == null) node = new UnaryOp();
+        UnaryOp node = y.spareNode(UnaryOp.class, UnaryOp::new);
         node.inputs[0] = x;
         node.kind = kind;
         node.x = x;
