@@ -207,9 +207,10 @@ public final class Gemm {
         split(false, rowTiles, colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
     }
 
-    /** Whether a product of {@code work} multiply-adds goes over the pool now. */
+    /** Whether a product of {@code work} multiply-adds goes over the pool now; asks about the compiler only if it matters. */
     static boolean splits(long work) {
-        return splits(work, Parallel.THREADS, Parallel.compilerBusy());
+        boolean asks = Parallel.THREADS > 1 && work >= PARALLEL_WORK && work < PARALLEL_WORK_WHILE_COMPILING;
+        return splits(work, Parallel.THREADS, asks && Parallel.compilerBusy());
     }
 
     static boolean splits(long work, int threads, boolean compilerBusy) {
