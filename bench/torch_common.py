@@ -102,16 +102,20 @@ def idx_file(folder, name):
     sys.exit(f"{folder} has no {name}[.gz]")
 
 
+def read_split(folder, prefix, torch):
+    """One split's IDX files ("train" or "t10k") as X (N, 28, 28) float32 in [0, 1] and Y (N,) int64."""
+    import numpy as np
+    images = read_idx(idx_file(folder, prefix + "-images-idx3-ubyte"))
+    labels = read_idx(idx_file(folder, prefix + "-labels-idx1-ubyte"))
+    return torch.from_numpy(images.astype(np.float32) / 255.0), torch.from_numpy(labels.astype(np.int64))
+
+
 def load_fashion_mnist(data_arg, torch, *, rss_after_load=False):
     """The Fashion-MNIST training set as X (N, 28, 28) float32 in [0, 1] and Y (N,) int64, and its INFO line
     (rss_after_load=True appends the resident set after loading, as the MLP's line has)."""
-    import numpy as np
     t0 = time.perf_counter()
     folder = find_data(data_arg)
-    images = read_idx(idx_file(folder, "train-images-idx3-ubyte"))
-    labels = read_idx(idx_file(folder, "train-labels-idx1-ubyte"))
-    X = torch.from_numpy(images.astype(np.float32) / 255.0)         # (N, 28, 28)
-    Y = torch.from_numpy(labels.astype(np.int64))                     # (N,)
+    X, Y = read_split(folder, "train", torch)
     n = X.shape[0]
     line = f"data=fashion-mnist {'full' if n == 60000 else 'partial'} ({folder}) train={n} load_s={time.perf_counter() - t0:.2f}"
     if rss_after_load:

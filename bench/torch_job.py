@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_common import find_data, idx_file, info, read_idx, start_torch  # noqa: E402
+from torch_common import find_data, info, read_split, start_torch  # noqa: E402
 
 
 def parse_args():
@@ -37,12 +37,6 @@ def parse_args():
     p.add_argument("--data", default=None, help="folder with the four Fashion-MNIST IDX .gz files")
     p.add_argument("--output", required=True, help="folder for model.pt and history.csv")
     return p.parse_args()
-
-
-def split(folder, prefix, torch, np):
-    images = read_idx(idx_file(folder, prefix + "-images-idx3-ubyte"))
-    labels = read_idx(idx_file(folder, prefix + "-labels-idx1-ubyte"))
-    return torch.from_numpy(images.astype(np.float32) / 255.0), torch.from_numpy(labels.astype(np.int64))
 
 
 def evaluate(model, X, Y, loss_fn, torch):
@@ -62,12 +56,11 @@ def evaluate(model, X, Y, loss_fn, torch):
 def main():
     args = parse_args()
     torch = start_torch(args, numpy=True)
-    import numpy as np
     from torch import nn
 
     folder = find_data(args.data)
-    X, Y = split(folder, "train", torch, np)
-    Xt, Yt = split(folder, "t10k", torch, np)
+    X, Y = read_split(folder, "train", torch)
+    Xt, Yt = read_split(folder, "t10k", torch)
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
