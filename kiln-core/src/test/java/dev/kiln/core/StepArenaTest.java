@@ -165,6 +165,56 @@ class StepArenaTest {
     }
 
     @Test
+    void anInferenceInputThatWasReadIsLentAgainWithinThePass() {
+        StepArena arena = new StepArena(true);   // poison: storage taken back early turns to NaN
+        long[] allocated = new long[2];
+        float[][] out = new float[2][];
+        for (int pass = 0; pass < 2; pass++) {
+            Tensor y = arena.call(() -> Grad.noGrad(() -> {
+                Tensor a = input().mul(2f);
+                Tensor b = a.relu();
+                assertThat(StepArena.doneWith(a, b, null)).isTrue();
+                assertThat(a.toFloatArray()).containsOnly(Float.NaN);        // a's storage is the arena's again...
+                Tensor c = b.mul(b);
+                assertThat(c.rawFloats()).isSameAs(a.rawFloats());          // ...and the next (2, 3) result gets it
+                return c;
+            }));
+            out[pass] = y.toFloatArray();
+            allocated[pass] = arena.allocatedBytes();
+            arena.reset();
+        }
+        assertThat(out[0]).containsExactly(4, 0, 36, 0, 100, 0).isEqualTo(out[1]);
+        assertThat(allocated[1]).isEqualTo(allocated[0]);   // the second pass replays the first from the arena
+        StepArena keeping = new StepArena();
+        keeping.call(() -> Grad.noGrad(() -> {
+            Tensor b = input().mul(2f).relu();
+            return b.mul(b);
+        }));
+        assertThat(allocated[0]).isEqualTo(keeping.allocatedBytes() - 4 * 6);   // one (2, 3) array fewer than holding each result
+    }
+
+    @Test
+    void anInputStaysWhileTheGraphRecordsOutsideAnArenaOrWhenItsStorageIsStillRead() {
+        StepArena arena = new StepArena(true);
+        arena.call(() -> {
+            Tensor a = input().mul(2f);
+            assertThat(StepArena.doneWith(a, a.relu(), null)).isFalse();          // backward may need a
+            Grad.noGrad(() -> {
+                Tensor p = input().mul(2f);
+                assertThat(StepArena.doneWith(p, p.reshape(3, 2), null)).isFalse();   // the next is a view of it
+                assertThat(StepArena.doneWith(p, p, null)).isFalse();                 // passed through
+                assertThat(StepArena.doneWith(p, p.relu(), p.reshape(6))).isFalse();  // the mask reads it
+                assertThat(StepArena.doneWith(input(), p, null)).isFalse();           // not lent by the arena
+                assertThat(p.toFloatArray()).containsExactly(2, -4, 6, -8, 10, -12);
+            });
+            return null;
+        });
+        Tensor q = Grad.noGrad(() -> input().mul(2f));
+        assertThat(Grad.noGrad(() -> StepArena.doneWith(q, q.relu(), null))).isFalse();   // no arena
+        assertThat(q.toFloatArray()).containsExactly(2, -4, 6, -8, 10, -12);
+    }
+
+    @Test
     void theModesAreRestoredWhenTheCodeThrows() {
         StepArena arena = new StepArena();
         try {

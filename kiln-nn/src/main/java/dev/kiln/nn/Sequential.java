@@ -1,6 +1,7 @@
 package dev.kiln.nn;
 
 import dev.kiln.core.Rng;
+import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.layers.CallContext;
 import dev.kiln.nn.layers.Conv2D;
@@ -89,6 +90,7 @@ public final class Sequential extends Model {
             if (mask == null && l instanceof Conv2D conv && i + 1 < layers.size() && layers.get(i + 1) instanceof MaxPooling2D pool) {
                 Tensor fused = conv.callWithMaxPool(h, pool, ctx);
                 if (fused != null) {
+                    if (h != x) StepArena.doneWith(h, fused, mask);
                     h = fused;
                     i++;
                     continue;
@@ -96,6 +98,9 @@ public final class Sequential extends Model {
             }
             Tensor next = l.call(h, mask, ctx);
             mask = l.computeMask(h, mask);
+            // In inference each activation has one reader, the next layer: its storage serves the layers after it
+            // (a no-op while the graph records, outside an arena, or when next or the mask is a view of it).
+            if (h != x) StepArena.doneWith(h, next, mask);
             h = next;
         }
         return h;
