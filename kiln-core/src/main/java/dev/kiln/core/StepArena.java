@@ -220,6 +220,18 @@ public final class StepArena {
         return mode.arena.releaseEarly(done);
     }
 
+    /**
+     * {@link #doneWith(Tensor, Tensor, Tensor)} for a graph of layers: {@code done}'s last reader has run, and
+     * {@code live} holds every other value the pass still has (nulls and {@code done} itself are skipped); false when
+     * any of them shares {@code done}'s storage.
+     */
+    public static boolean doneWith(Tensor done, Tensor[] live) {
+        ThreadMode mode = ThreadMode.get();
+        if (mode.arena == null || !mode.gradOff || done == null || done.f == null) return false;
+        for (Tensor t : live) if (t != null && t != done && t.f == done.f) return false;
+        return mode.arena.releaseEarly(done);
+    }
+
     private void giveBack(Kind k, Tensor t) {
         if (poison && k.source == null) Arrays.fill(t.f, Float.NaN);
         t.release();

@@ -2,6 +2,7 @@ package dev.kiln.nn;
 
 import dev.kiln.core.Rng;
 import dev.kiln.core.Shape;
+import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.layers.CallContext;
 import dev.kiln.nn.layers.Conv2D;
@@ -36,6 +37,7 @@ public final class Functional extends Model {
     private final List<Node> order;      // topological, the input first
     private final int[][] parents;       // per node of order, its parents' positions in order
     private final int[] poolAfter;       // per node: the position of the MaxPooling2D node it may run fused with, or -1
+    private final int[] lastReader;      // per node: the position of the last node that reads its value (inference frees it there)
     private final List<Layer> layers;    // distinct layers in first-use order
     /** Per thread: the values of a call by node position, and each merge node's inputs as an array and a list view. */
     private final ThreadLocal<RunScratch> scratch = ThreadLocal.withInitial(this::newScratch);
@@ -79,6 +81,8 @@ public final class Functional extends Model {
             int i = parents[j][0];
             if (order.get(i).layer() instanceof Conv2D && consumers[i] == 1) poolAfter[i] = j;
         }
+        this.lastReader = new int[order.size()];
+        for (int i = 0; i < order.size(); i++) for (int p : parents[i]) lastReader[p] = Math.max(lastReader[p], i);
         Set<Layer> distinct = new LinkedHashSet<>();
         for (Node n : order) if (!n.isInput()) distinct.add(n.layer());
         this.layers = List.copyOf(distinct);
@@ -202,6 +206,7 @@ public final class Functional extends Model {
                     for (int k = 0; k < ps.length; k++) ins[k] = values[ps[k]];
                     values[i] = m.call(s.views()[i], ctx);
                     Arrays.fill(ins, null);
+                    release(values, i);
                     continue;
                 }
                 int j = poolAfter[i];
@@ -209,14 +214,27 @@ public final class Functional extends Model {
                     Tensor fused = ((Conv2D) layer).callWithMaxPool(values[ps[0]], (MaxPooling2D) order.get(j).layer(), ctx);
                     if (fused != null) {
                         values[j] = fused;                  // node i's own output is never stored: nothing else reads it
+                        release(values, i);
                         continue;
                     }
                 }
                 values[i] = layer.call(values[ps[0]], ctx);
+                release(values, i);
             }
             return values[values.length - 1];
         } finally {
             Arrays.fill(values, null);   // keep no step's tensors, and start the next call empty
+        }
+    }
+
+    /**
+     * After node {@code i} ran: in inference, the values it was the last reader of give their storage to the nodes
+     * after it ({@link StepArena#doneWith(Tensor, Tensor[])}, which keeps any still shared with a live value). The
+     * input (0) is the caller's. A no-op while the graph records or outside an arena.
+     */
+    private void release(Tensor[] values, int i) {
+        for (int p : parents[i]) {
+            if (p != 0 && lastReader[p] == i && StepArena.doneWith(values[p], values)) values[p] = null;
         }
     }
 
