@@ -370,7 +370,19 @@ public final class Gemm {
      * fewer; columns past {@code cols} are zero.
      */
     private static void packB(float[] b, int bp, int bps, int bjs, int kc, int cols, float[] dst) {
-        for (int j = 0, t = 0; j < cols; j += NR, t++) {
+        int full = bjs == 1 ? cols / NR : 0;
+        if (full > 0) {
+            // Whole panels of a row-major op(B): each source row is read once, front to back, and lands as two
+            // vectors in each panel (System.arraycopy of 32 floats per row and panel cost a call each).
+            for (int p = 0; p < kc; p++) {
+                int src = bp + p * bps;
+                for (int t = 0, d = p * NR; t < full; t++, src += NR, d += NR * kc) {
+                    FloatVector.fromArray(S, b, src).intoArray(dst, d);
+                    FloatVector.fromArray(S, b, src + VL).intoArray(dst, d + VL);
+                }
+            }
+        }
+        for (int j = full * NR, t = full; j < cols; j += NR, t++) {
             int w = Math.min(NR, cols - j), width = w == NR ? NR : w <= VL ? VL : NR, base = t * NR * kc;
             if (bjs == 1) {
                 for (int p = 0; p < kc; p++) {
