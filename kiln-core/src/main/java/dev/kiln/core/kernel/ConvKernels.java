@@ -483,7 +483,7 @@ public final class ConvKernels {
             for (int i = 0; i < g.kh(); i++) {
                 int ih = oh * g.sh() - g.padTop() + i * g.dh();
                 if (across && ih >= 0 && ih < g.height()) {
-                    Elementwise.addInPlace(dx, dxo + ((b * g.height() + ih) * g.width() + iw0) * g.channels(), dCols, src, run);
+                    Elementwise.addInPlaceRun(dx, dxo + ((b * g.height() + ih) * g.width() + iw0) * g.channels(), dCols, src, run);
                     src += run;
                     continue;
                 }
@@ -494,7 +494,7 @@ public final class ConvKernels {
                     if (cin < 8) {
                         for (int c = 0; c < cin; c++) dx[d + c] += dCols[src + c];
                     } else {
-                        Elementwise.addInPlace(dx, d, dCols, src, cin);
+                        Elementwise.addInPlaceRun(dx, d, dCols, src, cin);
                     }
                 }
             }

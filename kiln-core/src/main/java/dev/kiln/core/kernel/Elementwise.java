@@ -293,6 +293,19 @@ public final class Elementwise {
         }
     }
 
+    /**
+     * y += x over n contiguous elements, on this thread, in vectors from one vector's length up: for a kernel's
+     * inner loop that calls it many times a step on short runs (col2im adds a 3×32-float window row per call), which
+     * is compiled within the first step, so {@link #SCALAR_BELOW}'s guard against boxing would only cost it.
+     */
+    static void addInPlaceRun(float[] y, int yo, float[] x, int xo, int n) {
+        int i = 0;
+        for (int upper = S.loopBound(n); i < upper; i += S.length()) {
+            FloatVector.fromArray(S, y, yo + i).add(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+        }
+        for (; i < n; i++) y[yo + i] += x[xo + i];
+    }
+
     private static void addInPlaceSerial(float[] y, int yo, float[] x, int xo, int n) {
         int i = 0;
         int upper = n < SCALAR_BELOW ? 0 : S.loopBound(n);   // see binarySerial: a gradient summed into a (B, 1) one a step
