@@ -310,14 +310,21 @@ public final class Gemm {
      */
     private static void blocked(int i0, int i1, int j0, int j1, int k, float[] a, int ao, int ars, int acs,
                                 float[] b, int bo, int bps, int bjs, float[] c, int co, int ldc, boolean accumulate) {
+        blocked(i0, i1, j0, j1, k, a, ao, ars, acs, b, bo, bps, bjs, null, c, co, ldc, accumulate);
+    }
+
+    /** {@link #blocked} with op(B) already packed whole by {@link #pack} when {@code prepacked} is not null (then j0 = 0). */
+    private static void blocked(int i0, int i1, int j0, int j1, int k, float[] a, int ao, int ars, int acs,
+                                float[] b, int bo, int bps, int bjs, float[] prepacked, float[] c, int co, int ldc,
+                                boolean accumulate) {
         Scratch s = SCRATCH.get();
         int cols = j1 - j0, colTiles = (cols + NR - 1) / NR;
-        boolean packB = bjs != 1 || (i1 - i0 >= PACK_B_ROWS && cols >= NR);
-        if (packB && s.b.length < colTiles * NR * KC) s.b = new float[colTiles * NR * KC];
+        boolean packB = prepacked != null || bjs != 1 || (i1 - i0 >= PACK_B_ROWS && cols >= NR);
+        if (packB && prepacked == null && s.b.length < colTiles * NR * KC) s.b = new float[colTiles * NR * KC];
         for (int p0 = 0; p0 < k; p0 += KC) {
             int kc = Math.min(KC, k - p0);
             boolean load = accumulate || p0 > 0;
-            if (packB) packB(b, bo + p0 * bps + j0 * bjs, bps, bjs, kc, cols, s.b);
+            if (packB && prepacked == null) packB(b, bo + p0 * bps + j0 * bjs, bps, bjs, kc, cols, s.b, 0);
             for (int ib = i0; ib < i1; ib += MC) {
                 int ie = Math.min(i1, ib + MC);
                 for (int j = j0, jt = 0; j < j1; j += NR, jt++) {
@@ -329,8 +336,8 @@ public final class Gemm {
                     float[] pb;
                     int bp, ldb;
                     if (packB) {
-                        pb = s.b;
-                        bp = jt * NR * kc;
+                        pb = prepacked != null ? prepacked : s.b;
+                        bp = (prepacked != null ? colTiles * NR * p0 : 0) + jt * NR * kc;
                         ldb = width;
                     } else if (w == NR) {
                         pb = b;
@@ -369,35 +376,60 @@ public final class Gemm {
      * columns t·NR… at {@code t·NR·kc + p·width + j}, where width is NR, or VL for a last panel of VL columns or
      * fewer; columns past {@code cols} are zero.
      */
-    private static void packB(float[] b, int bp, int bps, int bjs, int kc, int cols, float[] dst) {
+    private static void packB(float[] b, int bp, int bps, int bjs, int kc, int cols, float[] dst, int off) {
         int full = bjs == 1 ? cols / NR : 0;
         if (full > 0) {
             // Whole panels of a row-major op(B): each source row is read once, front to back, and lands as two
             // vectors in each panel (System.arraycopy of 32 floats per row and panel cost a call each).
             for (int p = 0; p < kc; p++) {
                 int src = bp + p * bps;
-                for (int t = 0, d = p * NR; t < full; t++, src += NR, d += NR * kc) {
+                for (int t = 0, d = off + p * NR; t < full; t++, src += NR, d += NR * kc) {
                     FloatVector.fromArray(S, b, src).intoArray(dst, d);
                     FloatVector.fromArray(S, b, src + VL).intoArray(dst, d + VL);
                 }
             }
         }
         for (int j = full * NR, t = full; j < cols; j += NR, t++) {
-            int w = Math.min(NR, cols - j), width = w == NR ? NR : w <= VL ? VL : NR, base = t * NR * kc;
+            int w = Math.min(NR, cols - j), width = w == NR ? NR : w <= VL ? VL : NR, base = off + t * NR * kc;
+            if (w < width) java.util.Arrays.fill(dst, base, base + kc * width, 0f);   // the padding columns, once
             if (bjs == 1) {
-                for (int p = 0; p < kc; p++) {
-                    System.arraycopy(b, bp + p * bps + j, dst, base + p * width, w);
-                    if (w < width) java.util.Arrays.fill(dst, base + p * width + w, base + (p + 1) * width, 0f);
-                }
+                for (int p = 0; p < kc; p++) System.arraycopy(b, bp + p * bps + j, dst, base + p * width, w);
             } else {
                 // op(B) = Bᵀ: column j of op(B) is row j of the stored B, contiguous along p.
                 for (int jj = 0; jj < w; jj++) {
                     int src = bp + (j + jj) * bjs;
                     for (int p = 0, d = base + jj; p < kc; p++, d += width) dst[d] = b[src + p * bps];
                 }
-                if (w < width) for (int p = 0; p < kc; p++) java.util.Arrays.fill(dst, base + p * width + w, base + (p + 1) * width, 0f);
             }
         }
+    }
+
+    /** Floats {@link #pack} writes for a k × n op(B). */
+    static int packedSize(int k, int n) {
+        return (n + NR - 1) / NR * NR * k;
+    }
+
+    /**
+     * B (k × n, row-major, row stride ldb) packed into {@code dst} as {@link #blocked} packs each K block of it, all
+     * blocks one after another, for a product repeated with the same B: a recurrent layer multiplies by its recurrent
+     * weights once per time step, and packed them again at every step (the LSTM classifier trains ~2% faster without).
+     */
+    static void pack(float[] b, int bo, int ldb, int k, int n, float[] dst) {
+        int colTiles = (n + NR - 1) / NR;
+        for (int p0 = 0; p0 < k; p0 += KC) packB(b, bo + p0 * ldb, ldb, 1, Math.min(KC, k - p0), n, dst, colTiles * NR * p0);
+    }
+
+    /**
+     * {@link #gemmSerial} (no transposes) with op(B) given packed by {@link #pack}: the same tiles on the same panels,
+     * so the same bits as multiplying by B itself.
+     */
+    static void gemmSerialPacked(int m, int n, int k, float[] a, int ao, int lda, float[] packed, float[] c, int co, int ldc,
+                                 boolean accumulate) {
+        if (m == 0 || n == 0 || k == 0) {
+            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
+            return;
+        }
+        blocked(0, m, 0, n, k, a, ao, lda, 1, null, 0, 0, 1, packed, c, co, ldc, accumulate);
     }
 
     /**
@@ -668,9 +700,10 @@ public final class Gemm {
      * C (+)= op(A)·B on the calling thread only, with B row-major (K×N) and the Java kernel: for kernels that already
      * split their work across {@link Parallel} (the convolution's per-chunk products), where a second split or a
      * hand-off to OpenBLAS's threads would only compete for the same cores. B is packed per call when {@link #blocked}
-     * finds enough rows to reuse it: a convolution chunk (85–1024 rows) or a recurrent step's batch slice then runs on
-     * {@link #microUnit} rather than the strided {@link #micro}, whose every broadcast is bounds-checked; packing costs
-     * ~1% of such a product (CnnBench --batchnorm +5–12%, the LSTM classifier +2.5%, alternated with the unpacked build).
+     * finds enough rows to reuse it: a convolution chunk (85–1024 rows) then runs on {@link #microUnit} rather than the
+     * strided {@link #micro}, whose every broadcast is bounds-checked; packing costs ~1% of such a product (CnnBench
+     * --batchnorm +5–12%, alternated with the unpacked build). A recurrent layer, which multiplies by the same weights
+     * at every time step, packs them once per call instead ({@link #pack}, {@link #gemmSerialPacked}).
      */
     static void gemmSerial(boolean ta, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                            float[] c, int co, int ldc, boolean accumulate) {

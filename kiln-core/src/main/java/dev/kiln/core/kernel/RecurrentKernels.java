@@ -45,6 +45,7 @@ public final class RecurrentKernels {
         float[] direct = EMPTY;    // GRU backward: the part of dh not through R (B, U)
         float[] row = EMPTY;       // LSTM backward: tanh(c_s) of one row (U), per worker
         float[] block = EMPTY;     // GRU forward: h·R + rb of one block's rows (rows, 3U), per worker
+        float[] packed = EMPTY;    // the B operand of the per-step GEMM, packed once per call (Gemm.pack), shared by the workers
     }
 
     private static final float[] EMPTY = new float[0];
@@ -136,7 +137,7 @@ public final class RecurrentKernels {
         void forwardRows(int b0, int b1) {
             for (int s = 0; s < t; s++) {
                 int rows = b1 - b0, z0 = (s * b + b0) * g4;
-                Gemm.gemmSerial(false, rows, g4, k, hx, (s * b + b0) * k, k, wrb, 0, g4, gates, z0, g4, false);
+                Gemm.gemmSerialPacked(rows, g4, k, hx, (s * b + b0) * k, k, wrb, gates, z0, g4, false);
                 for (int row = b0; row < b1; row++) {
                     int sr = s * b + row, z = sr * g4, cp = s == 0 ? co + row * u : sr * u - b * u;
                     float[] cPrev = s == 0 ? c0 : cs;
@@ -193,7 +194,7 @@ public final class RecurrentKernels {
                     }
                 }
                 // dh_{s-1} | dx_s = dz_s · [R; W]ᵀ for this block's rows
-                Gemm.gemmSerial(false, b1 - b0, n, g4, gates, (s * b + b0) * g4, g4, rwT, 0, n, dhx, b0 * n, n, false);
+                Gemm.gemmSerialPacked(b1 - b0, n, g4, gates, (s * b + b0) * g4, g4, rwT, dhx, b0 * n, n, false);
                 for (int row = b0; row < b1; row++) {
                     System.arraycopy(dhx, row * n + u, dx, (row * t + s) * f, f);
                     if (keep != null && keep[s * b + row] == 0) System.arraycopy(dhTotal, row * u, dhx, row * n, u);   // passes through
@@ -209,6 +210,7 @@ public final class RecurrentKernels {
     private static final class GruRows extends RowTiles {
         int t, u, g3, g4, po, ro, rbo, ho;
         float[] proj, r, rb, h0, keep, out, gates, dOut, dProj, dHr, rt, dh, direct;
+        float[] rp;   // the per-step GEMM's B packed (Gemm.pack): R in forward, Rᵀ in backward
 
         void forward(int t, int b, int u, float[] proj, int po, float[] r, int ro, float[] rb, int rbo, float[] h0, int ho,
                      float[] keep, float[] out, float[] gates) {
@@ -216,6 +218,7 @@ public final class RecurrentKernels {
             this.t = t; this.b = b; this.u = u; this.g3 = 3 * u; this.g4 = 4 * u;
             this.proj = proj; this.po = po; this.r = r; this.ro = ro; this.rb = rb; this.rbo = rbo; this.h0 = h0; this.ho = ho;
             this.keep = keep; this.out = out; this.gates = gates;
+            this.rp = pack(r, ro, u, g3);
         }
 
         void backward(int t, int b, int u, float[] r, int ro, float[] h0, int ho, float[] keep, float[] out, float[] gates,
@@ -224,11 +227,21 @@ public final class RecurrentKernels {
             this.t = t; this.b = b; this.u = u; this.g3 = 3 * u; this.g4 = 4 * u;
             this.r = r; this.ro = ro; this.h0 = h0; this.ho = ho; this.keep = keep; this.out = out; this.gates = gates;
             this.dOut = dOut; this.dProj = dProj; this.dHr = dHr; this.rt = rt; this.dh = dh; this.direct = direct;
+            this.rp = pack(rt, 0, g3, u);
+        }
+
+        /** B (k × n) packed into the calling thread's scratch, for every step's GEMM on every worker. */
+        private static float[] pack(float[] b, int bo, int k, int n) {
+            Scratch sc = SCRATCH.get();
+            float[] packed = atLeast(sc.packed, Gemm.packedSize(k, n));
+            sc.packed = retain(sc.packed, packed);
+            Gemm.pack(b, bo, n, k, n, packed);
+            return packed;
         }
 
         /** Drops the arrays so an idle thread's body keeps no model's buffers alive. */
         void clear() {
-            proj = r = rb = h0 = keep = out = gates = dOut = dProj = dHr = rt = dh = direct = null;
+            proj = r = rb = h0 = keep = out = gates = dOut = dProj = dHr = rt = dh = direct = rp = null;
         }
 
         void runOver() {
@@ -242,8 +255,8 @@ public final class RecurrentKernels {
             own.block = retain(own.block, hr);
             for (int s = 0; s < t; s++) {
                 for (int row = b0; row < b1; row++) System.arraycopy(rb, rbo, hr, (row - b0) * g3, g3);
-                if (s == 0) Gemm.gemmSerial(false, b1 - b0, g3, u, h0, ho + b0 * u, u, r, ro, g3, hr, 0, g3, true);
-                else Gemm.gemmSerial(false, b1 - b0, g3, u, out, ((s - 1) * b + b0) * u, u, r, ro, g3, hr, 0, g3, true);
+                if (s == 0) Gemm.gemmSerialPacked(b1 - b0, g3, u, h0, ho + b0 * u, u, rp, hr, 0, g3, true);
+                else Gemm.gemmSerialPacked(b1 - b0, g3, u, out, ((s - 1) * b + b0) * u, u, rp, hr, 0, g3, true);
                 for (int row = b0; row < b1; row++) {
                     int p = po + (s * b + row) * g3, q = (row - b0) * g3, z = (s * b + row) * g4, oo = (s * b + row) * u;
                     float[] hs = s == 0 ? h0 : out;
@@ -297,7 +310,7 @@ public final class RecurrentKernels {
                     }
                 }
                 // dh_{s-1} = dHr · Rᵀ + direct, this block's rows
-                Gemm.gemmSerial(false, b1 - b0, u, g3, dHr, (s * b + b0) * g3, g3, rt, 0, u, dh, b0 * u, u, false);
+                Gemm.gemmSerialPacked(b1 - b0, u, g3, dHr, (s * b + b0) * g3, g3, rp, dh, b0 * u, u, false);
                 for (int i = b0 * u; i < b1 * u; i++) dh[i] += direct[i];
             }
         }
@@ -325,6 +338,9 @@ public final class RecurrentKernels {
         for (int p = 0; p < u; p++) System.arraycopy(r, ro + p * g4, wrb, p * g4, g4);
         for (int p = 0; p < f; p++) System.arraycopy(w, wo + p * g4, wrb, (u + p) * g4, g4);
         System.arraycopy(bias, bo, wrb, (u + f) * g4, g4);
+        float[] packed = atLeast(sc.packed, Gemm.packedSize(k, g4));   // [R; W; b] as every step's GEMM reads it
+        sc.packed = retain(sc.packed, packed);
+        Gemm.pack(wrb, 0, g4, k, g4, packed);
         for (int s = 0; s < t; s++) {   // the x | 1 columns of every row, and h0 in the rows of step 0
             for (int row = 0; row < b; row++) {
                 int dst = (s * b + row) * k;
@@ -334,7 +350,7 @@ public final class RecurrentKernels {
             }
         }
         LstmRows body = LSTM_ROWS.get();   // reused: no capturing lambda a call
-        body.forward(t, b, f, u, keep, hx, cs, gates, last, seq, wrb, c0, co);
+        body.forward(t, b, f, u, keep, hx, cs, gates, last, seq, packed, c0, co);
         try {
             body.runOver(b, (long) t * b * g4 * k);
         } finally {
@@ -399,6 +415,9 @@ public final class RecurrentKernels {
             for (int p = 0; p < f; p++) rwT[q * n + u + p] = w[wo + p * g4 + q];
             java.util.Arrays.fill(rwT, q * n + u + f, q * n + n, 0f);   // the padding columns (a reused array is not zero)
         }
+        float[] packed = atLeast(sc.packed, Gemm.packedSize(g4, n));   // [R; W]ᵀ as every step's GEMM reads it
+        sc.packed = retain(sc.packed, packed);
+        Gemm.pack(rwT, 0, n, g4, n, packed);
         // per row: dh carried to the previous step | dx of this step; the GEMM writes whole rows, the dh part of the
         // first step is set below
         float[] dhx = atLeast(sc.dhx, b * n);
@@ -406,7 +425,7 @@ public final class RecurrentKernels {
         float[] dhTotal = keep == null ? null : atLeast(sc.dhTotal, b * u);   // written before read, per padded row
         if (dhTotal != null) sc.dhTotal = retain(sc.dhTotal, dhTotal);
         LstmRows body = LSTM_ROWS.get();
-        body.backward(t, b, f, u, keep, hx, cs, gates, hxT, dSeq, dLast, dx, dh0, dc0, rwT, dhx, dhTotal, n, c0, co);
+        body.backward(t, b, f, u, keep, hx, cs, gates, hxT, dSeq, dLast, dx, dh0, dc0, packed, dhx, dhTotal, n, c0, co);
         try {
             body.runOver(b, (long) t * b * g4 * n);
         } finally {

@@ -52,6 +52,30 @@ class GemmPathsTest {
         }
     }
 
+    /**
+     * A B packed once ({@link Gemm#pack}, as the recurrent layers do per call) and reused: the same bits as the plain
+     * product, for row counts on either side of the packing threshold, a ragged last column panel, K over one block,
+     * and A and C at offsets with wider strides; and a stale, larger packed array from a bigger call does not leak in.
+     */
+    @Test
+    void aProductOnBPackedOnceGivesTheSameBits() {
+        int[][] shapes = {{64, 80, 256}, {5, 80, 256}, {12, 65, 80}, {3, 300, 40}, {33, 530, 97}, {1, 16, 10}, {70, 7, 33}};
+        Rng rng = new Rng(17);
+        float[] packed = new float[Gemm.packedSize(600, 300)];
+        java.util.Arrays.fill(packed, Float.NaN);   // what a bigger earlier call left behind
+        for (int[] s : shapes) {
+            int m = s[0], k = s[1], n = s[2], lda = k + 3, ldc = n + 5, ao = 7, co = 11, bo = 2;
+            float[] a = random(rng, ao + m * lda), b = random(rng, bo + k * n), c0 = random(rng, co + m * ldc);
+            Gemm.pack(b, bo, n, k, n, packed);
+            for (boolean acc : new boolean[] {false, true}) {
+                float[] want = c0.clone(), got = c0.clone();
+                Gemm.gemmSerial(false, m, n, k, a, ao, lda, b, bo, n, want, co, ldc, acc);
+                Gemm.gemmSerialPacked(m, n, k, a, ao, lda, packed, got, co, ldc, acc);
+                assertThat(got).as("%dx%dx%d accumulate=%s", m, k, n, acc).isEqualTo(want);
+            }
+        }
+    }
+
     /** The column tile called directly (whatever {@link Gemm#columnsPay} picks): every layout, offsets and strides. */
     @Test
     void theColumnTileMatchesTheRowTileBitForBit() {
