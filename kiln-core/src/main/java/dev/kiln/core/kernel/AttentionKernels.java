@@ -113,6 +113,7 @@ public final class AttentionKernels {
             Scratch sc = SCRATCH.get();
             float[] kt = atLeast(sc.t, dk * tk);
             if (kt.length <= KEEP_MAX) sc.t = kt;
+            float[] lanes = Elementwise.lanes();   // once, not a thread-local lookup per row
             for (int t = t0; t < t1; t++) {
                 int bb = t / h, hh = t % h;
                 int qb = qo + bb * tq * ldq + hh * dk, kb = ko + bb * tk * ldkv + hh * dk, vb = vo + bb * tk * ldkv + hh * dk;
@@ -121,7 +122,7 @@ public final class AttentionKernels {
                 for (int i0 = 0; i0 < tq; i0 += BLOCK) {
                     int i1 = Math.min(tq, i0 + BLOCK), cols = limit ? Math.min(tk, past + i1) : tk;
                     Gemm.gemm(false, false, i1 - i0, cols, dk, q, qb + i0 * ldq, ldq, kt, 0, tk, p, pb + i0 * tk, tk, false);
-                    for (int i = i0; i < i1; i++) softmaxRow(p, pb + i * tk, tk, causal ? Math.min(tk, past + i + 1) : tk, scale, keep, mb);
+                    for (int i = i0; i < i1; i++) softmaxRow(p, pb + i * tk, tk, causal ? Math.min(tk, past + i + 1) : tk, scale, keep, mb, lanes);
                     Gemm.gemm(false, false, i1 - i0, dk, cols, p, pb + i0 * tk, tk, v, vb, ldkv, out, ob + i0 * hd, hd, false);
                 }
             }
@@ -133,6 +134,7 @@ public final class AttentionKernels {
             float[] ds = atLeast(sc.ds, tq * tk);   // dP, then dS, of one head
             if (vt.length <= KEEP_MAX) sc.t = vt;
             if (ds.length <= KEEP_MAX) sc.ds = ds;
+            float[] lanes = Elementwise.lanes();
             for (int t = t0; t < t1; t++) {
                 int bb = t / h, hh = t % h;
                 int col = hh * dk, qb = bb * tq * ldq + col, kb = bb * tk * ldkv + col, gb = go + bb * tq * hd + col;
@@ -144,7 +146,7 @@ public final class AttentionKernels {
                     for (int i = i0; i < i1; i++) {
                         int lim = causal ? Math.min(tk, past + i + 1) : tk;
                         boolean dead = keep != null && ScalarAttention.fullyMasked(keep, mb, lim);
-                        softmaxBackwardRow(p, pb + i * tk, ds, i * tk, tk, cols, scale, dead);
+                        softmaxBackwardRow(p, pb + i * tk, ds, i * tk, tk, cols, scale, dead, lanes);
                     }
                     Gemm.gemm(false, false, i1 - i0, dk, cols, ds, i0 * tk, tk, k, ko + kb, ldkv, dq, dqo + qb + i0 * ldq, ldq, false);
                 }
@@ -178,7 +180,7 @@ public final class AttentionKernels {
      * One row of raw scores Q·Kᵀ at p[r, r + tk) becomes softmax(scale·scores) over the allowed keys (j &lt; lim and
      * keep[mb + j] ≠ 0), with exact zeros elsewhere; a row with no allowed key becomes uniform 1/tk.
      */
-    static void softmaxRow(float[] p, int r, int tk, int lim, float scale, float[] keep, int mb) {
+    static void softmaxRow(float[] p, int r, int tk, int lim, float scale, float[] keep, int mb, float[] lanes) {
         int upper = S.loopBound(lim), j = 0;
         FloatVector ninf = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), mx = ninf;
         for (; j < upper; j += VL) {
@@ -201,7 +203,7 @@ public final class AttentionKernels {
             java.util.Arrays.fill(p, r, r + tk, 1f / tk);
             return;
         }
-        float sum = upper > 0 ? expVectors(p, r, upper, max, keep, mb) : 0f;
+        float sum = upper > 0 ? expVectors(p, r, upper, max, keep, mb, lanes) : 0f;
         for (j = upper; j < lim; j++) {
             float e = keep != null && keep[mb + j] == 0 ? 0f : TransformerKernels.exp(p[r + j] - max);
             p[r + j] = e;
@@ -219,12 +221,13 @@ public final class AttentionKernels {
      * loop rarely ran, so C2 found the exp call cold in softmaxRow and, exp being compiled already, left it out of
      * line, boxing every vector passed to it; here the call is hot whenever this method runs.
      */
-    private static float expVectors(float[] p, int r, int upper, float max, float[] keep, int mb) {
-        return TransformerKernels.expShiftedSum(p, r, upper, max, keep, mb);   // the exp steps written out there
+    private static float expVectors(float[] p, int r, int upper, float max, float[] keep, int mb, float[] lanes) {
+        return TransformerKernels.expShiftedSum(p, r, upper, max, keep, mb, lanes);   // the exp steps written out there
     }
 
     /** dS = scale·P ⊙ (dP − Σ P⊙dP) in place of dP over [0, cols), zeros on [cols, tk); all zeros for a dead (all-masked) row. */
-    static void softmaxBackwardRow(float[] p, int pr, float[] ds, int dr, int tk, int cols, float scale, boolean dead) {
+    static void softmaxBackwardRow(float[] p, int pr, float[] ds, int dr, int tk, int cols, float scale, boolean dead,
+                                   float[] lanes) {
         if (dead) {
             java.util.Arrays.fill(ds, dr, dr + tk, 0f);
             return;
@@ -232,7 +235,6 @@ public final class AttentionKernels {
         int upper = S.loopBound(cols), j = 0;
         FloatVector acc = FloatVector.zero(S);
         for (; j < upper; j += VL) acc = FloatVector.fromArray(S, p, pr + j).fma(FloatVector.fromArray(S, ds, dr + j), acc);
-        float[] lanes = Elementwise.lanes();
         acc.intoArray(lanes, 0);
         float dot = Elementwise.addLanes(lanes);
         for (; j < cols; j++) dot += p[pr + j] * ds[dr + j];

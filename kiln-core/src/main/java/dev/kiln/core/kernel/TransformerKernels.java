@@ -186,7 +186,7 @@ public final class TransformerKernels {
      * p[r + j] = e^(p[r + j] − max) (0 where keep is 0) for j in [0, upper), whole vectors; returns their sum (lanes
      * added in order). The attention's softmax row (AttentionKernels) calls it, so that the exp steps stay here.
      */
-    static float expShiftedSum(float[] p, int r, int upper, float max, float[] keep, int mb) {
+    static float expShiftedSum(float[] p, int r, int upper, float max, float[] keep, int mb, float[] lanes) {
         FloatVector acc = FloatVector.zero(S);
         for (int j = 0; j < upper; j += VL) {
             FloatVector a = FloatVector.fromArray(S, p, r + j).sub(max);
@@ -208,7 +208,6 @@ public final class TransformerKernels {
             e.intoArray(p, r + j);
             acc = e.add(acc);   // receiver of known class (see AttentionKernels.softmaxRow)
         }
-        float[] lanes = Elementwise.lanes();
         acc.intoArray(lanes, 0);
         return Elementwise.addLanes(lanes);
     }
@@ -232,12 +231,12 @@ public final class TransformerKernels {
     private static void layerNormRows(float[] x, int xo, int r0, int r1, int cols, float[] gamma, int gmo, float[] beta, int bo, float eps,
                                       float[] y, int yo, float[] mean, float[] rstd, int so) {
         int upper = S.loopBound(cols);
+        float[] lanes = Elementwise.lanes();   // once, not a thread-local lookup per row
         for (int r = r0; r < r1; r++) {
             int xr = xo + r * cols, yr = yo + r * cols;
             int j = 0;
             FloatVector acc = FloatVector.zero(S);
             for (; j < upper; j += VL) acc = acc.add(FloatVector.fromArray(S, x, xr + j));
-            float[] lanes = Elementwise.lanes();
             acc.intoArray(lanes, 0);
             float sum = Elementwise.addLanes(lanes);
             for (; j < cols; j++) sum += x[xr + j];
@@ -308,6 +307,7 @@ public final class TransformerKernels {
     private static void layerNormBackwardRows(float[] x, int xo, int r0, int r1, int cols, float[] gamma, int gmo, float[] mean, float[] rstd,
                                               int so, float[] dy, int go, float[] dx, int dxo, float[] dGamma, int dgo, float[] dBeta, int dbo) {
         int upper = S.loopBound(cols);
+        float[] lanes = Elementwise.lanes();
         for (int r = r0; r < r1; r++) {
             int xr = xo + r * cols, gr = go + r * cols, dr = dxo + r * cols;
             float mu = mean[so + r], rs = rstd[so + r];
@@ -322,7 +322,6 @@ public final class TransformerKernels {
                 if (dGamma != null) d.fma(xh, FloatVector.fromArray(S, dGamma, dgo + j)).intoArray(dGamma, dgo + j);
                 if (dBeta != null) d.add(FloatVector.fromArray(S, dBeta, dbo + j)).intoArray(dBeta, dbo + j);
             }
-            float[] lanes = Elementwise.lanes();
             sg.intoArray(lanes, 0);
             float sumG = Elementwise.addLanes(lanes);
             sgx.intoArray(lanes, 0);
