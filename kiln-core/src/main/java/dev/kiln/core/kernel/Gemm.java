@@ -410,13 +410,14 @@ public final class Gemm {
     }
 
     /**
-     * B (k × n, row-major, row stride ldb) packed into {@code dst} as {@link #blocked} packs each K block of it, all
-     * blocks one after another, for a product repeated with the same B: a recurrent layer multiplies by its recurrent
-     * weights once per time step, and packed them again at every step (the LSTM classifier trains ~2% faster without).
+     * op(B) (k × n; B row-major with row stride ldb, transposed when {@code tb}) packed into {@code dst} as
+     * {@link #blocked} packs each K block of it, all blocks one after another, for a product repeated with the same B:
+     * a recurrent layer multiplies by its recurrent weights once per time step, and packed them again at every step
+     * (the LSTM classifier trains ~2% faster without).
      */
-    static void pack(float[] b, int bo, int ldb, int k, int n, float[] dst) {
-        int colTiles = (n + NR - 1) / NR;
-        for (int p0 = 0; p0 < k; p0 += KC) packB(b, bo + p0 * ldb, ldb, 1, Math.min(KC, k - p0), n, dst, colTiles * NR * p0);
+    static void pack(boolean tb, float[] b, int bo, int ldb, int k, int n, float[] dst) {
+        int colTiles = (n + NR - 1) / NR, bps = tb ? 1 : ldb, bjs = tb ? ldb : 1;
+        for (int p0 = 0; p0 < k; p0 += KC) packB(b, bo + p0 * bps, bps, bjs, Math.min(KC, k - p0), n, dst, colTiles * NR * p0);
     }
 
     /**

@@ -40,7 +40,6 @@ public final class RecurrentKernels {
         float[] rwT = EMPTY;       // LSTM backward: [R; W]ᵀ (4U, N)
         float[] dhx = EMPTY;       // LSTM backward: dh | dx per row (B, N)
         float[] dhTotal = EMPTY;   // LSTM backward with a mask: dh passed through padded steps (B, U)
-        float[] rt = EMPTY;        // GRU backward: Rᵀ (3U, U)
         float[] dHr = EMPTY;       // GRU backward: gradient of h·R + rb at every step (T, B, 3U)
         float[] direct = EMPTY;    // GRU backward: the part of dh not through R (B, U)
         float[] row = EMPTY;       // LSTM backward: tanh(c_s) of one row (U), per worker
@@ -61,6 +60,18 @@ public final class RecurrentKernels {
     /** {@code have} when it holds n floats (contents unspecified), else a new array, which the caller keeps if small enough. */
     private static float[] atLeast(float[] have, int n) {
         return have.length >= n ? have : new float[n];
+    }
+
+    /**
+     * op(B) (k × n, from B with row stride ldb, transposed when {@code tb}) packed once into the calling thread's
+     * scratch ({@link Gemm#pack}), for the per-step GEMM of every step on every worker, which only read it.
+     */
+    private static float[] packOnce(boolean tb, float[] b, int bo, int ldb, int k, int n) {
+        Scratch sc = SCRATCH.get();
+        float[] packed = atLeast(sc.packed, Gemm.packedSize(k, n));
+        sc.packed = retain(sc.packed, packed);
+        Gemm.pack(tb, b, bo, ldb, k, n, packed);
+        return packed;
     }
 
     /** What a scratch field should hold after a call needed {@code got}: it, unless over {@link #KEEP_MAX}. */
@@ -209,7 +220,7 @@ public final class RecurrentKernels {
     /** The GRU's per-row work over the pool, forward or backward, as one reusable body per calling thread (see LstmRows). */
     private static final class GruRows extends RowTiles {
         int t, u, g3, g4, po, ro, rbo, ho;
-        float[] proj, r, rb, h0, keep, out, gates, dOut, dProj, dHr, rt, dh, direct;
+        float[] proj, r, rb, h0, keep, out, gates, dOut, dProj, dHr, dh, direct;
         float[] rp;   // the per-step GEMM's B packed (Gemm.pack): R in forward, Rᵀ in backward
 
         void forward(int t, int b, int u, float[] proj, int po, float[] r, int ro, float[] rb, int rbo, float[] h0, int ho,
@@ -218,30 +229,21 @@ public final class RecurrentKernels {
             this.t = t; this.b = b; this.u = u; this.g3 = 3 * u; this.g4 = 4 * u;
             this.proj = proj; this.po = po; this.r = r; this.ro = ro; this.rb = rb; this.rbo = rbo; this.h0 = h0; this.ho = ho;
             this.keep = keep; this.out = out; this.gates = gates;
-            this.rp = pack(r, ro, u, g3);
+            this.rp = packOnce(false, r, ro, g3, u, g3);
         }
 
         void backward(int t, int b, int u, float[] r, int ro, float[] h0, int ho, float[] keep, float[] out, float[] gates,
-                      float[] dOut, float[] dProj, float[] dHr, float[] rt, float[] dh, float[] direct) {
+                      float[] dOut, float[] dProj, float[] dHr, float[] dh, float[] direct) {
             this.backward = true;
             this.t = t; this.b = b; this.u = u; this.g3 = 3 * u; this.g4 = 4 * u;
             this.r = r; this.ro = ro; this.h0 = h0; this.ho = ho; this.keep = keep; this.out = out; this.gates = gates;
-            this.dOut = dOut; this.dProj = dProj; this.dHr = dHr; this.rt = rt; this.dh = dh; this.direct = direct;
-            this.rp = pack(rt, 0, g3, u);
-        }
-
-        /** B (k × n) packed into the calling thread's scratch, for every step's GEMM on every worker. */
-        private static float[] pack(float[] b, int bo, int k, int n) {
-            Scratch sc = SCRATCH.get();
-            float[] packed = atLeast(sc.packed, Gemm.packedSize(k, n));
-            sc.packed = retain(sc.packed, packed);
-            Gemm.pack(b, bo, n, k, n, packed);
-            return packed;
+            this.dOut = dOut; this.dProj = dProj; this.dHr = dHr; this.dh = dh; this.direct = direct;
+            this.rp = packOnce(true, r, ro, g3, g3, u);   // Rᵀ (3U, U), read from R in place
         }
 
         /** Drops the arrays so an idle thread's body keeps no model's buffers alive. */
         void clear() {
-            proj = r = rb = h0 = keep = out = gates = dOut = dProj = dHr = rt = dh = direct = rp = null;
+            proj = r = rb = h0 = keep = out = gates = dOut = dProj = dHr = dh = direct = rp = null;
         }
 
         void runOver() {
@@ -338,9 +340,7 @@ public final class RecurrentKernels {
         for (int p = 0; p < u; p++) System.arraycopy(r, ro + p * g4, wrb, p * g4, g4);
         for (int p = 0; p < f; p++) System.arraycopy(w, wo + p * g4, wrb, (u + p) * g4, g4);
         System.arraycopy(bias, bo, wrb, (u + f) * g4, g4);
-        float[] packed = atLeast(sc.packed, Gemm.packedSize(k, g4));   // [R; W; b] as every step's GEMM reads it
-        sc.packed = retain(sc.packed, packed);
-        Gemm.pack(wrb, 0, g4, k, g4, packed);
+        float[] packed = packOnce(false, wrb, 0, g4, k, g4);   // [R; W; b] as every step's GEMM reads it
         for (int s = 0; s < t; s++) {   // the x | 1 columns of every row, and h0 in the rows of step 0
             for (int row = 0; row < b; row++) {
                 int dst = (s * b + row) * k;
@@ -415,9 +415,7 @@ public final class RecurrentKernels {
             for (int p = 0; p < f; p++) rwT[q * n + u + p] = w[wo + p * g4 + q];
             java.util.Arrays.fill(rwT, q * n + u + f, q * n + n, 0f);   // the padding columns (a reused array is not zero)
         }
-        float[] packed = atLeast(sc.packed, Gemm.packedSize(g4, n));   // [R; W]ᵀ as every step's GEMM reads it
-        sc.packed = retain(sc.packed, packed);
-        Gemm.pack(rwT, 0, n, g4, n, packed);
+        float[] packed = packOnce(false, rwT, 0, n, g4, n);   // [R; W]ᵀ as every step's GEMM reads it
         // per row: dh carried to the previous step | dx of this step; the GEMM writes whole rows, the dh part of the
         // first step is set below
         float[] dhx = atLeast(sc.dhx, b * n);
@@ -509,16 +507,13 @@ public final class RecurrentKernels {
                                    float[] dOut, float[] dProj, float[] dR, float[] dRb, float[] dh0) {
         int g3 = 3 * u, g4 = 4 * u;
         Scratch sc = SCRATCH.get();
-        float[] rt = atLeast(sc.rt, g3 * u);   // Rᵀ (3U, U), every element written
-        sc.rt = retain(sc.rt, rt);
-        for (int p = 0; p < u; p++) for (int q = 0; q < g3; q++) rt[q * u + p] = r[ro + p * g3 + q];
         float[] dHr = atLeast(sc.dHr, t * b * g3);   // gradient of h·R + rb at every step; every row written below
         sc.dHr = retain(sc.dHr, dHr);
         float[] dh = dh0, direct = atLeast(sc.direct, b * u);   // written for every row of a step before it is read
         sc.direct = retain(sc.direct, direct);
         java.util.Arrays.fill(dh, 0, b * u, 0f);
         GruRows body = GRU_ROWS.get();
-        body.backward(t, b, u, r, ro, h0, ho, keep, out, gates, dOut, dProj, dHr, rt, dh, direct);
+        body.backward(t, b, u, r, ro, h0, ho, keep, out, gates, dOut, dProj, dHr, dh, direct);
         try {
             body.runOver();
         } finally {

@@ -53,8 +53,8 @@ class GemmPathsTest {
     }
 
     /**
-     * A B packed once ({@link Gemm#pack}, as the recurrent layers do per call) and reused: the same bits as the plain
-     * product, for row counts on either side of the packing threshold, a ragged last column panel, K over one block,
+     * A B packed once ({@link Gemm#pack}, as the recurrent layers do per call, from B or from B stored transposed) and
+     * reused: the same bits as the plain product, for row counts on either side of the packing threshold, a ragged last column panel, K over one block,
      * and A and C at offsets with wider strides; and a stale, larger packed array from a bigger call does not leak in.
      */
     @Test
@@ -66,12 +66,17 @@ class GemmPathsTest {
         for (int[] s : shapes) {
             int m = s[0], k = s[1], n = s[2], lda = k + 3, ldc = n + 5, ao = 7, co = 11, bo = 2;
             float[] a = random(rng, ao + m * lda), b = random(rng, bo + k * n), c0 = random(rng, co + m * ldc);
-            Gemm.pack(b, bo, n, k, n, packed);
-            for (boolean acc : new boolean[] {false, true}) {
-                float[] want = c0.clone(), got = c0.clone();
-                Gemm.gemmSerial(false, m, n, k, a, ao, lda, b, bo, n, want, co, ldc, acc);
-                Gemm.gemmSerialPacked(m, n, k, a, ao, lda, packed, got, co, ldc, acc);
-                assertThat(got).as("%dx%dx%d accumulate=%s", m, k, n, acc).isEqualTo(want);
+            float[] bt = new float[bo + n * k];   // B stored transposed, (n × k) at the same offset
+            for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[bo + j * k + p] = b[bo + p * n + j];
+            for (boolean tb : new boolean[] {false, true}) {
+                if (tb) Gemm.pack(true, bt, bo, k, k, n, packed);
+                else Gemm.pack(false, b, bo, n, k, n, packed);
+                for (boolean acc : new boolean[] {false, true}) {
+                    float[] want = c0.clone(), got = c0.clone();
+                    Gemm.gemmSerial(false, m, n, k, a, ao, lda, b, bo, n, want, co, ldc, acc);
+                    Gemm.gemmSerialPacked(m, n, k, a, ao, lda, packed, got, co, ldc, acc);
+                    assertThat(got).as("%dx%dx%d tb=%s accumulate=%s", m, k, n, tb, acc).isEqualTo(want);
+                }
             }
         }
     }
