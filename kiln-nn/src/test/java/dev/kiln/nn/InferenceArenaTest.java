@@ -76,6 +76,14 @@ class InferenceArenaTest {
         return m;
     }
 
+    /** Bytes of one (64, 10, 10, 8) activation: what Conv2D, BatchNormalization and ReLU each give on images(64). */
+    static final long CONV_BLOCK = 4L * 64 * 10 * 10 * 8;
+
+    /** One pass of {@code m} on {@code x} with the graph off inside {@code arena}, as predict runs it. */
+    static float[] inferencePass(StepArena arena, Model m, Tensor x) {
+        return arena.call(() -> Grad.noGrad(() -> m.call(x, CallContext.inference()))).toFloatArray();
+    }
+
     static float[] predictIn(String mode, Supplier<? extends Model> model, Tensor x) {
         String before = System.getProperty("kiln.stepArena");
         System.setProperty("kiln.stepArena", mode);
@@ -125,34 +133,28 @@ class InferenceArenaTest {
         Tensor x = Tensor.of(images(4).toFloatArray(), 72, 8);
         long value = 4L * 72 * 256;
         StepArena arena = new StepArena(true);
-        float[] got = arena.call(() -> Grad.noGrad(() -> m.call(x, CallContext.inference()))).toFloatArray();
-        assertThat(got).isEqualTo(m.predict(x).toFloatArray());
+        assertThat(inferencePass(arena, m, x)).isEqualTo(m.predict(x).toFloatArray());
         assertThat(arena.allocatedBytes()).isLessThan(4 * value);
         assertThat(arena.allocatedBytes()).isGreaterThanOrEqualTo(3 * value);
     }
 
     @Test
     void aConvolutionBlockNeedsTwoArraysOfItsShapeNotThree() {
-        Sequential m = convBnModel();
-        Tensor x = images(64);
-        long block = 4L * 64 * 10 * 10 * 8;   // Conv2D, BatchNormalization and ReLU each give (64, 10, 10, 8)
         StepArena arena = new StepArena(true);
-        float[] out = arena.call(() -> Grad.noGrad(() -> m.call(x, CallContext.inference()))).toFloatArray();
-        assertThat(out).doesNotContain(Float.NaN);
+        assertThat(inferencePass(arena, convBnModel(), images(64))).doesNotContain(Float.NaN);
         // Holding every activation takes at least three block-sized arrays; the ReLU now reuses the convolution's.
-        assertThat(arena.allocatedBytes()).isLessThan(3 * block);
-        assertThat(arena.allocatedBytes()).isGreaterThanOrEqualTo(2 * block);
+        assertThat(arena.allocatedBytes()).isLessThan(3 * CONV_BLOCK);
+        assertThat(arena.allocatedBytes()).isGreaterThanOrEqualTo(2 * CONV_BLOCK);
     }
 
     @Test
     void aPassThatRecordsTheGraphKeepsEveryActivation() {
         Sequential m = convBnModel();
         Tensor x = images(64);
-        long block = 4L * 64 * 10 * 10 * 8;
         StepArena arena = new StepArena(true);
         Tensor y = arena.call(() -> m.call(x, CallContext.inference()));   // the graph records (a saliency map would)
         y.sum().backward();
-        assertThat(arena.allocatedBytes()).isGreaterThanOrEqualTo(3 * block);
+        assertThat(arena.allocatedBytes()).isGreaterThanOrEqualTo(3 * CONV_BLOCK);
         for (Tensor p : m.parameters().values()) assertThat(p.grad().toFloatArray()).doesNotContain(Float.NaN);
     }
 }
