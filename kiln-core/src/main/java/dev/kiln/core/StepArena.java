@@ -214,10 +214,9 @@ public final class StepArena {
      * through). The caller guarantees that it holds no other view of {@code done}.
      */
     public static boolean doneWith(Tensor done, Tensor next, Tensor mask) {
-        ThreadMode mode = ThreadMode.get();
-        if (mode.arena == null || !mode.gradOff || done == null || done.f == null) return false;
-        if (next != null && next.f == done.f || mask != null && mask.f == done.f) return false;
-        return mode.arena.releaseEarly(done);
+        StepArena arena = inferenceArena(done);
+        if (arena == null || next != null && next.f == done.f || mask != null && mask.f == done.f) return false;
+        return arena.releaseEarly(done);
     }
 
     /**
@@ -226,10 +225,16 @@ public final class StepArena {
      * any of them shares {@code done}'s storage.
      */
     public static boolean doneWith(Tensor done, Tensor[] live) {
-        ThreadMode mode = ThreadMode.get();
-        if (mode.arena == null || !mode.gradOff || done == null || done.f == null) return false;
+        StepArena arena = inferenceArena(done);
+        if (arena == null) return false;
         for (Tensor t : live) if (t != null && t != done && t.f == done.f) return false;
-        return mode.arena.releaseEarly(done);
+        return arena.releaseEarly(done);
+    }
+
+    /** This thread's arena when it runs one with the graph off and {@code done} has float storage to give back; else null. */
+    private static StepArena inferenceArena(Tensor done) {
+        ThreadMode mode = ThreadMode.get();
+        return mode.arena == null || !mode.gradOff || done == null || done.f == null ? null : mode.arena;
     }
 
     private void giveBack(Kind k, Tensor t) {

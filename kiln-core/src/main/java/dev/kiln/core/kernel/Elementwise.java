@@ -307,12 +307,11 @@ public final class Elementwise {
     }
 
     private static void addInPlaceSerial(float[] y, int yo, float[] x, int xo, int n) {
-        int i = 0;
-        int upper = n < SCALAR_BELOW ? 0 : S.loopBound(n);   // see binarySerial: a gradient summed into a (B, 1) one a step
-        for (; i < upper; i += S.length()) {
-            FloatVector.fromArray(S, y, yo + i).add(FloatVector.fromArray(S, x, xo + i)).intoArray(y, yo + i);
+        if (n >= SCALAR_BELOW) {
+            addInPlaceRun(y, yo, x, xo, n);
+            return;
         }
-        for (; i < n; i++) y[yo + i] += x[xo + i];
+        for (int i = 0; i < n; i++) y[yo + i] += x[xo + i];   // see binarySerial: a gradient summed into a (B, 1) one a step
     }
 
     /** Sum of n contiguous elements (float lanes, summed pairwise across lanes). */

@@ -426,11 +426,14 @@ public final class Gemm {
      */
     static void gemmSerialPacked(int m, int n, int k, float[] a, int ao, int lda, float[] packed, float[] c, int co, int ldc,
                                  boolean accumulate) {
-        if (m == 0 || n == 0 || k == 0) {
-            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
-            return;
-        }
-        blocked(0, m, 0, n, k, a, ao, lda, 1, null, 0, 0, 1, packed, c, co, ldc, accumulate);
+        if (!empty(m, n, k, c, co, ldc, accumulate)) blocked(0, m, 0, n, k, a, ao, lda, 1, null, 0, 0, 1, packed, c, co, ldc, accumulate);
+    }
+
+    /** True for a product with no rows, columns or K; then C's m × n block is zeroed unless accumulating. */
+    private static boolean empty(int m, int n, int k, float[] c, int co, int ldc, boolean accumulate) {
+        if (m != 0 && n != 0 && k != 0) return false;
+        if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
+        return true;
     }
 
     /**
@@ -708,10 +711,6 @@ public final class Gemm {
      */
     static void gemmSerial(boolean ta, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                            float[] c, int co, int ldc, boolean accumulate) {
-        if (m == 0 || n == 0 || k == 0) {
-            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
-            return;
-        }
-        blocked(0, m, 0, n, k, a, ao, ta ? 1 : lda, ta ? lda : 1, b, bo, ldb, 1, c, co, ldc, accumulate);
+        if (!empty(m, n, k, c, co, ldc, accumulate)) blocked(0, m, 0, n, k, a, ao, ta ? 1 : lda, ta ? lda : 1, b, bo, ldb, 1, c, co, ldc, accumulate);
     }
 }

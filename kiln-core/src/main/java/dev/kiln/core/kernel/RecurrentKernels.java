@@ -37,7 +37,7 @@ public final class RecurrentKernels {
      */
     private static final class Scratch {
         float[] stacked = EMPTY;   // LSTM: [R; W; b] in forward, [dR; dW; dBias] after backward's loop (K, 4U)
-        float[] rwT = EMPTY;       // LSTM backward: [R; W]ᵀ (4U, N)
+        float[] rw = EMPTY;        // LSTM backward: [R; W] with zero rows to N (N, 4U), packed transposed
         float[] dhx = EMPTY;       // LSTM backward: dh | dx per row (B, N)
         float[] dhTotal = EMPTY;   // LSTM backward with a mask: dh passed through padded steps (B, U)
         float[] dHr = EMPTY;       // GRU backward: gradient of h·R + rb at every step (T, B, 3U)
@@ -115,29 +115,30 @@ public final class RecurrentKernels {
      */
     private static final class LstmRows extends RowTiles {
         int t, f, u, n, co, g4, k;
-        float[] keep, hx, cs, gates, last, seq, wrb, c0, hxT, dSeq, dLast, dx, dh0, dc0, rwT, dhx, dhTotal;
+        float[] keep, hx, cs, gates, last, seq, c0, hxT, dSeq, dLast, dx, dh0, dc0, dhx, dhTotal;
+        float[] packed;   // the per-step GEMM's B, packed once (Gemm.pack): [R; W; b] in forward, [R; W]ᵀ in backward
 
         void forward(int t, int b, int f, int u, float[] keep, float[] hx, float[] cs, float[] gates, float[] last, float[] seq,
-                     float[] wrb, float[] c0, int co) {
+                     float[] packed, float[] c0, int co) {
             this.backward = false;
             this.t = t; this.b = b; this.f = f; this.u = u; this.g4 = 4 * u; this.k = lstmRowWidth(f, u);
             this.keep = keep; this.hx = hx; this.cs = cs; this.gates = gates; this.last = last; this.seq = seq;
-            this.wrb = wrb; this.c0 = c0; this.co = co;
+            this.packed = packed; this.c0 = c0; this.co = co;
         }
 
         void backward(int t, int b, int f, int u, float[] keep, float[] hx, float[] cs, float[] gates, float[] hxT, float[] dSeq,
-                      float[] dLast, float[] dx, float[] dh0, float[] dc0, float[] rwT, float[] dhx, float[] dhTotal, int n,
+                      float[] dLast, float[] dx, float[] dh0, float[] dc0, float[] packed, float[] dhx, float[] dhTotal, int n,
                       float[] c0, int co) {
             this.backward = true;
             this.t = t; this.b = b; this.f = f; this.u = u; this.g4 = 4 * u; this.k = lstmRowWidth(f, u); this.n = n;
             this.keep = keep; this.hx = hx; this.cs = cs; this.gates = gates; this.hxT = hxT; this.dSeq = dSeq; this.dLast = dLast;
-            this.dx = dx; this.dh0 = dh0; this.dc0 = dc0; this.rwT = rwT; this.dhx = dhx; this.dhTotal = dhTotal;
+            this.dx = dx; this.dh0 = dh0; this.dc0 = dc0; this.packed = packed; this.dhx = dhx; this.dhTotal = dhTotal;
             this.c0 = c0; this.co = co;
         }
 
         /** Drops the arrays so an idle thread's body keeps no model's buffers alive. */
         void clear() {
-            keep = hx = cs = gates = last = seq = wrb = c0 = hxT = dSeq = dLast = dx = dh0 = dc0 = rwT = dhx = dhTotal = null;
+            keep = hx = cs = gates = last = seq = packed = c0 = hxT = dSeq = dLast = dx = dh0 = dc0 = dhx = dhTotal = null;
         }
 
         void runOver(int rows, long work) {
@@ -148,7 +149,7 @@ public final class RecurrentKernels {
         void forwardRows(int b0, int b1) {
             for (int s = 0; s < t; s++) {
                 int rows = b1 - b0, z0 = (s * b + b0) * g4;
-                Gemm.gemmSerialPacked(rows, g4, k, hx, (s * b + b0) * k, k, wrb, gates, z0, g4, false);
+                Gemm.gemmSerialPacked(rows, g4, k, hx, (s * b + b0) * k, k, packed, gates, z0, g4, false);
                 for (int row = b0; row < b1; row++) {
                     int sr = s * b + row, z = sr * g4, cp = s == 0 ? co + row * u : sr * u - b * u;
                     float[] cPrev = s == 0 ? c0 : cs;
@@ -205,7 +206,7 @@ public final class RecurrentKernels {
                     }
                 }
                 // dh_{s-1} | dx_s = dz_s · [R; W]ᵀ for this block's rows
-                Gemm.gemmSerialPacked(b1 - b0, n, g4, gates, (s * b + b0) * g4, g4, rwT, dhx, b0 * n, n, false);
+                Gemm.gemmSerialPacked(b1 - b0, n, g4, gates, (s * b + b0) * g4, g4, packed, dhx, b0 * n, n, false);
                 for (int row = b0; row < b1; row++) {
                     System.arraycopy(dhx, row * n + u, dx, (row * t + s) * f, f);
                     if (keep != null && keep[s * b + row] == 0) System.arraycopy(dhTotal, row * u, dhx, row * n, u);   // passes through
@@ -408,14 +409,12 @@ public final class RecurrentKernels {
         // [R; W]ᵀ (4U, N), N = U + F rounded up to whole GEMM column tiles (zero columns) so no ragged edge tile runs
         int n = ((u + f + Gemm.NR - 1) / Gemm.NR) * Gemm.NR;
         Scratch sc = SCRATCH.get();
-        float[] rwT = atLeast(sc.rwT, g4 * n);
-        sc.rwT = retain(sc.rwT, rwT);
-        for (int q = 0; q < g4; q++) {
-            for (int p = 0; p < u; p++) rwT[q * n + p] = r[ro + p * g4 + q];
-            for (int p = 0; p < f; p++) rwT[q * n + u + p] = w[wo + p * g4 + q];
-            java.util.Arrays.fill(rwT, q * n + u + f, q * n + n, 0f);   // the padding columns (a reused array is not zero)
-        }
-        float[] packed = packOnce(false, rwT, 0, n, g4, n);   // [R; W]ᵀ as every step's GEMM reads it
+        float[] rw = atLeast(sc.rw, n * g4);   // [R; W; 0] (N, 4U): whole rows copied, transposed by the packing
+        sc.rw = retain(sc.rw, rw);
+        System.arraycopy(r, ro, rw, 0, u * g4);
+        System.arraycopy(w, wo, rw, u * g4, f * g4);
+        java.util.Arrays.fill(rw, (u + f) * g4, n * g4, 0f);   // the padding rows (a reused array is not zero)
+        float[] packed = packOnce(true, rw, 0, g4, g4, n);   // [R; W]ᵀ as every step's GEMM reads it
         // per row: dh carried to the previous step | dx of this step; the GEMM writes whole rows, the dh part of the
         // first step is set below
         float[] dhx = atLeast(sc.dhx, b * n);
