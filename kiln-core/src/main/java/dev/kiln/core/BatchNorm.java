@@ -10,13 +10,19 @@ import dev.kiln.core.kernel.Buf;
  * forward (mean, centred squares, normalise) and two backward (the two column sums, then dx), saving only μ and
  * 1/σ per channel. With x̂ = (x − μ)/σ and N rows:
  * {@code dβ = Σ dy}, {@code dγ = Σ dy·x̂}, {@code dx = γ/σ·(dy − dβ/N − x̂·dγ/N)}.
+ *
+ * <p>With {@code relu}, a ReLU after it is part of the op: {@code max(0, y)} is written instead of y, and the backward
+ * takes the ReLU's output gradient, counting it where the normalised value was above zero (recomputed from x, not
+ * stored). Same bits as a separate {@code relu()} (forward and every gradient), with two passes over the activation and
+ * two of its arrays fewer.
  */
 public final class BatchNorm extends Function {
     private Tensor x;          // contiguous (..., C); not final: the node is refilled in a training step
     private Tensor gamma;      // (C) or null
+    private boolean relu;      // a ReLU follows inside the op
     private final Tensor[] grads = new Tensor[3];
     private float[] meanF, rstdF, kqsF, scaleF, shiftF;   // per channel, kept with the node
-    private double[] meanD, rstdD, kqsD;
+    private double[] meanD, rstdD, kqsD, scaleD, shiftD;
 
     private BatchNorm() {
         super(new Tensor[3]);
@@ -27,6 +33,11 @@ public final class BatchNorm extends Function {
      * and biased variance are written to {@code batchMean} and {@code batchVar} (C each) for the moving statistics.
      */
     public static Tensor train(Tensor x, Tensor gamma, Tensor beta, double epsilon, float[] batchMean, float[] batchVar) {
+        return train(x, gamma, beta, epsilon, batchMean, batchVar, false);
+    }
+
+    /** {@link #train(Tensor, Tensor, Tensor, double, float[], float[])}, then max(0, ·) when {@code relu}, as one op. */
+    public static Tensor train(Tensor x, Tensor gamma, Tensor beta, double epsilon, float[] batchMean, float[] batchVar, boolean relu) {
         int c = x.rank() == 0 ? 0 : x.shape[x.rank() - 1];
         int rows = c == 0 ? 0 : x.size() / c;
         if (x.rank() == 0 || !isVector(gamma, c) || !isVector(beta, c)) {
@@ -56,11 +67,13 @@ public final class BatchNorm extends Function {
                 scale[j] = gamma == null ? rstd[j] : gamma.f[gamma.offset + j * gamma.strides[0]] * rstd[j];
                 shift[j] = beta == null ? 0f : beta.f[beta.offset + j * beta.strides[0]];
             }
-            BatchNormKernels.normalize(xc.f, xc.offset, rows, c, mean, scale, shift, y.f, 0);
+            BatchNormKernels.normalize(xc.f, xc.offset, rows, c, mean, scale, shift, relu, y.f, 0);
         } else {
             double[] mean = node != null ? node.meanD = grow(node.meanD, c) : new double[c];
             double[] rstd = node != null ? node.rstdD = grow(node.rstdD, c) : new double[c];
-            double[] var = new double[c], scale = new double[c], shift = new double[c];
+            double[] scale = node != null ? node.scaleD = grow(node.scaleD, c) : new double[c];
+            double[] shift = node != null ? node.shiftD = grow(node.shiftD, c) : new double[c];
+            double[] var = new double[c];
             BatchNormKernels.momentsScalar(Buf.of(xc.d), xc.offset, rows, c, Buf.of(mean), Buf.of(var));
             for (int j = 0; j < c; j++) {
                 batchMean[j] = (float) mean[j];
@@ -69,7 +82,7 @@ public final class BatchNorm extends Function {
                 scale[j] = gamma == null ? rstd[j] : gamma.d[gamma.offset + j * gamma.strides[0]] * rstd[j];
                 shift[j] = beta == null ? 0 : beta.d[beta.offset + j * beta.strides[0]];
             }
-            BatchNormKernels.normalizeScalar(Buf.of(xc.d), xc.offset, rows, c, Buf.of(mean), Buf.of(scale), Buf.of(shift), Buf.of(y.d), 0);
+            BatchNormKernels.normalizeScalar(Buf.of(xc.d), xc.offset, rows, c, Buf.of(mean), Buf.of(scale), Buf.of(shift), relu, Buf.of(y.d), 0);
         }
         if (node == null) return y;
         node.inputs[0] = x;
@@ -77,6 +90,7 @@ public final class BatchNorm extends Function {
         node.inputs[2] = beta;
         node.x = xc;
         node.gamma = gamma;
+        node.relu = relu;
         return Function.record(y, node);
     }
 
@@ -87,6 +101,11 @@ public final class BatchNorm extends Function {
      * fine-tuning gamma and beta with the statistics fixed), so autodiff gives the exact gradient.
      */
     public static Tensor inference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double epsilon) {
+        return inference(x, gamma, beta, mean, var, epsilon, false);
+    }
+
+    /** {@link #inference(Tensor, Tensor, Tensor, Tensor, Tensor, double)}, then max(0, ·) when {@code relu}; one pass in prediction. */
+    public static Tensor inference(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor var, double epsilon, boolean relu) {
         int c = x.rank() == 0 ? 0 : x.shape[x.rank() - 1];
         if (x.rank() == 0 || !isVector(gamma, c) || !isVector(beta, c) || !isVector(mean, c) || !isVector(var, c)) {
             throw new IllegalArgumentException("batch norm: needs x (..., C) with gamma, beta, mean and variance of shape (C), got "
@@ -100,7 +119,8 @@ public final class BatchNorm extends Function {
             Tensor s = gamma != null ? gamma.div(inv) : inv.pow(-1f);
             Tensor t = mean.to(x.dtype).mul(s).neg();
             if (beta != null) t = t.add(beta);
-            return x.mul(s).add(t);                                       // (B, ..., C)·(C) + (C)
+            Tensor y = x.mul(s).add(t);                                   // (B, ..., C)·(C) + (C)
+            return relu ? y.relu() : y;
         }
         // Per channel s = γ/√(var + ε), then y = (x − mean)·s + β in one pass (centring first, as the training form does).
         Tensor xc = Movement.dense(x);
@@ -112,7 +132,7 @@ public final class BatchNorm extends Function {
             pc.scale[j] = gamma != null ? gamma.f[gamma.offset + j * gamma.strides[0]] / inv : 1f / inv;
             pc.shift[j] = beta != null ? beta.f[beta.offset + j * beta.strides[0]] : 0f;
         }
-        BatchNormKernels.normalize(xc.f, xc.offset, x.size() / Math.max(1, c), c, pc.mean, pc.scale, pc.shift, y.f, 0);
+        BatchNormKernels.normalize(xc.f, xc.offset, x.size() / Math.max(1, c), c, pc.mean, pc.scale, pc.shift, relu, y.f, 0);
         return y;
     }
 
@@ -152,7 +172,8 @@ public final class BatchNorm extends Function {
         Tensor dGamma = Tensor.uninitialized(x.dtype, c), dBeta = Tensor.uninitialized(x.dtype, c);
         Tensor dX = wants(0) ? Tensor.uninitialized(x.dtype, x.shape) : null;
         if (g.f != null) {
-            BatchNormKernels.backwardSums(x.f, x.offset, g.f, g.offset, rows, c, meanF, rstdF, dBeta.f, dGamma.f);
+            float[] reluScale = relu ? scaleF : null, reluShift = relu ? shiftF : null;
+            BatchNormKernels.backwardSums(x.f, x.offset, g.f, g.offset, rows, c, meanF, rstdF, reluScale, reluShift, dBeta.f, dGamma.f);
             if (dX != null) {
                 float[] kqs = kqsF = kqsF != null && kqsF.length == 3 * c ? kqsF : new float[3 * c];
                 for (int j = 0; j < c; j++) {
@@ -161,11 +182,12 @@ public final class BatchNorm extends Function {
                     kqs[c + j] = -k * dGamma.f[j] / rows;
                     kqs[2 * c + j] = -k * dBeta.f[j] / rows;
                 }
-                BatchNormKernels.backwardInput(x.f, x.offset, g.f, g.offset, rows, c, meanF, rstdF, kqs, dX.f, 0);
+                BatchNormKernels.backwardInput(x.f, x.offset, g.f, g.offset, rows, c, meanF, rstdF, reluScale, reluShift, kqs, dX.f, 0);
             }
         } else {
+            Buf reluScale = relu ? Buf.of(scaleD) : null, reluShift = relu ? Buf.of(shiftD) : null;
             BatchNormKernels.backwardSumsScalar(Buf.of(x.d), x.offset, Buf.of(g.d), g.offset, rows, c, Buf.of(meanD), Buf.of(rstdD),
-                    Buf.of(dBeta.d), Buf.of(dGamma.d));
+                    reluScale, reluShift, Buf.of(dBeta.d), Buf.of(dGamma.d));
             if (dX != null) {
                 double[] kqs = kqsD = kqsD != null && kqsD.length == 3 * c ? kqsD : new double[3 * c];
                 for (int j = 0; j < c; j++) {
@@ -175,7 +197,7 @@ public final class BatchNorm extends Function {
                     kqs[2 * c + j] = -k * dBeta.d[j] / rows;
                 }
                 BatchNormKernels.backwardInputScalar(Buf.of(x.d), x.offset, Buf.of(g.d), g.offset, rows, c, Buf.of(meanD), Buf.of(rstdD),
-                        Buf.of(kqs), Buf.of(dX.d), 0);
+                        reluScale, reluShift, Buf.of(kqs), Buf.of(dX.d), 0);
             }
         }
         grads[0] = dX;

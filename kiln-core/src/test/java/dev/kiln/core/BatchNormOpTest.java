@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@link BatchNorm}: its gradient against finite differences in double (with and without gamma and beta), and in float32
- * its output, statistics and gradients against the same normalisation composed from primitive ops.
+ * its output, statistics and gradients against the same normalisation composed from primitive ops. With a ReLU inside
+ * the op: finite differences again, and the same bits as the op followed by a separate {@code relu()}.
  */
 class BatchNormOpTest {
     @Test
@@ -19,6 +22,57 @@ class BatchNormOpTest {
         assertThat(r.elementsChecked()).isEqualTo(60 + 5 + 5);
         GradCheck.check(in -> BatchNorm.train(in[0], null, null, 1e-3, m, v), x);
         GradCheck.check(in -> BatchNorm.train(in[0], in[1], null, 1e-3, m, v), x, gamma);
+    }
+
+    @Test
+    void withReluTheGradientMatchesFiniteDifferencesInDouble() {
+        Rng rng = new Rng(4);
+        // Shifts around zero put about half the normalised values under the ReLU; none lands within the step of zero.
+        Tensor x = Tensor.uniform(rng, -2, 3, 4, 3, 5), gamma = Tensor.uniform(rng, 0.5f, 2, 5), beta = Tensor.uniform(rng, -0.5f, 0.5f, 5);
+        float[] m = new float[5], v = new float[5];
+        GradCheck.Result r = GradCheck.check(in -> BatchNorm.train(in[0], in[1], in[2], 1e-3, m, v, true), x, gamma, beta);
+        assertThat(r.elementsChecked()).isEqualTo(60 + 5 + 5);
+        GradCheck.check(in -> BatchNorm.train(in[0], null, null, 1e-3, m, v, true), x);
+        Tensor y = BatchNorm.train(x.to(DType.FLOAT64), gamma.to(DType.FLOAT64), beta.to(DType.FLOAT64), 1e-3, m, v, true);
+        long zeros = java.util.Arrays.stream(y.toDoubleArray()).filter(d -> d == 0).count();
+        assertThat(zeros).as("values the ReLU clamped").isBetween(10L, 50L);
+    }
+
+    /** (rows, channels): ragged blocks and a ragged vector tail; 32 channels take the column sums' in-register path. */
+    @ParameterizedTest(name = "{0}x{1}x{2}")
+    @CsvSource({"20, 35, 37", "3, 100, 32", "2, 9, 64", "1, 3, 5"})
+    void withReluFloat32IsTheOpThenReluBitForBit(int a, int b, int c) {
+        Rng rng = new Rng(a * 100 + c);
+        Tensor x0 = Tensor.uniform(rng, 5, 9, a, b, c), w = Tensor.uniform(rng, -1, 1, a, b, c);
+        Tensor g0 = Tensor.uniform(rng, 0.5f, 2, c), b0 = Tensor.uniform(rng, -1, 1, c);
+        float[][] fused = reluRun(x0, g0, b0, w, true), separate = reluRun(x0, g0, b0, w, false);
+        String[] what = {"y", "batch mean", "batch variance", "dx", "dgamma", "dbeta"};
+        for (int k = 0; k < what.length; k++) assertThat(fused[k]).as(what[k]).isEqualTo(separate[k]);
+        long clamped = 0;
+        for (float f : fused[0]) if (f == 0) clamped++;
+        assertThat(clamped).as("values the ReLU clamped").isGreaterThan(0).isLessThan(fused[0].length);
+
+        // Inference: the one pass with the ReLU, and the composed form that keeps gradients, against inference().relu().
+        Tensor mean = Tensor.uniform(rng, 6, 8, c), var = Tensor.uniform(rng, 0.5f, 2, c);
+        Tensor want = BatchNorm.inference(x0, g0, b0, mean, var, 1e-3).relu();
+        assertThat(BatchNorm.inference(x0, g0, b0, mean, var, 1e-3, true).toFloatArray()).as("inference").isEqualTo(want.toFloatArray());
+        Tensor xg = x0.copy().requiresGrad(true);
+        Tensor composed = BatchNorm.inference(xg, g0, b0, mean, var, 1e-3, true);
+        Tensor composedWant = BatchNorm.inference(x0.copy().requiresGrad(true), g0, b0, mean, var, 1e-3).relu();
+        assertThat(composed.toFloatArray()).as("inference, composed").isEqualTo(composedWant.toFloatArray());
+        composed.sum().backward();
+        float[] gx = xg.grad().toFloatArray(), wf = composed.toFloatArray();
+        for (int i = 0; i < gx.length; i++) if (wf[i] == 0) assertThat(gx[i]).as("no gradient through a clamped value, %d", i).isZero();
+    }
+
+    /** y, batch mean and variance, dx, dgamma, dbeta of sum(relu(bn(x))·w), the ReLU inside the op or after it. */
+    private static float[][] reluRun(Tensor x0, Tensor g0, Tensor b0, Tensor w, boolean fused) {
+        Tensor x = x0.copy().requiresGrad(true), gamma = g0.copy().requiresGrad(true), beta = b0.copy().requiresGrad(true);
+        int c = x0.shape(-1);
+        float[] mean = new float[c], var = new float[c];
+        Tensor y = fused ? BatchNorm.train(x, gamma, beta, 1e-3, mean, var, true) : BatchNorm.train(x, gamma, beta, 1e-3, mean, var).relu();
+        y.mul(w).sum().backward();
+        return new float[][] {y.toFloatArray(), mean, var, x.grad().toFloatArray(), gamma.grad().toFloatArray(), beta.grad().toFloatArray()};
     }
 
     @Test

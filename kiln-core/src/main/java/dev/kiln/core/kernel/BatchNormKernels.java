@@ -1,6 +1,7 @@
 package dev.kiln.core.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -11,6 +12,11 @@ import jdk.incubator.vector.VectorSpecies;
  * are added in block order in double: the same bits for any thread count, and a 43,000-row batch (64 images of 26×26)
  * is summed as 170 floats' worth of rounding rather than 43,000. Inner loops go along the columns, whole vectors and
  * then a scalar tail; the partial sums of a block live in a per-call scratch row that stays in L1.
+ *
+ * <p>A ReLU after the normalisation can run inside these passes (BatchNormalization → ReLU, the usual convolution
+ * block): the forward clamps as it writes, and the backward passes recompute the normalised value from x with the
+ * forward's own operations and count dy only where it was above zero. That is the separate ReLU's forward and backward
+ * bit for bit, without its two passes over the activation or its arrays.
  */
 public final class BatchNormKernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -29,7 +35,8 @@ public final class BatchNormKernels {
      */
     private static final class Pass implements Parallel.RangeBody {
         int mode, xo, go, yo, rows, cols;
-        float[] x, dy, y, a, b, c, part, part2;
+        boolean relu;           // a ReLU follows: NORMALIZE clamps; the backward modes gate dy by (x − a)·sc + sh > 0
+        float[] x, dy, y, a, b, c, sc, sh, part, part2;
 
         @Override
         public void run(int b0, int b1) {
@@ -69,10 +76,13 @@ public final class BatchNormKernels {
                 }
             } else {
                 FloatVector mean = FloatVector.fromArray(S, a, j), rstd = FloatVector.fromArray(S, b, j);
+                boolean gated = relu;
+                FloatVector scale = gated ? FloatVector.fromArray(S, sc, j) : mean, shift = gated ? FloatVector.fromArray(S, sh, j) : mean;
                 for (int r = r0, xr = xo + r0 * cols + j, gr = go + r0 * cols + j; r < r1; r++, xr += cols, gr += cols) {
-                    FloatVector d = FloatVector.fromArray(S, dy, gr);
+                    FloatVector d = FloatVector.fromArray(S, dy, gr), xc = FloatVector.fromArray(S, x, xr).sub(mean);
+                    if (gated) d = d.mul(step(xc.fma(scale, shift)));
                     s1 = s1.add(d);
-                    s2 = d.fma(FloatVector.fromArray(S, x, xr).sub(mean).mul(rstd), s2);
+                    s2 = d.fma(xc.mul(rstd), s2);
                 }
                 s2.intoArray(part2, p + j);
             }
@@ -104,32 +114,55 @@ public final class BatchNormKernels {
             }
         }
 
-        /** y = (x − mean)·scale + shift: mean in {@code a}, scale in {@code b}, shift in {@code c}. */
+        /**
+         * y = (x − mean)·scale + shift, then max(0, y) when a ReLU follows (as {@link Elementwise#unary} clamps): mean in
+         * {@code a}, scale in {@code b}, shift in {@code c}.
+         */
         private void normalizeRows(int r0, int r1) {
             int upper = S.loopBound(cols);
+            boolean clamp = relu;
             for (int r = r0; r < r1; r++) {
                 int xr = xo + r * cols, yr = yo + r * cols, j = 0;
                 for (; j < upper; j += VL) {
-                    FloatVector.fromArray(S, x, xr + j).sub(FloatVector.fromArray(S, a, j))
-                            .fma(FloatVector.fromArray(S, b, j), FloatVector.fromArray(S, c, j)).intoArray(y, yr + j);
+                    FloatVector v = FloatVector.fromArray(S, x, xr + j).sub(FloatVector.fromArray(S, a, j))
+                            .fma(FloatVector.fromArray(S, b, j), FloatVector.fromArray(S, c, j));
+                    (clamp ? v.max(0f) : v).intoArray(y, yr + j);
                 }
-                for (; j < cols; j++) y[yr + j] = Math.fma(x[xr + j] - a[j], b[j], c[j]);
+                for (; j < cols; j++) {
+                    float v = Math.fma(x[xr + j] - a[j], b[j], c[j]);
+                    y[yr + j] = clamp && !(v > 0) ? 0f : v;
+                }
             }
         }
 
-        /** part += dy, part2 += dy·x̂ with x̂ = (x − mean)·rstd: mean in {@code a}, rstd in {@code b}. */
+        /** 1 where the normalised value v is above zero, else 0: ReLU's derivative as {@code UnaryKind.STEP} gives it. */
+        private static FloatVector step(FloatVector v) {
+            return FloatVector.zero(S).blend(1f, v.compare(VectorOperators.GT, 0f));
+        }
+
+        /** dy as the ReLU passes it back, dy·step(v), v recomputed as the forward made it; dy itself when none follows. */
+        private float gate(float d, int xi, int j) {
+            return relu ? d * (Math.fma(x[xi] - a[j], sc[j], sh[j]) > 0 ? 1f : 0f) : d;
+        }
+
+        /**
+         * part += dy, part2 += dy·x̂ with x̂ = (x − mean)·rstd: mean in {@code a}, rstd in {@code b}; dy gated by the ReLU
+         * when one follows.
+         */
         private void backwardSumRows(int r0, int r1, int p) {
             int upper = S.loopBound(cols);
+            boolean gated = relu;
             for (int r = r0; r < r1; r++) {
                 int xr = xo + r * cols, gr = go + r * cols, j = 0;
                 for (; j < upper; j += VL) {
-                    FloatVector d = FloatVector.fromArray(S, dy, gr + j);
-                    FloatVector xh = FloatVector.fromArray(S, x, xr + j).sub(FloatVector.fromArray(S, a, j)).mul(FloatVector.fromArray(S, b, j));
+                    FloatVector d = FloatVector.fromArray(S, dy, gr + j), xc = FloatVector.fromArray(S, x, xr + j).sub(FloatVector.fromArray(S, a, j));
+                    if (gated) d = d.mul(step(xc.fma(FloatVector.fromArray(S, sc, j), FloatVector.fromArray(S, sh, j))));
+                    FloatVector xh = xc.mul(FloatVector.fromArray(S, b, j));
                     FloatVector.fromArray(S, part, p + j).add(d).intoArray(part, p + j);
                     d.fma(xh, FloatVector.fromArray(S, part2, p + j)).intoArray(part2, p + j);
                 }
                 for (; j < cols; j++) {
-                    float d = dy[gr + j], xh = (x[xr + j] - a[j]) * b[j];
+                    float d = gate(dy[gr + j], xr + j, j), xh = (x[xr + j] - a[j]) * b[j];
                     part[p + j] += d;
                     part2[p + j] = Math.fma(d, xh, part2[p + j]);
                 }
@@ -138,26 +171,29 @@ public final class BatchNormKernels {
 
         /**
          * dx = dy·k + x̂·q + s with x̂ = (x − mean)·rstd: mean in {@code a}, rstd in {@code b}, and k, q, s one after
-         * the other in {@code c} (3·cols).
+         * the other in {@code c} (3·cols); dy gated by the ReLU when one follows.
          */
         private void backwardInputRows(int r0, int r1) {
             int upper = S.loopBound(cols);
+            boolean gated = relu;
             for (int r = r0; r < r1; r++) {
                 int xr = xo + r * cols, gr = go + r * cols, yr = yo + r * cols, j = 0;
                 for (; j < upper; j += VL) {
-                    FloatVector xh = FloatVector.fromArray(S, x, xr + j).sub(FloatVector.fromArray(S, a, j)).mul(FloatVector.fromArray(S, b, j));
-                    FloatVector t = xh.fma(FloatVector.fromArray(S, c, cols + j), FloatVector.fromArray(S, c, 2 * cols + j));
-                    FloatVector.fromArray(S, dy, gr + j).fma(FloatVector.fromArray(S, c, j), t).intoArray(y, yr + j);
+                    FloatVector d = FloatVector.fromArray(S, dy, gr + j), xc = FloatVector.fromArray(S, x, xr + j).sub(FloatVector.fromArray(S, a, j));
+                    if (gated) d = d.mul(step(xc.fma(FloatVector.fromArray(S, sc, j), FloatVector.fromArray(S, sh, j))));
+                    FloatVector t = xc.mul(FloatVector.fromArray(S, b, j)).fma(FloatVector.fromArray(S, c, cols + j), FloatVector.fromArray(S, c, 2 * cols + j));
+                    d.fma(FloatVector.fromArray(S, c, j), t).intoArray(y, yr + j);
                 }
                 for (; j < cols; j++) {
                     float xh = (x[xr + j] - a[j]) * b[j];
-                    y[yr + j] = Math.fma(dy[gr + j], c[j], Math.fma(xh, c[cols + j], c[2 * cols + j]));
+                    y[yr + j] = Math.fma(gate(dy[gr + j], xr + j, j), c[j], Math.fma(xh, c[cols + j], c[2 * cols + j]));
                 }
             }
         }
 
-        /** The operands of one pass (null where the pass does not read them). */
+        /** The operands of one pass (null where the pass does not read them); no ReLU unless {@link #reluAfter} says so. */
         Pass set(float[] x, int xo, float[] dy, int go, float[] a, float[] b, float[] c, float[] y, int yo) {
+            this.relu = false;
             this.x = x;
             this.xo = xo;
             this.dy = dy;
@@ -170,8 +206,17 @@ public final class BatchNormKernels {
             return this;
         }
 
+        /** A ReLU follows; for the backward passes, the forward's scale and shift to recompute its input (null for NORMALIZE). */
+        Pass reluAfter(float[] scale, float[] shift) {
+            this.relu = true;
+            this.sc = scale;
+            this.sh = shift;
+            return this;
+        }
+
         void clear() {
-            x = dy = y = a = b = c = part = part2 = null;
+            x = dy = y = a = b = c = sc = sh = part = part2 = null;
+            relu = false;
         }
     }
 
@@ -233,19 +278,26 @@ public final class BatchNormKernels {
         combine(s.part, rows, cols, s.acc, 1.0 / rows, var);
     }
 
-    /** y = (x − mean)·scale + shift per column. */
-    public static void normalize(float[] x, int xo, int rows, int cols, float[] mean, float[] scale, float[] shift, float[] y, int yo) {
+    /** y = (x − mean)·scale + shift per column, then max(0, y) if {@code relu}. */
+    public static void normalize(float[] x, int xo, int rows, int cols, float[] mean, float[] scale, float[] shift, boolean relu,
+                                 float[] y, int yo) {
         Scratch s = SCRATCH.get();
-        s.pass.set(x, xo, null, 0, mean, scale, shift, y, yo);
+        Pass p = s.pass.set(x, xo, null, 0, mean, scale, shift, y, yo);
+        if (relu) p.reluAfter(null, null);
         run(s, NORMALIZE, rows, cols);
     }
 
-    /** Per column: sumDy = Σ dy and sumDyXhat = Σ dy·x̂ with x̂ = (x − mean)·rstd (beta's and gamma's gradients). */
+    /**
+     * Per column: sumDy = Σ dy and sumDyXhat = Σ dy·x̂ with x̂ = (x − mean)·rstd (beta's and gamma's gradients). With
+     * {@code reluScale} and {@code reluShift} (the forward's scale and shift; null when no ReLU followed), dy is the
+     * ReLU's output gradient and counts where (x − mean)·scale + shift > 0.
+     */
     public static void backwardSums(float[] x, int xo, float[] dy, int go, int rows, int cols, float[] mean, float[] rstd,
-                                    float[] sumDy, float[] sumDyXhat) {
+                                    float[] reluScale, float[] reluShift, float[] sumDy, float[] sumDyXhat) {
         Scratch s = SCRATCH.get();
         partials(s, rows, cols, true);
         Pass p = s.pass.set(x, xo, dy, go, mean, rstd, null, null, 0);
+        if (reluScale != null) p.reluAfter(reluScale, reluShift);
         p.part = s.part;
         p.part2 = s.part2;
         run(s, BACKWARD_SUMS, rows, cols);
@@ -253,11 +305,15 @@ public final class BatchNormKernels {
         combine(s.part2, rows, cols, s.acc, 1, sumDyXhat);
     }
 
-    /** dx = dy·k + x̂·q + s per column, x̂ = (x − mean)·rstd; {@code kqs} holds k, q and s, cols each. */
+    /**
+     * dx = dy·k + x̂·q + s per column, x̂ = (x − mean)·rstd; {@code kqs} holds k, q and s, cols each. dy gated by a ReLU
+     * as in {@link #backwardSums} when {@code reluScale} is given.
+     */
     public static void backwardInput(float[] x, int xo, float[] dy, int go, int rows, int cols, float[] mean, float[] rstd,
-                                     float[] kqs, float[] dx, int dxo) {
+                                     float[] reluScale, float[] reluShift, float[] kqs, float[] dx, int dxo) {
         Scratch s = SCRATCH.get();
-        s.pass.set(x, xo, dy, go, mean, rstd, kqs, dx, dxo);
+        Pass p = s.pass.set(x, xo, dy, go, mean, rstd, kqs, dx, dxo);
+        if (reluScale != null) p.reluAfter(reluScale, reluShift);
         run(s, BACKWARD_INPUT, rows, cols);
     }
 
@@ -279,18 +335,28 @@ public final class BatchNormKernels {
     }
 
     /** Twin of {@link #normalize}. */
-    public static void normalizeScalar(Buf x, int xo, int rows, int cols, Buf mean, Buf scale, Buf shift, Buf y, int yo) {
+    public static void normalizeScalar(Buf x, int xo, int rows, int cols, Buf mean, Buf scale, Buf shift, boolean relu, Buf y, int yo) {
         for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < cols; j++) y.set(yo + r * cols + j, (x.get(xo + r * cols + j) - mean.get(j)) * scale.get(j) + shift.get(j));
+            for (int j = 0; j < cols; j++) {
+                double v = (x.get(xo + r * cols + j) - mean.get(j)) * scale.get(j) + shift.get(j);
+                y.set(yo + r * cols + j, relu && !(v > 0) ? 0 : v);
+            }
         }
     }
 
+    /** dy·step((x − mean)·scale + shift) when a ReLU followed (scale non-null), else dy: the twins' gate. */
+    private static double gateScalar(Buf x, int xi, Buf dy, int gi, Buf mean, Buf scale, Buf shift, int j) {
+        double d = dy.get(gi);
+        return scale == null ? d : d * ((x.get(xi) - mean.get(j)) * scale.get(j) + shift.get(j) > 0 ? 1 : 0);
+    }
+
     /** Twin of {@link #backwardSums}. */
-    public static void backwardSumsScalar(Buf x, int xo, Buf dy, int go, int rows, int cols, Buf mean, Buf rstd, Buf sumDy, Buf sumDyXhat) {
+    public static void backwardSumsScalar(Buf x, int xo, Buf dy, int go, int rows, int cols, Buf mean, Buf rstd, Buf reluScale, Buf reluShift,
+                                          Buf sumDy, Buf sumDyXhat) {
         for (int j = 0; j < cols; j++) {
             double sd = 0, sdx = 0;
             for (int r = 0; r < rows; r++) {
-                double d = dy.get(go + r * cols + j);
+                double d = gateScalar(x, xo + r * cols + j, dy, go + r * cols + j, mean, reluScale, reluShift, j);
                 sd += d;
                 sdx += d * (x.get(xo + r * cols + j) - mean.get(j)) * rstd.get(j);
             }
@@ -300,11 +366,13 @@ public final class BatchNormKernels {
     }
 
     /** Twin of {@link #backwardInput}. */
-    public static void backwardInputScalar(Buf x, int xo, Buf dy, int go, int rows, int cols, Buf mean, Buf rstd, Buf kqs, Buf dx, int dxo) {
+    public static void backwardInputScalar(Buf x, int xo, Buf dy, int go, int rows, int cols, Buf mean, Buf rstd, Buf reluScale, Buf reluShift,
+                                           Buf kqs, Buf dx, int dxo) {
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
                 double xh = (x.get(xo + r * cols + j) - mean.get(j)) * rstd.get(j);
-                dx.set(dxo + r * cols + j, dy.get(go + r * cols + j) * kqs.get(j) + xh * kqs.get(cols + j) + kqs.get(2 * cols + j));
+                double d = gateScalar(x, xo + r * cols + j, dy, go + r * cols + j, mean, reluScale, reluShift, j);
+                dx.set(dxo + r * cols + j, d * kqs.get(j) + xh * kqs.get(cols + j) + kqs.get(2 * cols + j));
             }
         }
     }
