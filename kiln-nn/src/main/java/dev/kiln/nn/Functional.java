@@ -5,9 +5,7 @@ import dev.kiln.core.Shape;
 import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.layers.CallContext;
-import dev.kiln.nn.layers.Conv2D;
 import dev.kiln.nn.layers.Layer;
-import dev.kiln.nn.layers.MaxPooling2D;
 import dev.kiln.nn.layers.Merge;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,7 +34,7 @@ public final class Functional extends Model {
     private final Node input;
     private final List<Node> order;      // topological, the input first
     private final int[][] parents;       // per node of order, its parents' positions in order
-    private final int[] poolAfter;       // per node: the position of the MaxPooling2D node it may run fused with, or -1
+    private final int[] fusedNext;       // per node: the position of the node it may run fused with (Fusion), or -1
     private final int[] lastReader;      // per node: the position of the last node that reads its value (inference frees it there)
     private final List<Layer> layers;    // distinct layers in first-use order
     /** Per thread: the values of a call by node position, and each merge node's inputs as an array and a list view. */
@@ -72,14 +70,14 @@ public final class Functional extends Model {
             parents[i] = new int[ps.size()];
             for (int k = 0; k < ps.size(); k++) consumers[parents[i][k] = at.get(ps.get(k))]++;
         }
-        this.poolAfter = new int[order.size()];
-        Arrays.fill(poolAfter, -1);
+        this.fusedNext = new int[order.size()];
+        Arrays.fill(fusedNext, -1);
         for (int j = 0; j < order.size(); j++) {
-            // Conv2D then MaxPooling2D as in Sequential (Conv2D#callWithMaxPool): only when the pooling node is the
-            // convolution node's one consumer and the convolution is not the output, so its activation is needed nowhere.
-            if (!(order.get(j).layer() instanceof MaxPooling2D)) continue;
+            // The pairs Sequential fuses (Fusion): only when the second node is the first's one consumer and the first is
+            // not the output, so the value between them is needed nowhere.
+            if (order.get(j).isInput() || parents[j].length != 1) continue;
             int i = parents[j][0];
-            if (order.get(i).layer() instanceof Conv2D && consumers[i] == 1) poolAfter[i] = j;
+            if (!order.get(i).isInput() && consumers[i] == 1 && Fusion.candidates(order.get(i).layer(), order.get(j).layer())) fusedNext[i] = j;
         }
         this.lastReader = new int[order.size()];
         for (int i = 0; i < order.size(); i++) for (int p : parents[i]) lastReader[p] = Math.max(lastReader[p], i);
@@ -198,7 +196,7 @@ public final class Functional extends Model {
         try {
             values[0] = x;
             for (int i = 1; i < values.length; i++) {
-                if (values[i] != null) continue;           // a pooling node already run fused with its convolution
+                if (values[i] != null) continue;           // the second node of a pair, already run fused with the first
                 Layer layer = order.get(i).layer();
                 int[] ps = parents[i];
                 if (layer instanceof Merge m) {
@@ -209,9 +207,9 @@ public final class Functional extends Model {
                     release(values, i);
                     continue;
                 }
-                int j = poolAfter[i];
+                int j = fusedNext[i];
                 if (j >= 0) {
-                    Tensor fused = ((Conv2D) layer).callWithMaxPool(values[ps[0]], (MaxPooling2D) order.get(j).layer(), ctx);
+                    Tensor fused = Fusion.call(layer, values[ps[0]], order.get(j).layer(), ctx);
                     if (fused != null) {
                         values[j] = fused;                  // node i's own output is never stored: nothing else reads it
                         release(values, i);

@@ -4,9 +4,7 @@ import dev.kiln.core.Rng;
 import dev.kiln.core.StepArena;
 import dev.kiln.core.Tensor;
 import dev.kiln.nn.layers.CallContext;
-import dev.kiln.nn.layers.Conv2D;
 import dev.kiln.nn.layers.Layer;
-import dev.kiln.nn.layers.MaxPooling2D;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -86,9 +84,10 @@ public final class Sequential extends Model {
         Tensor mask = null;   // (B, T) padding mask, created by Embedding(maskZero) and passed on as Keras does
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
-            // Conv2D(relu) then MaxPooling2D with tiling windows run as one fused op: the activation between them is never stored.
-            if (mask == null && l instanceof Conv2D conv && i + 1 < layers.size() && layers.get(i + 1) instanceof MaxPooling2D pool) {
-                Tensor fused = conv.callWithMaxPool(h, pool, ctx);
+            // Conv2D(relu) then a tiling MaxPooling2D, or BatchNormalization then ReLU, as one op (Fusion): the value
+            // between them is never stored.
+            if (mask == null && i + 1 < layers.size() && Fusion.candidates(l, layers.get(i + 1))) {
+                Tensor fused = Fusion.call(l, h, layers.get(i + 1), ctx);
                 if (fused != null) {
                     if (h != x) StepArena.doneWith(h, fused, mask);
                     h = fused;

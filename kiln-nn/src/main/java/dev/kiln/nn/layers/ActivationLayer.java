@@ -26,6 +26,11 @@ public final class ActivationLayer extends Layer {
         this.activation = config.activation();
     }
 
+    /** The function this layer applies. */
+    public Activation activation() {
+        return activation;
+    }
+
     @Override
     public String typeName() {
         return "Activation";

@@ -87,11 +87,28 @@ public final class BatchNormalization extends Layer {
 
     @Override
     protected Tensor forward(Tensor x, CallContext ctx) {
+        return forward(x, ctx, false);
+    }
+
+    /**
+     * This layer and the ReLU {@code Activation} layer after it as one op ({@link BatchNorm} with its ReLU), for
+     * {@link dev.kiln.nn.Sequential} and {@link dev.kiln.nn.Functional}: the normalised value is never stored, and the
+     * backward makes no passes of the ReLU's own. The same bits as the two layers called in turn. Builds both layers as
+     * their own calls would; returns null when {@code act} is not a ReLU, and the caller runs the two in turn.
+     */
+    public Tensor callWithRelu(Tensor x, ActivationLayer act, CallContext ctx) {
+        if (act.activation() != Activation.RELU) return null;
+        buildOrCheck(x, ctx);
+        act.buildOrCheck(x, ctx);   // its input is this layer's output, of x's shape
+        return forward(x, ctx, true);
+    }
+
+    private Tensor forward(Tensor x, CallContext ctx, boolean relu) {
         int c = x.shape(-1);
         float eps = (float) (double) config.epsilon();
         if (!ctx.training()) {
             return BatchNorm.inference(x, config.scale() ? parameter("gamma") : null, config.center() ? parameter("beta") : null,
-                    buffer("moving_mean"), buffer("moving_variance"), eps);
+                    buffer("moving_mean"), buffer("moving_variance"), eps, relu);
         }
         if (batchMean == null || batchMean.length != c) {
             batchMean = new float[c];
@@ -99,7 +116,7 @@ public final class BatchNormalization extends Layer {
         }
         // One fused op (mean, biased variance as Keras normalises with, then the affine map), its gradient exact.
         Tensor y = BatchNorm.train(x, config.scale() ? parameter("gamma") : null, config.center() ? parameter("beta") : null, eps,
-                batchMean, batchVar);
+                batchMean, batchVar, relu);
         updateMovingStatistics(batchMean, batchVar, c);
         return y;
     }
