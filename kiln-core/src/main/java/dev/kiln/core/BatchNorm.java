@@ -6,9 +6,9 @@ import dev.kiln.core.kernel.Buf;
 /**
  * Training-mode batch normalisation over every axis but the last (Ioffe &amp; Szegedy 2015) as one op:
  * {@code y = (x − μ)/√(σ² + ε)·γ + β} with the batch's per-channel mean μ and biased variance σ². The composed form
- * recorded nine broadcasting ops and made about twenty passes over the activation each way; this one makes three
- * forward (mean, centred squares, normalise) and two backward (the two column sums, then dx), saving only μ and
- * 1/σ per channel. With x̂ = (x − μ)/σ and N rows:
+ * recorded nine broadcasting ops and made about twenty passes over the activation each way; this one makes two
+ * forward (the moments, each block of rows summed and then squared about its own mean while in cache; normalise) and
+ * two backward (the two column sums, then dx), saving only μ and 1/σ per channel. With x̂ = (x − μ)/σ and N rows:
  * {@code dβ = Σ dy}, {@code dγ = Σ dy·x̂}, {@code dx = γ/σ·(dy − dβ/N − x̂·dγ/N)}.
  *
  * <p>With {@code relu}, a ReLU after it is part of the op: {@code max(0, y)} is written instead of y, and the backward

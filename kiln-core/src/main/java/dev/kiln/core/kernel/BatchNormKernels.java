@@ -27,7 +27,7 @@ public final class BatchNormKernels {
 
     private BatchNormKernels() {}
 
-    private static final int SUM = 0, CENTERED_SQUARES = 1, NORMALIZE = 2, BACKWARD_SUMS = 3, BACKWARD_INPUT = 4;
+    private static final int MOMENTS = 0, NORMALIZE = 2, BACKWARD_SUMS = 3, BACKWARD_INPUT = 4;
 
     /**
      * One pass over blocks of rows, as a reusable body (one per calling thread) rather than a capturing lambda, which
@@ -50,8 +50,10 @@ public final class BatchNormKernels {
                     continue;
                 }
                 switch (mode) {
-                    case SUM -> sumRows(r0, r1, p);
-                    case CENTERED_SQUARES -> centeredSquareRows(r0, r1, p);
+                    case MOMENTS -> {
+                        sumRows(r0, r1, p);
+                        centeredSquareRows(r0, r1, p);
+                    }
                     case NORMALIZE -> normalizeRows(r0, r1);
                     case BACKWARD_SUMS -> backwardSumRows(r0, r1, p);
                     default -> backwardInputRows(r0, r1);
@@ -66,14 +68,15 @@ public final class BatchNormKernels {
          */
         private void columnSumsInRegisters(int r0, int r1, int p, int j) {
             FloatVector s1 = FloatVector.zero(S), s2 = FloatVector.zero(S);
-            if (mode == SUM) {
+            if (mode == MOMENTS) {
                 for (int r = r0, xr = xo + r0 * cols + j; r < r1; r++, xr += cols) s1 = s1.add(FloatVector.fromArray(S, x, xr));
-            } else if (mode == CENTERED_SQUARES) {
-                FloatVector mean = FloatVector.fromArray(S, a, j);
+                // The block's rows again, from cache now, about the block's own mean (the centre combineMoments uses).
+                FloatVector centre = s1.mul(1f / (r1 - r0));
                 for (int r = r0, xr = xo + r0 * cols + j; r < r1; r++, xr += cols) {
-                    FloatVector d = FloatVector.fromArray(S, x, xr).sub(mean);
-                    s1 = d.fma(d, s1);
+                    FloatVector d = FloatVector.fromArray(S, x, xr).sub(centre);
+                    s2 = d.fma(d, s2);
                 }
+                s2.intoArray(part2, p + j);
             } else {
                 FloatVector mean = FloatVector.fromArray(S, a, j), rstd = FloatVector.fromArray(S, b, j);
                 boolean gated = relu;
@@ -98,18 +101,22 @@ public final class BatchNormKernels {
             }
         }
 
-        /** part += (x − mean)², mean in {@code a}. */
+        /**
+         * part2 += (x − c)² over the block's rows, c its own mean, part·(1/n) with the block's sums in {@code part}
+         * (just summed, so the rows come from cache).
+         */
         private void centeredSquareRows(int r0, int r1, int p) {
             int upper = S.loopBound(cols);
+            float inv = 1f / (r1 - r0);
             for (int r = r0; r < r1; r++) {
                 int xr = xo + r * cols, j = 0;
                 for (; j < upper; j += VL) {
-                    FloatVector d = FloatVector.fromArray(S, x, xr + j).sub(FloatVector.fromArray(S, a, j));
-                    d.fma(d, FloatVector.fromArray(S, part, p + j)).intoArray(part, p + j);
+                    FloatVector d = FloatVector.fromArray(S, x, xr + j).sub(FloatVector.fromArray(S, part, p + j).mul(inv));
+                    d.fma(d, FloatVector.fromArray(S, part2, p + j)).intoArray(part2, p + j);
                 }
                 for (; j < cols; j++) {
-                    float d = x[xr + j] - a[j];
-                    part[p + j] = Math.fma(d, d, part[p + j]);
+                    float d = x[xr + j] - part[p + j] * inv;
+                    part2[p + j] = Math.fma(d, d, part2[p + j]);
                 }
             }
         }
@@ -255,7 +262,7 @@ public final class BatchNormKernels {
             if (s.part2.length < n) s.part2 = new float[n];
             java.util.Arrays.fill(s.part2, 0, n, 0f);
         }
-        if (s.acc.length < cols) s.acc = new double[cols];
+        if (s.acc.length < 2 * cols) s.acc = new double[2 * cols];
     }
 
     /** out[j] = (Σ over blocks of part, in block order, in double) · scale. */
@@ -268,19 +275,45 @@ public final class BatchNormKernels {
     }
 
     /**
-     * Per column: mean and biased variance of x (rows × cols, rows ≥ 1), two passes (the mean, then the centred
-     * squares, which keeps the variance of data far from zero accurate).
+     * Per column: mean and biased variance of x (rows × cols, rows ≥ 1) in one pass over memory. Each block of rows is
+     * summed, then its squares are taken about the block's own mean while its rows are still in cache (centred
+     * squares keep the variance of data far from zero accurate, as a second pass about the batch mean did), and the
+     * blocks are combined in double (Chan, Golub &amp; LeVeque's pairwise update).
      */
     public static void moments(float[] x, int xo, int rows, int cols, float[] mean, float[] var) {
         Scratch s = SCRATCH.get();
-        partials(s, rows, cols, false);
-        s.pass.set(x, xo, null, 0, null, null, null, null, 0).part = s.part;
-        run(s, SUM, rows, cols);
-        combine(s.part, rows, cols, s.acc, 1.0 / rows, mean);
-        partials(s, rows, cols, false);
-        s.pass.set(x, xo, null, 0, mean, null, null, null, 0).part = s.part;
-        run(s, CENTERED_SQUARES, rows, cols);
-        combine(s.part, rows, cols, s.acc, 1.0 / rows, var);
+        partials(s, rows, cols, true);
+        Pass p = s.pass.set(x, xo, null, 0, null, null, null, null, 0);
+        p.part = s.part;
+        p.part2 = s.part2;
+        run(s, MOMENTS, rows, cols);
+        combineMoments(s.part, s.part2, rows, cols, s.acc, mean, var);
+    }
+
+    /**
+     * The batch mean μ and variance from each block's sum s and squares q about its centre c = s·(1/n) (the float the
+     * kernel used): Σ(x − μ)² = Σ over blocks of q + 2(c − μ)(s − n·c) + n(c − μ)², exact for any centre.
+     */
+    private static void combineMoments(float[] part, float[] part2, int rows, int cols, double[] acc, float[] mean, float[] var) {
+        int blocks = (rows + ROWS - 1) / ROWS;
+        java.util.Arrays.fill(acc, 0, 2 * cols, 0);
+        for (int bk = 0; bk < blocks; bk++) {
+            for (int j = 0; j < cols; j++) acc[j] += part[bk * cols + j];
+        }
+        for (int j = 0; j < cols; j++) acc[j] *= 1.0 / rows;
+        for (int bk = 0; bk < blocks; bk++) {
+            int n = Math.min(ROWS, rows - bk * ROWS);
+            float inv = 1f / n;
+            for (int j = 0; j < cols; j++) {
+                float sum = part[bk * cols + j], centre = sum * inv;
+                double dev = centre - acc[j];
+                acc[cols + j] += part2[bk * cols + j] + 2 * dev * (sum - (double) n * centre) + n * dev * dev;
+            }
+        }
+        for (int j = 0; j < cols; j++) {
+            mean[j] = (float) acc[j];
+            var[j] = (float) Math.max(0, acc[cols + j] / rows);
+        }
     }
 
     /** y = (x − mean)·scale + shift per column, then max(0, y) if {@code relu}. */
