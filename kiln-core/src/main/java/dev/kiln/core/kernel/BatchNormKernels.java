@@ -27,7 +27,7 @@ public final class BatchNormKernels {
 
     private BatchNormKernels() {}
 
-    private static final int MOMENTS = 0, NORMALIZE = 2, BACKWARD_SUMS = 3, BACKWARD_INPUT = 4;
+    private static final int MOMENTS = 0, NORMALIZE = 1, BACKWARD_SUMS = 2, BACKWARD_INPUT = 3;
 
     /**
      * One pass over blocks of rows, as a reusable body (one per calling thread) rather than a capturing lambda, which
