@@ -1,5 +1,6 @@
 package dev.kiln.nn.layers;
 
+import static dev.kiln.nn.layers.ConvPoolFusionTest.creatorOf;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.core.Rng;
@@ -98,17 +99,5 @@ class BatchNormReluFusionTest {
 
     private static CallContext ctx(boolean training) {
         return new CallContext(training, new Rng(1));
-    }
-
-    /** The class of the op that produced t (Tensor's package-private creator field: the one trace a fusion leaves). */
-    private static String creatorOf(Tensor t) {
-        try {
-            java.lang.reflect.Field f = Tensor.class.getDeclaredField("creator");
-            f.setAccessible(true);
-            Object op = f.get(t);
-            return op == null ? "none" : op.getClass().getSimpleName();
-        } catch (ReflectiveOperationException e) {
-            throw new AssertionError("Tensor has no creator field any more; update this test", e);
-        }
     }
 }

@@ -88,8 +88,11 @@ class ConvPoolFusionTest {
         assertClose(y, want, "output with the convolution read twice");
     }
 
-    /** The class of the op that produced t (Tensor's package-private creator field: the one trace a fusion leaves). */
-    private static String creatorOf(Tensor t) {
+    /**
+     * The class of the op that produced t (Tensor's package-private creator field: the one trace a fusion leaves); also
+     * used by BatchNormReluFusionTest.
+     */
+    static String creatorOf(Tensor t) {
         try {
             java.lang.reflect.Field f = Tensor.class.getDeclaredField("creator");
             f.setAccessible(true);
