@@ -86,14 +86,12 @@ public final class Sequential extends Model {
             Layer l = layers.get(i);
             // Conv2D(relu) then a tiling MaxPooling2D, or BatchNormalization then ReLU, as one op (Fusion): the value
             // between them is never stored.
-            if (mask == null && i + 1 < layers.size() && Fusion.candidates(l, layers.get(i + 1))) {
-                Tensor fused = Fusion.call(l, h, layers.get(i + 1), ctx);
-                if (fused != null) {
-                    if (h != x) StepArena.doneWith(h, fused, mask);
-                    h = fused;
-                    i++;
-                    continue;
-                }
+            Tensor fused = mask == null && i + 1 < layers.size() ? Fusion.call(l, h, layers.get(i + 1), ctx) : null;
+            if (fused != null) {
+                if (h != x) StepArena.doneWith(h, fused, mask);
+                h = fused;
+                i++;
+                continue;
             }
             Tensor next = l.call(h, mask, ctx);
             mask = l.computeMask(h, mask);
