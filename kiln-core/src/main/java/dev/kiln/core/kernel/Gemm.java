@@ -204,7 +204,11 @@ public final class Gemm {
             blocked(0, m, 0, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
             return;
         }
-        split(false, rowTiles, colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
+        // Each thread packs the B panels it uses. Split by rows, every thread reads and packs all of B (k·n) and its
+        // share of A; by columns, all of A (m·k) and its share of B. So columns when C is wider than tall and there is
+        // a column tile for each thread: 32×784·784×128 had each thread pack the whole 784×128 B for its 16 rows.
+        boolean byRows = n <= m || colTiles < Parallel.THREADS;
+        split(false, byRows, rowTiles, colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
     }
 
     /** Whether a product of {@code work} multiply-adds goes over the pool now; asks about the compiler only if it matters. */
@@ -218,14 +222,14 @@ public final class Gemm {
     }
 
     /**
-     * Runs one product over the pool, split along the larger of its tile grids: rows of C when there are at least as
-     * many row tiles as column tiles, else columns. {@code columnTile} picks {@link GemmColumns}' tile, whose
-     * {@code a} is its packed panels (ao, ars and acs unused), over the row tile.
+     * Runs one product over the pool, split by rows of C ({@code byRows}, over its row tiles) or by columns (over its
+     * column tiles). {@code columnTile} picks {@link GemmColumns}' tile, whose {@code a} is its packed panels (ao, ars
+     * and acs unused), over the row tile.
      */
-    static void split(boolean columnTile, int rowTiles, int colTiles, int m, int n, int k, float[] a, int ao, int ars,
+    static void split(boolean columnTile, boolean byRows, int rowTiles, int colTiles, int m, int n, int k, float[] a, int ao, int ars,
                       int acs, float[] b, int bo, int bps, int bjs, float[] c, int co, int ldc, boolean accumulate) {
         Split split = SCRATCH.get().split;
-        split.set(columnTile, rowTiles >= colTiles, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
+        split.set(columnTile, byRows, m, n, k, a, ao, ars, acs, b, bo, bps, bjs, c, co, ldc, accumulate);
         try {
             Parallel.forRange(split.byRows ? rowTiles : colTiles, 1, split);
         } finally {

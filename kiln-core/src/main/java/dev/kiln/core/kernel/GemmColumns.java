@@ -65,7 +65,7 @@ final class GemmColumns {
             return;
         }
         pack(ta, m, k, a, ao, lda, panels);
-        Gemm.split(true, rowTiles, colTiles, m, n, k, panels, 0, 0, 0, b, bo, bps, bjs, c, co, ldc, accumulate);
+        Gemm.split(true, rowTiles >= colTiles, rowTiles, colTiles, m, n, k, panels, 0, 0, 0, b, bo, bps, bjs, c, co, ldc, accumulate);
     }
 
     /**
