@@ -267,11 +267,16 @@ public final class BatchNormKernels {
 
     /** out[j] = (Σ over blocks of part, in block order, in double) · scale. */
     private static void combine(float[] part, int rows, int cols, double[] acc, double scale, float[] out) {
+        sumBlocks(part, rows, cols, acc);
+        for (int j = 0; j < cols; j++) out[j] = (float) (acc[j] * scale);
+    }
+
+    /** acc[j] = Σ over blocks of part, in block order, in double. */
+    private static void sumBlocks(float[] part, int rows, int cols, double[] acc) {
         java.util.Arrays.fill(acc, 0, cols, 0);
         for (int bk = 0, blocks = (rows + ROWS - 1) / ROWS; bk < blocks; bk++) {
             for (int j = 0; j < cols; j++) acc[j] += part[bk * cols + j];
         }
-        for (int j = 0; j < cols; j++) out[j] = (float) (acc[j] * scale);
     }
 
     /**
@@ -296,10 +301,8 @@ public final class BatchNormKernels {
      */
     private static void combineMoments(float[] part, float[] part2, int rows, int cols, double[] acc, float[] mean, float[] var) {
         int blocks = (rows + ROWS - 1) / ROWS;
-        java.util.Arrays.fill(acc, 0, 2 * cols, 0);
-        for (int bk = 0; bk < blocks; bk++) {
-            for (int j = 0; j < cols; j++) acc[j] += part[bk * cols + j];
-        }
+        sumBlocks(part, rows, cols, acc);
+        java.util.Arrays.fill(acc, cols, 2 * cols, 0);
         for (int j = 0; j < cols; j++) acc[j] *= 1.0 / rows;
         for (int bk = 0; bk < blocks; bk++) {
             int n = Math.min(ROWS, rows - bk * ROWS);
