@@ -398,6 +398,14 @@ public final class Gemm {
             if (w < width) java.util.Arrays.fill(dst, base, base + kc * width, 0f);   // the padding columns, once
             if (bjs == 1) {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, bp + p * bps + j, dst, base + p * width, w);
+            } else if (kc < w) {
+                // op(B) = Bᵀ with a short K (the head's dX = dY·Wᵀ, K = 10): the longer loop inside, so each inner
+                // loop runs w iterations rather than kc and writes front to back (32×10·128×10ᵀ per core, one call:
+                // 2.26 → 1.74 µs; a vgatherdps per vector instead measured the same).
+                for (int p = 0, d = base; p < kc; p++, d += width) {
+                    int src = bp + j * bjs + p * bps;
+                    for (int jj = 0; jj < w; jj++) dst[d + jj] = b[src + jj * bjs];
+                }
             } else {
                 // op(B) = Bᵀ: column j of op(B) is row j of the stored B, contiguous along p.
                 for (int jj = 0; jj < w; jj++) {
@@ -666,7 +674,7 @@ public final class Gemm {
         FloatVector x0, x1, x2, x3, x4, x5, x6, x7, x8, x9, y0, y1, y2, y3, y4, y5, y6, y7, y8, y9;
         x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = x8 = x9 = y0 = y1 = y2 = y3 = y4 = y5 = y6 = y7 = y8 = y9 = FloatVector.zero(S);
         if (accumulate) {
-            for (int r = 0; r < 2 * VL; r++) for (int t = 0; t < n; t++) buf[t * 2 * VL + r] = c[cp + r * ldc + t];
+            for (int t = 0; t < n; t++) for (int r = 0; r < 2 * VL; r++) buf[t * 2 * VL + r] = c[cp + r * ldc + t];
             x0 = FloatVector.fromArray(S, buf, 0 * 2 * VL); y0 = FloatVector.fromArray(S, buf, 0 * 2 * VL + VL);
             x1 = FloatVector.fromArray(S, buf, 1 * 2 * VL); y1 = FloatVector.fromArray(S, buf, 1 * 2 * VL + VL);
             x2 = FloatVector.fromArray(S, buf, 2 * 2 * VL); y2 = FloatVector.fromArray(S, buf, 2 * 2 * VL + VL);
@@ -701,7 +709,9 @@ public final class Gemm {
         x7.intoArray(buf, 7 * 2 * VL); y7.intoArray(buf, 7 * 2 * VL + VL);
         x8.intoArray(buf, 8 * 2 * VL); y8.intoArray(buf, 8 * 2 * VL + VL);
         x9.intoArray(buf, 9 * 2 * VL); y9.intoArray(buf, 9 * 2 * VL + VL);
-        for (int r = 0; r < 2 * VL; r++) for (int t = 0; t < n; t++) c[cp + r * ldc + t] = buf[t * 2 * VL + r];
+        // Column by column: each inner loop reads 2·VL floats in a row rather than n strided ones (128×32ᵀ·32×10 per
+        // core, one call: 1.88 → 1.42 µs).
+        for (int t = 0; t < n; t++) for (int r = 0; r < 2 * VL; r++) c[cp + r * ldc + t] = buf[t * 2 * VL + r];
     }
 
     /**
