@@ -398,19 +398,14 @@ public final class Gemm {
             if (w < width) java.util.Arrays.fill(dst, base, base + kc * width, 0f);   // the padding columns, once
             if (bjs == 1) {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, bp + p * bps + j, dst, base + p * width, w);
-            } else if (kc < w) {
-                // op(B) = Bᵀ with a short K (the head's dX = dY·Wᵀ, K = 10): the longer loop inside, so each inner
-                // loop runs w iterations rather than kc and writes front to back (32×10·128×10ᵀ per core, one call:
-                // 2.26 → 1.74 µs; a vgatherdps per vector instead measured the same).
+            } else {
+                // op(B) = Bᵀ: element (p, j) is B's row j, column p. Row p of the panel at a time, so each inner loop
+                // runs w iterations and writes front to back; column by column, the head's dX = dY·Wᵀ (K = 10) ran
+                // 10-iteration loops (32×10·128×10ᵀ per core, one call: 2.26 → 1.74 µs; a vgatherdps per vector
+                // measured the same). Products with K in the hundreds time the same either way.
                 for (int p = 0, d = base; p < kc; p++, d += width) {
                     int src = bp + j * bjs + p * bps;
                     for (int jj = 0; jj < w; jj++) dst[d + jj] = b[src + jj * bjs];
-                }
-            } else {
-                // op(B) = Bᵀ: column j of op(B) is row j of the stored B, contiguous along p.
-                for (int jj = 0; jj < w; jj++) {
-                    int src = bp + (j + jj) * bjs;
-                    for (int p = 0, d = base + jj; p < kc; p++, d += width) dst[d] = b[src + p * bps];
                 }
             }
         }
