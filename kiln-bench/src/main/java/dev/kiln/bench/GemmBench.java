@@ -14,7 +14,8 @@ import java.util.Locale;
  * GFLOP/s of Kiln's pure-Java sgemm ({@link Gemm#gemmJava}) beside OpenBLAS's {@code cblas_sgemm} (through
  * {@link OpenBlas}, the same path {@code kiln.blas} uses) on square shapes (256…2048) and on the skinny shapes of
  * MLP training (784-128-10 at batch 32 and 128: the forward product X·W, the weight gradient Xᵀ·dY and the
- * input gradient dY·Wᵀ; and the 128→10 head), with the Java/OpenBLAS ratio.
+ * input gradient dY·Wᵀ of the 784→128 layer, and the same three of the 128→10 head: every product its training step
+ * makes, and the dY·Wᵀ a deeper network's first layer would), with the Java/OpenBLAS ratio.
  *
  * <p>Per shape: an untimed warm-up of each side (JIT), then seven timed passes of about {@code --seconds / 7}
  * each, Java and OpenBLAS alternating pass by pass so a burst of load on this shared machine lands on both; the
@@ -37,7 +38,8 @@ public final class GemmBench {
     private static final int[][] SKINNY = {
         {32, 784, 128, 0, 0}, {784, 32, 128, 1, 0}, {32, 128, 784, 0, 1},
         {128, 784, 128, 0, 0}, {784, 128, 128, 1, 0}, {128, 128, 784, 0, 1},
-        {32, 128, 10, 0, 0},
+        {32, 128, 10, 0, 0}, {128, 32, 10, 1, 0}, {32, 10, 128, 0, 1},
+        {128, 128, 10, 0, 0}, {128, 128, 10, 1, 0}, {128, 10, 128, 0, 1},
     };
     private static final int[][] SQUARE = {{256, 256, 256, 0, 0}, {512, 512, 512, 0, 0}, {1024, 1024, 1024, 0, 0}, {2048, 2048, 2048, 0, 0}};
 
