@@ -175,11 +175,7 @@ public final class Gemm {
     public static void gemmJava(boolean ta, boolean tb, int m, int n, int k,
                                 float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                 float[] c, int co, int ldc, boolean accumulate) {
-        if (m == 0 || n == 0) return;
-        if (k == 0) {
-            if (!accumulate) for (int i = 0; i < m; i++) java.util.Arrays.fill(c, co + i * ldc, co + i * ldc + n, 0f);
-            return;
-        }
+        if (empty(m, n, k, c, co, ldc, accumulate)) return;
         if (tb && columnsPay(m, n, k)) {
             GemmColumns.gemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
             return;
