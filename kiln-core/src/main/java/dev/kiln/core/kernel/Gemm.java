@@ -176,6 +176,10 @@ public final class Gemm {
                                 float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                 float[] c, int co, int ldc, boolean accumulate) {
         if (empty(m, n, k, c, co, ldc, accumulate)) return;
+        if (GemmNarrow.takes(ta, n)) {
+            GemmNarrow.gemm(tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate, false);
+            return;
+        }
         if (tb && columnsPay(m, n, k)) {
             GemmColumns.gemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
             return;
@@ -409,6 +413,7 @@ public final class Gemm {
 
     /** Floats {@link #pack} writes for a k × n op(B). */
     static int packedSize(int k, int n) {
+        if (GemmNarrow.takes(false, n)) return GemmNarrow.packedSize(k);
         return (n + NR - 1) / NR * NR * k;
     }
 
@@ -419,6 +424,10 @@ public final class Gemm {
      * (the LSTM classifier trains ~2% faster without).
      */
     static void pack(boolean tb, float[] b, int bo, int ldb, int k, int n, float[] dst) {
+        if (GemmNarrow.takes(false, n)) {
+            GemmNarrow.pack(tb, b, bo, ldb, k, n, dst);
+            return;
+        }
         int colTiles = (n + NR - 1) / NR, bps = tb ? 1 : ldb, bjs = tb ? ldb : 1;
         for (int p0 = 0; p0 < k; p0 += KC) packB(b, bo + p0 * bps, bps, bjs, Math.min(KC, k - p0), n, dst, colTiles * NR * p0);
     }
@@ -429,7 +438,9 @@ public final class Gemm {
      */
     static void gemmSerialPacked(int m, int n, int k, float[] a, int ao, int lda, float[] packed, float[] c, int co, int ldc,
                                  boolean accumulate) {
-        if (!empty(m, n, k, c, co, ldc, accumulate)) blocked(0, m, 0, n, k, a, ao, lda, 1, null, 0, 0, 1, packed, c, co, ldc, accumulate);
+        if (empty(m, n, k, c, co, ldc, accumulate)) return;
+        if (GemmNarrow.takes(false, n)) GemmNarrow.rows(0, m, n, k, a, ao, lda, packed, c, co, ldc, accumulate, GemmNarrow.buf());
+        else blocked(0, m, 0, n, k, a, ao, lda, 1, null, 0, 0, 1, packed, c, co, ldc, accumulate);
     }
 
     /** True for a product with no rows, columns or K; then C's m × n block is zeroed unless accumulating. */
@@ -716,6 +727,8 @@ public final class Gemm {
      */
     static void gemmSerial(boolean ta, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                            float[] c, int co, int ldc, boolean accumulate) {
-        if (!empty(m, n, k, c, co, ldc, accumulate)) blocked(0, m, 0, n, k, a, ao, ta ? 1 : lda, ta ? lda : 1, b, bo, ldb, 1, c, co, ldc, accumulate);
+        if (empty(m, n, k, c, co, ldc, accumulate)) return;
+        if (GemmNarrow.takes(ta, n)) GemmNarrow.gemm(false, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate, true);
+        else blocked(0, m, 0, n, k, a, ao, ta ? 1 : lda, ta ? lda : 1, b, bo, ldb, 1, c, co, ldc, accumulate);
     }
 }

@@ -6,18 +6,46 @@ import dev.kiln.core.Rng;
 import org.junit.jupiter.api.Test;
 
 /**
- * The narrow paths of {@link Gemm} (8 ≤ N ≤ 16: the row tile's two overlapping 256-bit vectors, and
- * {@link GemmColumns#narrow}'s column tile, in place for a stored-transposed A or on 8×8-transposed panels) against
- * the contract every tile keeps: each C element is one float FMA chain over p = 0…K−1 from 0 (or from C), so the bits
- * must equal that chain's — for every N from 1 to 16 (the paths beside the narrow ones included), ragged row counts,
- * K past the K block, every layout, offsets and leading dimensions larger than the shape, accumulating or not — and
- * nothing outside C may be written. The values are also checked against the scalar twin, as {@link KernelTwinTest} does.
+ * The narrow paths of {@link Gemm} (N ≤ 16: {@link GemmNarrow}'s 8 × 2 lanes for an untransposed A and N ≤ 10; the
+ * row tile's two overlapping 256-bit vectors, and {@link GemmColumns#narrow}'s column tile, in place for a
+ * stored-transposed A or on 8×8-transposed panels) against the contract each keeps, written out literally here
+ * ({@link #contract}): for GemmNarrow's products eight FMA chains over p mod 8 added in a fixed tree, for every other
+ * tile one FMA chain over p = 0…K−1 from 0 (or from C). The bits must equal the contract's — for every N from 1 to 16,
+ * ragged row counts, K past the K block, every layout, offsets and leading dimensions larger than the shape,
+ * accumulating or not — and nothing outside C may be written. The values are also checked against the scalar twin, as
+ * {@link KernelTwinTest} does.
  */
 class GemmNarrowTest {
     private static final float SENTINEL = 12345.5f;
 
-    /** The contract, literally: C(i, j) = fma(A(i, p), B(p, j), C(i, j)) for p = 0…K−1. */
-    private static void chain(boolean ta, boolean tb, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo,
+    /**
+     * The contract, literally. {@link GemmNarrow}'s products: s_q = fma(A(i, p), B(p, j), s_q) for p = q, q + 8, … over K
+     * padded with zeros to a multiple of 16, then C(i, j) (+)= ((s₀ + s₄) + (s₂ + s₆)) + ((s₁ + s₅) + (s₃ + s₇)). The
+     * rest: C(i, j) = fma(A(i, p), B(p, j), C(i, j)) for p = 0…K−1.
+     */
+    static void contract(boolean ta, boolean tb, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo,
+                         int ldb, float[] c, int co, int ldc, boolean accumulate) {
+        if (!GemmNarrow.takes(ta, n)) {
+            chain(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+            return;
+        }
+        int k16 = (k + 15) / 16 * 16;
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float[] s = new float[8];
+                for (int p = 0; p < k16; p++) {
+                    float av = p < k ? a[ao + i * lda + p] : 0f;
+                    float bv = p < k ? (tb ? b[bo + j * ldb + p] : b[bo + p * ldb + j]) : 0f;
+                    s[p % 8] = Math.fma(av, bv, s[p % 8]);
+                }
+                float t = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+                c[co + i * ldc + j] = accumulate ? c[co + i * ldc + j] + t : t;
+            }
+        }
+    }
+
+    /** One FMA chain per element: C(i, j) = fma(A(i, p), B(p, j), C(i, j)) for p = 0…K−1. */
+    static void chain(boolean ta, boolean tb, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo,
                               int ldb, float[] c, int co, int ldc, boolean accumulate) {
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
@@ -43,7 +71,7 @@ class GemmNarrowTest {
         for (int i = 0; i < m; i++) for (int j = 0; j < n; j++) c[co + i * ldc + j] = (float) rng.uniform(-1, 1);
         float[] want = c.clone(), c0 = c.clone(), aCopy = a.clone(), bCopy = b.clone();
         Gemm.gemmJava(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
-        chain(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, want, co, ldc, accumulate);
+        contract(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, want, co, ldc, accumulate);
         String what = String.format("%dx%dx%d ta=%s tb=%s padded=%s accumulate=%s", m, k, n, ta, tb, padded, accumulate);
         assertThat(c).as(what).isEqualTo(want);
         assertThat(a).as("A is read-only, %s", what).isEqualTo(aCopy);
@@ -65,7 +93,7 @@ class GemmNarrowTest {
     }
 
     @Test
-    void everyNarrowWidthMatchesTheFmaChainBitForBit() {
+    void everyNarrowWidthMatchesItsContractBitForBit() {
         int[] ms = {1, 2, 3, 4, 5, 7, 8, 9, 13, 31, 32, 33, 64, 70, 97};
         int[] ks = {1, 3, 8, 9, 33, 128};
         Rng rng = new Rng(21);
@@ -85,7 +113,7 @@ class GemmNarrowTest {
 
     /** K past the K block (256) and the head's own shapes, padded or not, also against the scalar twin. */
     @Test
-    void headShapesAndLongKMatchTheChainAndTheScalarTwin() {
+    void headShapesAndLongKMatchTheContractAndTheScalarTwin() {
         int[][] shapes = {{32, 128, 10}, {128, 128, 10}, {128, 32, 10}, {1, 128, 10}, {33, 300, 10}, {64, 257, 16},
             {96, 530, 9}, {5, 300, 12}, {40, 261, 8}, {32, 256, 11}};
         Rng rng = new Rng(22);

@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
  * {@link Gemm}'s tiles (the row tile, its masked edge, {@link GemmColumns}' column tile) all sum each C element as
  * one FMA chain in K order, so a product must come out bit for bit the same whichever tile a shape takes — with B
  * stored transposed or not, A transposed or not — and a row of C must not depend on how many rows share the call
- * (a prediction must not depend on what it was batched with). The scalar twin ({@link KernelTwinTest}) checks the
- * values; this checks the bits.
+ * (a prediction must not depend on what it was batched with). The one exception is {@link GemmNarrow} (A untransposed,
+ * C at most 10 wide), which sums in eight chains: there the two layouts of B agree bit for bit, and the two layouts of
+ * A agree to rounding. The scalar twin ({@link KernelTwinTest}) checks the values; this checks the bits.
  */
 class GemmPathsTest {
 
@@ -46,7 +47,15 @@ class GemmPathsTest {
                 float[] plain = product(false, false, m, n, k, a, k, b, n, c0, acc);
                 String what = m + "x" + k + "x" + n + " accumulate=" + acc;
                 assertThat(product(false, true, m, n, k, a, k, bt, k, c0, acc)).as("A·Bᵀ, %s", what).isEqualTo(plain);
-                assertThat(product(true, false, m, n, k, at, m, b, n, c0, acc)).as("Aᵀ·B, %s", what).isEqualTo(plain);
+                float[] aTb = product(true, false, m, n, k, at, m, b, n, c0, acc);
+                if (GemmNarrow.takes(false, n)) {
+                    // Eight chains against one: the same values to rounding, and the Aᵀ layouts the same bits.
+                    assertThat(aTb).as("Aᵀ·B, %s", what).containsExactly(plain, org.assertj.core.api.Assertions.within(2e-5f * k));
+                    assertThat(aTb).as("Aᵀ·B, %s", what).isNotEqualTo(plain);
+                    plain = aTb;
+                } else {
+                    assertThat(aTb).as("Aᵀ·B, %s", what).isEqualTo(plain);
+                }
                 assertThat(product(true, true, m, n, k, at, m, bt, k, c0, acc)).as("Aᵀ·Bᵀ, %s", what).isEqualTo(plain);
             }
         }
@@ -96,8 +105,11 @@ class GemmPathsTest {
                 float[] c0 = random(rng, co + m * ldc + 4);
                 for (boolean acc : new boolean[] {false, true}) {
                     float[] rowTile = c0.clone(), colTile = c0.clone();
-                    // The row tile: op(B) = B when not transposed; Bᵀ goes through the row tile's own pack.
-                    if (tb && Gemm.columnsPay(m, n, k)) {
+                    // The row tile: op(B) = B when not transposed; Bᵀ goes through the row tile's own pack. Where
+                    // GemmNarrow takes the product instead, the one-chain contract written out.
+                    if (GemmNarrow.takes(ta, n)) {
+                        GemmNarrowTest.chain(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, rowTile, co, ldc, acc);
+                    } else if (tb && Gemm.columnsPay(m, n, k)) {
                         float[] bt = new float[k * n];
                         for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) bt[p * n + j] = b[bo + j * ldb + p];
                         Gemm.gemmJava(ta, false, m, n, k, a, ao, lda, bt, 0, n, rowTile, co, ldc, acc);
