@@ -176,7 +176,7 @@ public final class Gemm {
                                 float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                 float[] c, int co, int ldc, boolean accumulate) {
         if (empty(m, n, k, c, co, ldc, accumulate)) return;
-        if (GemmNarrow.takes(ta, n)) {
+        if (GemmNarrow.takes(ta, n, k)) {
             GemmNarrow.gemm(tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate, false);
             return;
         }
@@ -413,7 +413,7 @@ public final class Gemm {
 
     /** Floats {@link #pack} writes for a k × n op(B). */
     static int packedSize(int k, int n) {
-        if (GemmNarrow.takes(false, n)) return GemmNarrow.packedSize(k);
+        if (GemmNarrow.takes(false, n, k)) return GemmNarrow.packedSize(k);
         return (n + NR - 1) / NR * NR * k;
     }
 
@@ -424,7 +424,7 @@ public final class Gemm {
      * (the LSTM classifier trains ~2% faster without).
      */
     static void pack(boolean tb, float[] b, int bo, int ldb, int k, int n, float[] dst) {
-        if (GemmNarrow.takes(false, n)) {
+        if (GemmNarrow.takes(false, n, k)) {
             GemmNarrow.pack(tb, b, bo, ldb, k, n, dst);
             return;
         }
@@ -439,7 +439,7 @@ public final class Gemm {
     static void gemmSerialPacked(int m, int n, int k, float[] a, int ao, int lda, float[] packed, float[] c, int co, int ldc,
                                  boolean accumulate) {
         if (empty(m, n, k, c, co, ldc, accumulate)) return;
-        if (GemmNarrow.takes(false, n)) GemmNarrow.rows(0, m, n, k, a, ao, lda, packed, c, co, ldc, accumulate, GemmNarrow.buf());
+        if (GemmNarrow.takes(false, n, k)) GemmNarrow.rows(0, m, n, k, a, ao, lda, packed, c, co, ldc, accumulate, GemmNarrow.buf());
         else blocked(0, m, 0, n, k, a, ao, lda, 1, null, 0, 0, 1, packed, c, co, ldc, accumulate);
     }
 
@@ -728,7 +728,7 @@ public final class Gemm {
     static void gemmSerial(boolean ta, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb,
                            float[] c, int co, int ldc, boolean accumulate) {
         if (empty(m, n, k, c, co, ldc, accumulate)) return;
-        if (GemmNarrow.takes(ta, n)) GemmNarrow.gemm(false, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate, true);
+        if (GemmNarrow.takes(ta, n, k)) GemmNarrow.gemm(false, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate, true);
         else blocked(0, m, 0, n, k, a, ao, ta ? 1 : lda, ta ? lda : 1, b, bo, ldb, 1, c, co, ldc, accumulate);
     }
 }

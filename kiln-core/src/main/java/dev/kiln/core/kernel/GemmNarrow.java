@@ -19,14 +19,14 @@ import jdk.incubator.vector.VectorSpecies;
  * end in a fixed tree.
  *
  * <p>The bits, therefore: C(i, j) = T(s₀…s₇) (+ C(i, j) before, when accumulating), where s_q is one float FMA chain
- * over p = q, q + 8, … in increasing p from 0 (K padded with zeros to a multiple of 16), and
+ * over p = q, q + 8, … in increasing p from 0, and
  * T = ((s₀ + s₄) + (s₂ + s₆)) + ((s₁ + s₅) + (s₃ + s₇)). That is not {@link Gemm}'s one chain per element, so the
  * stored-transposed A layouts (which keep {@code narrowCols} and the row tile) differ from these in the last bits; but
  * every product this class takes — either layout of B, any M, any thread count, {@link Gemm#pack} or not — gives each
  * row the same bits (GemmNarrowTest spells T out and checks them).
  *
  * <p>B is packed per call (for 10 contiguous columns, two-source permutes: ~0.2 µs for 128×10, against 0.4 by scalar
- * copies); A's row tile is four rows (20 accumulators), and the last K step reads a zero-padded copy of each row's tail.
+ * copies); A's row tile is four rows (20 accumulators); K is a multiple of 16 ({@link #takes}).
  */
 final class GemmNarrow {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -67,19 +67,26 @@ final class GemmNarrow {
 
     private GemmNarrow() {}
 
-    /** Whether this kernel computes A·op(B) with C {@code n} wide (op(A) = Aᵀ keeps {@link Gemm}'s tiles). */
-    static boolean takes(boolean ta, int n) {
-        return ON && !ta && n <= N_MAX;
+    /**
+     * Whether this kernel computes op(A)·op(B) with C {@code n} wide and K of {@code k}: A untransposed (op(A) = Aᵀ keeps
+     * {@link Gemm}'s tiles) and K a whole number of 16-value steps (hidden sizes such as 128 or 784; a ragged K
+     * stays on the row tile). C2's compile of {@link #rows} is this kernel's cost: its arena peaks at 28–38 MB
+     * (NMT, {@code -XX:CompileCommand=MemStat}), against ≤ 16 MB for any other kernel, and the MLP benchmark's peak RSS
+     * rose from ~398 to ~418 MB with it. Handling a ragged K's tail in the same method took it to 50 MB (RSS ~430);
+     * reducing the tile's sums in a method of its own, through memory, cost 0.4 µs of 1.0.
+     */
+    static boolean takes(boolean ta, int n, int k) {
+        return ON && !ta && n <= N_MAX && k % 16 == 0;
     }
 
     /** Floats {@link #pack} writes for a K of {@code k}. */
     static int packedSize(int k) {
-        return (k + 15) / 16 * 16 * N_MAX;
+        return k * N_MAX;
     }
 
     /** op(B) (k × n, n ≤ 10; B row-major with row stride ldb, transposed when {@code tb}) in this kernel's layout. */
     static void pack(boolean tb, float[] b, int bo, int ldb, int k, int n, float[] dst) {
-        int bps = tb ? 1 : ldb, bjs = tb ? ldb : 1, blocks = (k + 15) / 16 * 2;
+        int bps = tb ? 1 : ldb, bjs = tb ? ldb : 1, blocks = k / 8;
         int fast = !tb && n == N_MAX && ldb == N_MAX ? k / 8 : 0;
         for (int v = 0; v < 5 && fast > 0; v++) {
             int q = 4 * v * 16;
@@ -94,7 +101,7 @@ final class GemmNarrow {
                 t.intoArray(dst, blk * BLOCK + v * 16);
             }
         }
-        // The rest (a ragged K, fewer columns, a strided or transposed B): zeros, then B's values where they go.
+        // The rest (fewer columns, a strided or transposed B): zeros, then B's values where they go.
         java.util.Arrays.fill(dst, fast * BLOCK, blocks * BLOCK, 0f);
         for (int j = 0; j < n; j++) {
             int d = (j >> 1) * 16 + (j & 1) * 8;
@@ -102,10 +109,10 @@ final class GemmNarrow {
         }
     }
 
-    /** Per-thread scratch: packed B, and the reduced tile and zero-padded row tails of {@link #rows}. */
+    /** Per-thread scratch: packed B, and the reduced tile of {@link #rows}. */
     private static final class Scratch {
         float[] packed = new float[0];
-        final float[] buf = new float[5 * 16 + ROWS * 16];
+        final float[] buf = new float[5 * 16];
         final Body body = new Body();
     }
 
@@ -125,15 +132,14 @@ final class GemmNarrow {
         Scratch s = SCRATCH.get();
         if (s.packed.length < packedSize(k)) s.packed = new float[packedSize(k)];
         pack(tb, b, bo, ldb, k, n, s.packed);
-        int tiles = (m + ROWS - 1) / ROWS;
-        if (serial || tiles < 2 || !Gemm.splits((long) m * n * k)) {
+        if (serial || !Gemm.splits((long) m * n * k)) {
             rows(0, m, n, k, a, ao, lda, s.packed, c, co, ldc, accumulate, s.buf);
             return;
         }
         Body body = s.body;
         body.set(m, n, k, a, ao, lda, s.packed, c, co, ldc, accumulate);
         try {
-            Parallel.forRange(tiles, 1, body);
+            Parallel.forRange((m + ROWS - 1) / ROWS, 1, body);
         } finally {
             body.clear();
         }
@@ -168,7 +174,6 @@ final class GemmNarrow {
      */
     static void rows(int i0, int i1, int n, int k, float[] a, int ao, int lda, float[] packed, float[] c, int co, int ldc,
                      boolean accumulate, float[] buf) {
-        int full = k / 16 * 16;
         for (int i = i0; i < i1; i += ROWS) {
             int rows = Math.min(ROWS, i1 - i), last = rows - 1;
             int r0 = ao + i * lda, r1 = r0 + Math.min(1, last) * lda, r2 = r0 + Math.min(2, last) * lda, r3 = r0 + Math.min(3, last) * lda;
@@ -176,55 +181,33 @@ final class GemmNarrow {
             FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00, c14 = c00;
             FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00, c24 = c00;
             FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00, c34 = c00;
-            // Two passes over one loop: K's whole 16-blocks from A, then (if K is ragged) one block from a zero-padded copy of
-            // each row's tail. The same loop either way, with the array fixed within it: a branch per step for the
-            // tail cost 0.03 µs of 1.1, masked loads 0.25.
-            for (int pass = 0; pass < 2; pass++) {
-                float[] src = a;
-                int o0 = r0, o1 = r1, o2 = r2, o3 = r3, from = 0, to = full;
-                if (pass == 1) {
-                    // The ragged end of K: each row's last k − full values, zero-padded (packed B is zero there too).
-                    if (full == k) break;
-                    int w = k - full, t = 5 * 16;
-                    for (int q = 0; q < 16; q++) {
-                        boolean in = q < w;
-                        buf[t + q] = in ? a[r0 + full + q] : 0f;
-                        buf[t + 16 + q] = in ? a[r1 + full + q] : 0f;
-                        buf[t + 32 + q] = in ? a[r2 + full + q] : 0f;
-                        buf[t + 48 + q] = in ? a[r3 + full + q] : 0f;
-                    }
-                    src = buf;
-                    o0 = t - full; o1 = o0 + 16; o2 = o0 + 32; o3 = o0 + 48;
-                    from = full; to = full + 16;
-                }
-                for (int p = from; p < to; p += 16) {
-                    FloatVector x0 = FloatVector.fromArray(S, src, o0 + p), x1 = FloatVector.fromArray(S, src, o1 + p);
-                    FloatVector x2 = FloatVector.fromArray(S, src, o2 + p), x3 = FloatVector.fromArray(S, src, o3 + p);
-                    int pb = p * N_MAX;
-                    FloatVector b0 = FloatVector.fromArray(S, packed, pb), b1 = FloatVector.fromArray(S, packed, pb + 16);
-                    FloatVector b2 = FloatVector.fromArray(S, packed, pb + 32), b3 = FloatVector.fromArray(S, packed, pb + 48);
-                    FloatVector b4 = FloatVector.fromArray(S, packed, pb + 64);
-                    FloatVector y = x0.rearrange(LO);
-                    c00 = y.fma(b0, c00); c01 = y.fma(b1, c01); c02 = y.fma(b2, c02); c03 = y.fma(b3, c03); c04 = y.fma(b4, c04);
-                    y = x1.rearrange(LO);
-                    c10 = y.fma(b0, c10); c11 = y.fma(b1, c11); c12 = y.fma(b2, c12); c13 = y.fma(b3, c13); c14 = y.fma(b4, c14);
-                    y = x2.rearrange(LO);
-                    c20 = y.fma(b0, c20); c21 = y.fma(b1, c21); c22 = y.fma(b2, c22); c23 = y.fma(b3, c23); c24 = y.fma(b4, c24);
-                    y = x3.rearrange(LO);
-                    c30 = y.fma(b0, c30); c31 = y.fma(b1, c31); c32 = y.fma(b2, c32); c33 = y.fma(b3, c33); c34 = y.fma(b4, c34);
-                    pb += BLOCK;
-                    b0 = FloatVector.fromArray(S, packed, pb); b1 = FloatVector.fromArray(S, packed, pb + 16);
-                    b2 = FloatVector.fromArray(S, packed, pb + 32); b3 = FloatVector.fromArray(S, packed, pb + 48);
-                    b4 = FloatVector.fromArray(S, packed, pb + 64);
-                    y = x0.rearrange(HI);
-                    c00 = y.fma(b0, c00); c01 = y.fma(b1, c01); c02 = y.fma(b2, c02); c03 = y.fma(b3, c03); c04 = y.fma(b4, c04);
-                    y = x1.rearrange(HI);
-                    c10 = y.fma(b0, c10); c11 = y.fma(b1, c11); c12 = y.fma(b2, c12); c13 = y.fma(b3, c13); c14 = y.fma(b4, c14);
-                    y = x2.rearrange(HI);
-                    c20 = y.fma(b0, c20); c21 = y.fma(b1, c21); c22 = y.fma(b2, c22); c23 = y.fma(b3, c23); c24 = y.fma(b4, c24);
-                    y = x3.rearrange(HI);
-                    c30 = y.fma(b0, c30); c31 = y.fma(b1, c31); c32 = y.fma(b2, c32); c33 = y.fma(b3, c33); c34 = y.fma(b4, c34);
-                }
+            for (int p = 0; p < k; p += 16) {
+                FloatVector x0 = FloatVector.fromArray(S, a, r0 + p), x1 = FloatVector.fromArray(S, a, r1 + p);
+                FloatVector x2 = FloatVector.fromArray(S, a, r2 + p), x3 = FloatVector.fromArray(S, a, r3 + p);
+                int pb = p * N_MAX;
+                FloatVector b0 = FloatVector.fromArray(S, packed, pb), b1 = FloatVector.fromArray(S, packed, pb + 16);
+                FloatVector b2 = FloatVector.fromArray(S, packed, pb + 32), b3 = FloatVector.fromArray(S, packed, pb + 48);
+                FloatVector b4 = FloatVector.fromArray(S, packed, pb + 64);
+                FloatVector y = x0.rearrange(LO);
+                c00 = y.fma(b0, c00); c01 = y.fma(b1, c01); c02 = y.fma(b2, c02); c03 = y.fma(b3, c03); c04 = y.fma(b4, c04);
+                y = x1.rearrange(LO);
+                c10 = y.fma(b0, c10); c11 = y.fma(b1, c11); c12 = y.fma(b2, c12); c13 = y.fma(b3, c13); c14 = y.fma(b4, c14);
+                y = x2.rearrange(LO);
+                c20 = y.fma(b0, c20); c21 = y.fma(b1, c21); c22 = y.fma(b2, c22); c23 = y.fma(b3, c23); c24 = y.fma(b4, c24);
+                y = x3.rearrange(LO);
+                c30 = y.fma(b0, c30); c31 = y.fma(b1, c31); c32 = y.fma(b2, c32); c33 = y.fma(b3, c33); c34 = y.fma(b4, c34);
+                pb += BLOCK;
+                b0 = FloatVector.fromArray(S, packed, pb); b1 = FloatVector.fromArray(S, packed, pb + 16);
+                b2 = FloatVector.fromArray(S, packed, pb + 32); b3 = FloatVector.fromArray(S, packed, pb + 48);
+                b4 = FloatVector.fromArray(S, packed, pb + 64);
+                y = x0.rearrange(HI);
+                c00 = y.fma(b0, c00); c01 = y.fma(b1, c01); c02 = y.fma(b2, c02); c03 = y.fma(b3, c03); c04 = y.fma(b4, c04);
+                y = x1.rearrange(HI);
+                c10 = y.fma(b0, c10); c11 = y.fma(b1, c11); c12 = y.fma(b2, c12); c13 = y.fma(b3, c13); c14 = y.fma(b4, c14);
+                y = x2.rearrange(HI);
+                c20 = y.fma(b0, c20); c21 = y.fma(b1, c21); c22 = y.fma(b2, c22); c23 = y.fma(b3, c23); c24 = y.fma(b4, c24);
+                y = x3.rearrange(HI);
+                c30 = y.fma(b0, c30); c31 = y.fma(b1, c31); c32 = y.fma(b2, c32); c33 = y.fma(b3, c33); c34 = y.fma(b4, c34);
             }
             // Per vector v, the four rows' partial sums in one tree: lanes with bit 2 set take row 1's (row 3's) sums
             // of kk and kk ^ 4, then lanes with bit 1 set the other pair's, then kk ^ 1; lane 8·jj + {0, 4, 2, 6}
@@ -250,22 +233,21 @@ final class GemmNarrow {
             z = c24.blend(c34, M4).add(c34.blend(c24, M4).rearrange(X4));
             z = u.blend(z, M2).add(z.blend(u, M2).rearrange(X2));
             z.add(z.rearrange(X1)).intoArray(buf, 64);
-            // To C: lane 8·jj + {0, 4, 2, 6} of vector v is C(i + {0, 1, 2, 3}, 2v + jj).
-            int cp = co + i * ldc;
-            if (rows == ROWS && n == N_MAX && !accumulate) {
-                for (int v = 0; v < 5; v++) {
-                    int q = v * 16, j = cp + 2 * v;
-                    c[j] = buf[q]; c[j + 1] = buf[q + 8];
-                    c[j + ldc] = buf[q + 4]; c[j + ldc + 1] = buf[q + 12];
-                    c[j + 2 * ldc] = buf[q + 2]; c[j + 2 * ldc + 1] = buf[q + 10];
-                    c[j + 3 * ldc] = buf[q + 6]; c[j + 3 * ldc + 1] = buf[q + 14];
-                }
-            } else {
-                for (int r = 0; r < rows; r++) {
-                    int lane = r == 0 ? 0 : r == 1 ? 4 : r == 2 ? 2 : 6;
+            // To C: lane 8·jj + {0, 4, 2, 6} of vector v, i.e. buf[16v + 8jj + ...] = buf[8j + ...], is
+            // C(i + {0, 1, 2, 3}, j). Row by row, with no branch on the row count: a batch-32 training run never takes
+            // one for fewer than 4 rows, so a one-sample prediction after training hit C2's uncommon trap there and ran
+            // this method unoptimised (boxing every vector) until it was compiled again; the predict benchmark's p99
+            // went from 17 to 35–40 µs.
+            for (int r = 0; r < rows; r++) {
+                int q = (r & 1) << 2 | (r & 2), cp = co + (i + r) * ldc;
+                if (n == N_MAX && !accumulate) {
+                    c[cp] = buf[q]; c[cp + 1] = buf[q + 8]; c[cp + 2] = buf[q + 16]; c[cp + 3] = buf[q + 24];
+                    c[cp + 4] = buf[q + 32]; c[cp + 5] = buf[q + 40]; c[cp + 6] = buf[q + 48]; c[cp + 7] = buf[q + 56];
+                    c[cp + 8] = buf[q + 64]; c[cp + 9] = buf[q + 72];
+                } else {
                     for (int j = 0; j < n; j++) {
-                        float v = buf[(j >> 1) * 16 + (j & 1) * 8 + lane];
-                        c[cp + r * ldc + j] = accumulate ? c[cp + r * ldc + j] + v : v;
+                        float v = buf[q + j * 8];
+                        c[cp + j] = accumulate ? c[cp + j] + v : v;
                     }
                 }
             }

@@ -19,24 +19,22 @@ class GemmNarrowTest {
     private static final float SENTINEL = 12345.5f;
 
     /**
-     * The contract, literally. {@link GemmNarrow}'s products: s_q = fma(A(i, p), B(p, j), s_q) for p = q, q + 8, … over K
-     * padded with zeros to a multiple of 16, then C(i, j) (+)= ((s₀ + s₄) + (s₂ + s₆)) + ((s₁ + s₅) + (s₃ + s₇)). The
+     * The contract, literally. {@link GemmNarrow}'s products: s_q = fma(A(i, p), B(p, j), s_q) for p = q, q + 8, …,
+     * then C(i, j) (+)= ((s₀ + s₄) + (s₂ + s₆)) + ((s₁ + s₅) + (s₃ + s₇)). The
      * rest: C(i, j) = fma(A(i, p), B(p, j), C(i, j)) for p = 0…K−1.
      */
     static void contract(boolean ta, boolean tb, int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo,
                          int ldb, float[] c, int co, int ldc, boolean accumulate) {
-        if (!GemmNarrow.takes(ta, n)) {
+        if (!GemmNarrow.takes(ta, n, k)) {
             chain(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
             return;
         }
-        int k16 = (k + 15) / 16 * 16;
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 float[] s = new float[8];
-                for (int p = 0; p < k16; p++) {
-                    float av = p < k ? a[ao + i * lda + p] : 0f;
-                    float bv = p < k ? (tb ? b[bo + j * ldb + p] : b[bo + p * ldb + j]) : 0f;
-                    s[p % 8] = Math.fma(av, bv, s[p % 8]);
+                for (int p = 0; p < k; p++) {
+                    float bv = tb ? b[bo + j * ldb + p] : b[bo + p * ldb + j];
+                    s[p % 8] = Math.fma(a[ao + i * lda + p], bv, s[p % 8]);
                 }
                 float t = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
                 c[co + i * ldc + j] = accumulate ? c[co + i * ldc + j] + t : t;
@@ -95,7 +93,7 @@ class GemmNarrowTest {
     @Test
     void everyNarrowWidthMatchesItsContractBitForBit() {
         int[] ms = {1, 2, 3, 4, 5, 7, 8, 9, 13, 31, 32, 33, 64, 70, 97};
-        int[] ks = {1, 3, 8, 9, 33, 128};
+        int[] ks = {1, 3, 8, 9, 16, 32, 33, 128};
         Rng rng = new Rng(21);
         for (int n = 1; n <= 16; n++) {
             for (int m : ms) {
@@ -115,7 +113,7 @@ class GemmNarrowTest {
     @Test
     void headShapesAndLongKMatchTheContractAndTheScalarTwin() {
         int[][] shapes = {{32, 128, 10}, {128, 128, 10}, {128, 32, 10}, {1, 128, 10}, {33, 300, 10}, {64, 257, 16},
-            {96, 530, 9}, {5, 300, 12}, {40, 261, 8}, {32, 256, 11}};
+            {96, 530, 9}, {5, 300, 12}, {40, 261, 8}, {32, 256, 11}, {70, 784, 10}, {33, 272, 7}, {3, 1024, 1}};
         Rng rng = new Rng(22);
         for (int[] s : shapes) {
             for (int t = 0; t < 4; t++) {

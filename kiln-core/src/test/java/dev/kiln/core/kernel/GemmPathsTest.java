@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
  * one FMA chain in K order, so a product must come out bit for bit the same whichever tile a shape takes — with B
  * stored transposed or not, A transposed or not — and a row of C must not depend on how many rows share the call
  * (a prediction must not depend on what it was batched with). The one exception is {@link GemmNarrow} (A untransposed,
- * C at most 10 wide), which sums in eight chains: there the two layouts of B agree bit for bit, and the two layouts of
+ * C at most 10 wide, K a multiple of 16), which sums in eight chains: there the two layouts of B agree bit for bit, and the two layouts of
  * A agree to rounding. The scalar twin ({@link KernelTwinTest}) checks the values; this checks the bits.
  */
 class GemmPathsTest {
@@ -48,7 +48,7 @@ class GemmPathsTest {
                 String what = m + "x" + k + "x" + n + " accumulate=" + acc;
                 assertThat(product(false, true, m, n, k, a, k, bt, k, c0, acc)).as("A·Bᵀ, %s", what).isEqualTo(plain);
                 float[] aTb = product(true, false, m, n, k, at, m, b, n, c0, acc);
-                if (GemmNarrow.takes(false, n)) {
+                if (GemmNarrow.takes(false, n, k)) {
                     // Eight chains against one: the same values to rounding, and the Aᵀ layouts the same bits.
                     assertThat(aTb).as("Aᵀ·B, %s", what).containsExactly(plain, org.assertj.core.api.Assertions.within(2e-5f * k));
                     assertThat(aTb).as("Aᵀ·B, %s", what).isNotEqualTo(plain);
@@ -107,7 +107,7 @@ class GemmPathsTest {
                     float[] rowTile = c0.clone(), colTile = c0.clone();
                     // The row tile: op(B) = B when not transposed; Bᵀ goes through the row tile's own pack. Where
                     // GemmNarrow takes the product instead, the one-chain contract written out.
-                    if (GemmNarrow.takes(ta, n)) {
+                    if (GemmNarrow.takes(ta, n, k)) {
                         GemmNarrowTest.chain(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, rowTile, co, ldc, acc);
                     } else if (tb && Gemm.columnsPay(m, n, k)) {
                         float[] bt = new float[k * n];
