@@ -292,7 +292,7 @@ public final class Gemm {
      */
     private static final class Scratch {
         float[] b = new float[0];
-        final float[] tile = new float[Math.max(MR * NR, 20 * VL)];  // 20·VL: narrowCols' C tile
+        final float[] tile = new float[Math.max(MR * NR, 32 * VL)];  // 32·VL: narrowCols' C tile and its transpose's 12 vectors
         final Split split = new Split();
     }
 
@@ -662,11 +662,11 @@ public final class Gemm {
      * element is still one FMA chain over p = 0…K−1 from 0 or C, so the bits are those of every other tile
      * (GemmNarrowTest).
      *
-     * <p>C goes through {@code buf} column-major ({@code j·2·VL + r}) by scalar copies. Vector ways tried and left out:
-     * masked scatters, and 16×16 register transposes (two-vector selectFrom) for C and for packing a row-major A (the
-     * forward 32×128·128×10 reached 50–56 against 65 at light load) — both made products C2 reached only seconds
-     * later on the busy 2-core machine, so bench/gemm's one-second warm-up often timed the Vector API's fallback
-     * (0.3–15 GFLOP/s), and at heavy load the transposing path fell back to the row tile's figures.
+     * <p>C goes through {@code buf} column-major ({@code j·2·VL + r}), then to C by register transposes
+     * ({@link GemmNarrow#storeColumnTile}; 128×32ᵀ·32×10 per core 1.44 → 1.11 µs). Tried and left out: masked scatters;
+     * and, for the forward from a row-major A, 16×16 register transposes of A (50–56 GFLOP/s against OpenBLAS's 65),
+     * which C2 reached only seconds later on the busy 2-core machine (its methods too big for C1, see
+     * storeColumnTile), so bench/gemm's one-second warm-up often timed the Vector API's fallback.
      */
     private static void narrowCols(int n, int k, float[] ap, int apo, int as, float[] b, int bo, int ldb,
                                    float[] c, int cp, int ldc, boolean accumulate, float[] buf) {
@@ -711,9 +711,12 @@ public final class Gemm {
         x7.intoArray(buf, 7 * 2 * VL); y7.intoArray(buf, 7 * 2 * VL + VL);
         x8.intoArray(buf, 8 * 2 * VL); y8.intoArray(buf, 8 * 2 * VL + VL);
         x9.intoArray(buf, 9 * 2 * VL); y9.intoArray(buf, 9 * 2 * VL + VL);
-        // Column by column: each inner loop reads 2·VL floats in a row rather than n strided ones (128×32ᵀ·32×10 per
-        // core, one call: 1.88 → 1.42 µs).
-        for (int t = 0; t < n; t++) for (int r = 0; r < 2 * VL; r++) c[cp + r * ldc + t] = buf[t * 2 * VL + r];
+        if (GemmNarrow.ON) {
+            GemmNarrow.storeColumnTile(n, buf, c, cp, ldc);
+        } else {
+            // Column by column: each inner loop reads 2·VL floats in a row rather than n strided ones.
+            for (int t = 0; t < n; t++) for (int r = 0; r < 2 * VL; r++) c[cp + r * ldc + t] = buf[t * 2 * VL + r];
+        }
     }
 
     /**

@@ -253,4 +253,79 @@ final class GemmNarrow {
             }
         }
     }
+
+    // ---------------------------------------------------------------- the dW tile's C, transposed in registers
+
+    /** selectFrom indices interleaving groups of g lanes of two vectors: their low halves (LO), or high halves (HI). */
+    private static final float[] ZIP = new float[8 * 16];
+
+    static {
+        for (int z = 0; z < 8; z++) {
+            int g = 1 << (z >> 1), from = (z & 1) * 8;
+            for (int i = 0; i < 16; i++) {
+                int group = i / (2 * g), within = i % (2 * g);
+                ZIP[z * 16 + i] = within < g ? from + group * g + within : 16 + from + group * g + within - g;
+            }
+        }
+    }
+
+    /**
+     * {@link Gemm}'s narrow column tile's C (2·16 rows × 10 columns, column-major in {@code buf}: {@code t·32 + r}) into
+     * C's first n ≤ 10 columns: per 16 rows, the 10 column vectors (6 zero ones added) are transposed by four rounds of
+     * two-vector interleaves (1, 2, 4, then 8 lanes; 54 selections) into one vector per row, stored under a mask of n
+     * lanes. Values are only moved, so the bits are those of a scalar copy, which cost ~1.5 cycles a value with its
+     * strided stores (128×32ᵀ·32×10 per core: 1.44 µs, of which the copy was ~0.55). Two methods, the first two rounds
+     * handing over through {@code buf} from {@link #ZIPPED}: as one, the method was too big for C1 ("out of virtual
+     * registers"), which left it unoptimised, boxing every vector, for good.
+     */
+    static void storeColumnTile(int n, float[] buf, float[] c, int cp, int ldc) {
+        for (int half = 0; half < 32; half += 16) {
+            zipColumns(buf, half);
+            storeRows(n, buf, c, cp + half * ldc, ldc);
+        }
+    }
+
+    /** Where {@link #zipColumns} leaves its 12 vectors in the column tile's buffer, after the tile's 20. */
+    static final int ZIPPED = 20 * 16;
+
+    /** Rounds 1 and 2 for rows half…half+15: column pairs, then rows by four × four columns, to {@code buf[ZIPPED…]}. */
+    private static void zipColumns(float[] buf, int half) {
+        FloatVector l1 = FloatVector.fromArray(S, ZIP, 0), h1 = FloatVector.fromArray(S, ZIP, 16);
+        FloatVector l2 = FloatVector.fromArray(S, ZIP, 32), h2 = FloatVector.fromArray(S, ZIP, 48);
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0 = FloatVector.fromArray(S, buf, half), c1 = FloatVector.fromArray(S, buf, 32 + half);
+        FloatVector c2 = FloatVector.fromArray(S, buf, 64 + half), c3 = FloatVector.fromArray(S, buf, 96 + half);
+        FloatVector c4 = FloatVector.fromArray(S, buf, 128 + half), c5 = FloatVector.fromArray(S, buf, 160 + half);
+        FloatVector c6 = FloatVector.fromArray(S, buf, 192 + half), c7 = FloatVector.fromArray(S, buf, 224 + half);
+        FloatVector c8 = FloatVector.fromArray(S, buf, 256 + half), c9 = FloatVector.fromArray(S, buf, 288 + half);
+        // Rows 0–7 (l) or 8–15 (h) × a column pair, lane 2·row + column.
+        FloatVector p01l = l1.selectFrom(c0, c1), p01h = h1.selectFrom(c0, c1);
+        FloatVector p23l = l1.selectFrom(c2, c3), p23h = h1.selectFrom(c2, c3);
+        FloatVector p45l = l1.selectFrom(c4, c5), p45h = h1.selectFrom(c4, c5);
+        FloatVector p67l = l1.selectFrom(c6, c7), p67h = h1.selectFrom(c6, c7);
+        FloatVector p89l = l1.selectFrom(c8, c9), p89h = h1.selectFrom(c8, c9);
+        // Rows 0–3, 4–7, 8–11, 12–15 × columns 0–3, 4–7 and 8–11, lane 4·row + column: q(4·quad + group).
+        int q = ZIPPED;
+        l2.selectFrom(p01l, p23l).intoArray(buf, q); l2.selectFrom(p45l, p67l).intoArray(buf, q + 16); l2.selectFrom(p89l, zero).intoArray(buf, q + 32);
+        h2.selectFrom(p01l, p23l).intoArray(buf, q + 48); h2.selectFrom(p45l, p67l).intoArray(buf, q + 64); h2.selectFrom(p89l, zero).intoArray(buf, q + 80);
+        l2.selectFrom(p01h, p23h).intoArray(buf, q + 96); l2.selectFrom(p45h, p67h).intoArray(buf, q + 112); l2.selectFrom(p89h, zero).intoArray(buf, q + 128);
+        h2.selectFrom(p01h, p23h).intoArray(buf, q + 144); h2.selectFrom(p45h, p67h).intoArray(buf, q + 160); h2.selectFrom(p89h, zero).intoArray(buf, q + 176);
+    }
+
+    /** Rounds 3 and 4 on {@link #zipColumns}' vectors, a quad of rows at a time: row pairs × 8 columns, then rows, to C. */
+    private static void storeRows(int n, float[] buf, float[] c, int cp, int ldc) {
+        FloatVector l4 = FloatVector.fromArray(S, ZIP, 64), h4 = FloatVector.fromArray(S, ZIP, 80);
+        FloatVector l8 = FloatVector.fromArray(S, ZIP, 96), h8 = FloatVector.fromArray(S, ZIP, 112);
+        FloatVector zero = FloatVector.zero(S);
+        VectorMask<Float> cols = VectorMask.fromLong(S, (1L << n) - 1);
+        for (int quad = 0, q = ZIPPED, d = cp; quad < 4; quad++, q += 48, d += 4 * ldc) {
+            FloatVector g0 = FloatVector.fromArray(S, buf, q), g4 = FloatVector.fromArray(S, buf, q + 16);
+            FloatVector g8 = FloatVector.fromArray(S, buf, q + 32);
+            FloatVector r0 = l4.selectFrom(g0, g4), r2 = h4.selectFrom(g0, g4), s0 = l4.selectFrom(g8, zero), s2 = h4.selectFrom(g8, zero);
+            l8.selectFrom(r0, s0).intoArray(c, d, cols);
+            h8.selectFrom(r0, s0).intoArray(c, d + ldc, cols);
+            l8.selectFrom(r2, s2).intoArray(c, d + 2 * ldc, cols);
+            h8.selectFrom(r2, s2).intoArray(c, d + 3 * ldc, cols);
+        }
+    }
 }
