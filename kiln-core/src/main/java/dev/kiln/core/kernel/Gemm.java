@@ -292,7 +292,8 @@ public final class Gemm {
      */
     private static final class Scratch {
         float[] b = new float[0];
-        final float[] tile = new float[Math.max(MR * NR, 32 * VL)];  // 32·VL: narrowCols' C tile and its transpose's 12 vectors
+        // 32·VL: narrowCols' C tile and its transpose's 12 vectors, or GemmNarrow.packShortK's scratch
+        final float[] tile = new float[Math.max(MR * NR, 32 * VL)];
         final Split split = new Split();
     }
 
@@ -398,6 +399,9 @@ public final class Gemm {
             if (w < width) java.util.Arrays.fill(dst, base, base + kc * width, 0f);   // the padding columns, once
             if (bjs == 1) {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, bp + p * bps + j, dst, base + p * width, w);
+            } else if (GemmNarrow.ON && w == NR && bps == 1 && kc <= VL) {
+                // op(B) = Bᵀ with a short K (the head's dX, K = 10): transposed in registers.
+                GemmNarrow.packShortK(b, bp + j * bjs, bjs, kc, dst, base, SCRATCH.get().tile);
             } else {
                 // op(B) = Bᵀ: element (p, j) is B's row j, column p. Row p of the panel at a time, so each inner loop
                 // runs w iterations and writes front to back; column by column, the head's dX = dY·Wᵀ (K = 10) ran

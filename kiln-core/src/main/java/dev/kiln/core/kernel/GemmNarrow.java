@@ -328,4 +328,72 @@ final class GemmNarrow {
             h8.selectFrom(r2, s2).intoArray(c, d + 3 * ldc, cols);
         }
     }
+
+    // ---------------------------------------------------------------- a transposed B with a short K, packed in registers
+
+    /**
+     * A {@link Gemm} panel of 32 columns of op(B) = Bᵀ with K ≤ 16 (the head's dX = dY·Wᵀ, K = 10): B's rows j…j+31
+     * (K values each, row stride {@code bjs}, from {@code bp}) become the panel's rows p (32 values each, at
+     * {@code base + p·32}), for p &lt; kc. Per 16 rows of B: each row is one unaligned load (its lanes past K unused),
+     * and four rounds of two-vector interleaves transpose the 16 (32 selections, then up to 8 per 4 values of K). A row
+     * group whose last load would run past B's end is copied to {@code tmp} first. Values are only moved. Against the
+     * scalar copy (~1.5 cycles a value, strided loads), per core: 32×10·128×10ᵀ 1.75 → 1.43–1.56 µs, 128×10·128×10ᵀ
+     * 4.71 → 4.35 µs.
+     */
+    static void packShortK(float[] b, int bp, int bjs, int kc, float[] dst, int base, float[] tmp) {
+        for (int g = 0; g < 32; g += 16) {
+            int src = bp + g * bjs;
+            float[] from = b;
+            int stride = bjs;
+            if (src + 15 * bjs + 16 > b.length) {
+                for (int r = 0; r < 16; r++) System.arraycopy(b, src + r * bjs, tmp, ROWS_AT + r * 16, kc);
+                from = tmp;
+                src = ROWS_AT;
+                stride = 16;
+            }
+            zipRows(from, src, stride, tmp, 0);
+            zipRows(from, src + 8 * stride, stride, tmp, 128);
+            for (int quad = 0; 4 * quad < kc; quad++) unzipQuad(kc, quad, tmp, dst, base + g);
+        }
+    }
+
+    /** {@link #packShortK}'s scratch: 16 q vectors, then (for a row group at B's end) 16 rows of 16. */
+    static final int SHORT_K_TMP = 32 * 16;
+    private static final int ROWS_AT = 16 * 16;
+
+    /**
+     * Rounds 1 and 2 for 8 rows of B (from {@code src}, stride {@code stride}): q(quad, group) = lanes 4·p' + row for
+     * p = 4·quad + p', rows 4·group'… of these 8, at {@code tmp[at + (quad·2 + group')·16]}.
+     */
+    private static void zipRows(float[] b, int src, int stride, float[] tmp, int at) {
+        FloatVector l1 = FloatVector.fromArray(S, ZIP, 0), h1 = FloatVector.fromArray(S, ZIP, 16);
+        FloatVector l2 = FloatVector.fromArray(S, ZIP, 32), h2 = FloatVector.fromArray(S, ZIP, 48);
+        FloatVector r0 = FloatVector.fromArray(S, b, src), r1 = FloatVector.fromArray(S, b, src + stride);
+        FloatVector r2 = FloatVector.fromArray(S, b, src + 2 * stride), r3 = FloatVector.fromArray(S, b, src + 3 * stride);
+        FloatVector r4 = FloatVector.fromArray(S, b, src + 4 * stride), r5 = FloatVector.fromArray(S, b, src + 5 * stride);
+        FloatVector r6 = FloatVector.fromArray(S, b, src + 6 * stride), r7 = FloatVector.fromArray(S, b, src + 7 * stride);
+        FloatVector p01l = l1.selectFrom(r0, r1), p01h = h1.selectFrom(r0, r1);
+        FloatVector p23l = l1.selectFrom(r2, r3), p23h = h1.selectFrom(r2, r3);
+        FloatVector p45l = l1.selectFrom(r4, r5), p45h = h1.selectFrom(r4, r5);
+        FloatVector p67l = l1.selectFrom(r6, r7), p67h = h1.selectFrom(r6, r7);
+        l2.selectFrom(p01l, p23l).intoArray(tmp, at); l2.selectFrom(p45l, p67l).intoArray(tmp, at + 16);
+        h2.selectFrom(p01l, p23l).intoArray(tmp, at + 32); h2.selectFrom(p45l, p67l).intoArray(tmp, at + 48);
+        l2.selectFrom(p01h, p23h).intoArray(tmp, at + 64); l2.selectFrom(p45h, p67h).intoArray(tmp, at + 80);
+        h2.selectFrom(p01h, p23h).intoArray(tmp, at + 96); h2.selectFrom(p45h, p67h).intoArray(tmp, at + 112);
+    }
+
+    /** Rounds 3 and 4 for p = 4·quad…4·quad+3 (those below kc stored): 16 rows of B each, to the panel's rows p. */
+    private static void unzipQuad(int kc, int quad, float[] tmp, float[] dst, int base) {
+        FloatVector l4 = FloatVector.fromArray(S, ZIP, 64), h4 = FloatVector.fromArray(S, ZIP, 80);
+        FloatVector l8 = FloatVector.fromArray(S, ZIP, 96), h8 = FloatVector.fromArray(S, ZIP, 112);
+        int q = quad * 32;
+        FloatVector g0 = FloatVector.fromArray(S, tmp, q), g1 = FloatVector.fromArray(S, tmp, q + 16);
+        FloatVector g2 = FloatVector.fromArray(S, tmp, 128 + q), g3 = FloatVector.fromArray(S, tmp, 128 + q + 16);
+        FloatVector r0 = l4.selectFrom(g0, g1), r2 = h4.selectFrom(g0, g1), s0 = l4.selectFrom(g2, g3), s2 = h4.selectFrom(g2, g3);
+        int p = 4 * quad, d = base + p * 32;
+        l8.selectFrom(r0, s0).intoArray(dst, d);
+        if (p + 1 < kc) h8.selectFrom(r0, s0).intoArray(dst, d + 32);
+        if (p + 2 < kc) l8.selectFrom(r2, s2).intoArray(dst, d + 64);
+        if (p + 3 < kc) h8.selectFrom(r2, s2).intoArray(dst, d + 96);
+    }
 }

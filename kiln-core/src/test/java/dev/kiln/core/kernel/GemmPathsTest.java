@@ -37,7 +37,7 @@ class GemmPathsTest {
     void everyLayoutGivesTheSameBits() {
         int[][] shapes = {{32, 128, 10}, {128, 32, 10}, {32, 128, 784}, {33, 40, 35}, {7, 300, 17}, {50, 19, 3},
             {1, 64, 40}, {97, 257, 64}, {65, 70, 130}, {16, 16, 16}, {40, 9, 1}, {200, 530, 97}, {40, 300, 130},
-            {33, 200, 100}, {32, 10, 128}, {20, 10, 45}};
+            {33, 200, 100}, {32, 10, 128}, {20, 10, 45}, {7, 3, 70}, {33, 16, 64}, {5, 13, 96}, {9, 1, 33}};
         Rng rng = new Rng(11);
         for (int[] s : shapes) {
             int m = s[0], k = s[1], n = s[2];
@@ -68,7 +68,8 @@ class GemmPathsTest {
      */
     @Test
     void aProductOnBPackedOnceGivesTheSameBits() {
-        int[][] shapes = {{64, 80, 256}, {5, 80, 256}, {12, 65, 80}, {3, 300, 40}, {33, 530, 97}, {1, 16, 10}, {70, 7, 33}};
+        int[][] shapes = {{64, 80, 256}, {5, 80, 256}, {12, 65, 80}, {3, 300, 40}, {33, 530, 97}, {1, 16, 10}, {70, 7, 33},
+            {9, 12, 64}, {40, 16, 96}};
         Rng rng = new Rng(17);
         float[] packed = new float[Gemm.packedSize(600, 300)];
         java.util.Arrays.fill(packed, Float.NaN);   // what a bigger earlier call left behind
