@@ -20,12 +20,14 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link GemmColumns}' tile, vectorised along M, reads Bᵀ in place. Ragged edges: rows past M re-read the last
  * valid row and are not stored; a last column tile narrower than NR runs on zero-padded copies (no masks). A C of
  * at most {@link #NARROW} columns from a stored-transposed A (the 10-class head's dW) takes {@link #narrowCols}, a
- * tile vectorised along M that reads Aᵀ in place.
+ * tile vectorised along M that reads Aᵀ in place; from an untransposed A (the head's forward), {@link GemmNarrow}.
  *
  * <p>Both cores: the larger of the two tile grids (rows of C, or columns of C for wide, short products such as
  * 32×784·784×128's backward) is split across {@link Parallel}; every C element is summed in the same K order
  * (one FMA chain, p = 0…K−1) whatever the split and whichever tile computes it, so results are identical for any
- * thread count, batch size or layout of the operands (GemmPathsTest checks the bits).
+ * thread count, batch size or layout of the operands (GemmPathsTest checks the bits). {@link GemmNarrow} sums in
+ * eight chains and a fixed tree instead: its products too are the same for any thread count, batch size or layout of
+ * B, but differ in the last bits from the same product with A stored transposed.
  *
  * <p>One vector species, the preferred one, in every kernel: 256-bit tiles for the 10-column head (beside the 512-bit
  * ones) made the JDK's shared FloatVector methods see two vector classes, and C2 then stopped intrinsifying other
@@ -292,8 +294,8 @@ public final class Gemm {
      */
     private static final class Scratch {
         float[] b = new float[0];
-        // 32·VL: narrowCols' C tile and its transpose's 12 vectors, or GemmNarrow.packShortK's scratch
-        final float[] tile = new float[Math.max(MR * NR, 32 * VL)];
+        // narrowCols' C tile and its transposes' vectors, or GemmNarrow.packShortK's scratch
+        final float[] tile = new float[Math.max(MR * NR, Math.max(GemmNarrow.COLUMN_TILE_BUF, GemmNarrow.SHORT_K_TMP))];
         final Split split = new Split();
     }
 
@@ -608,16 +610,12 @@ public final class Gemm {
      * 16-row tile (no wasted rows for M = 32, but 1×128·128×10 3.4 → 2.4). The time per K step goes to the broadcasts:
      * one per FMA, where a 512-bit broadcast costs an FP pipe slot, ~1.5 cycles an FMA; see {@link #narrowCols}.
      *
-     * <p>Why this shape stays below OpenBLAS (0.6–0.7), from the machine code: C2 compiles each row's step to a
-     * {@code vbroadcastss} from memory and a {@code vfmadd231ps} (plus a bounds check unless acs = 1), while OpenBLAS's
-     * small-matrix kernel (sgemm_small_kernel_b0_nn_COOPERLAKE on this Zen 4) folds the broadcast into the FMA
-     * ({@code vfmadd231ps (mem){1to16}}), a form C2 never emits; see BENCHMARKS.md, "The 10-class head, examined".
-     * Vectorising along M instead ({@link #narrowCols}, every lane used, a broadcast per two FMAs) needs A transposed,
-     * and no way of transposing 32×128 on Zen 4 was cheap enough (per call, one core; OpenBLAS's whole product
-     * ~1.3 µs, this tile ~2.1): 16×16 register transposes 0.65–0.84 µs (two-source permutes at ~2 cycles each), a
-     * gathered A column 2.9 µs, scalar copies interleaved with the FMAs 2.1 µs (bounds checks). The best pairing,
-     * transposes then {@link #narrowCols}, measured 1.5–1.6 µs: ~0.8 of OpenBLAS for ~150 more lines and a tile C2
-     * reaches late, so it is not in.
+     * <p>Why this tile stays below OpenBLAS (0.6–0.7 on the 10-column head), from the machine code: C2 compiles each
+     * row's step to a {@code vbroadcastss} from memory and a {@code vfmadd231ps} (plus a bounds check unless acs = 1),
+     * while OpenBLAS's small-matrix kernel (sgemm_small_kernel_b0_nn_COOPERLAKE on this Zen 4) folds the broadcast into
+     * the FMA ({@code vfmadd231ps (mem){1to16}}), a form C2 never emits; see BENCHMARKS.md, "The 10-class head,
+     * examined". So the head's forward (A untransposed, K a multiple of 16) no longer comes here: {@link GemmNarrow}
+     * needs no broadcast at all. What still does: N of 11–16, a ragged K, and the last rows of a transposed A.
      */
     private static void micro1(int kc, int rows, float[] a, int ap, int ars, int acs, float[] b, int bp, int ldb,
                                float[] c, boolean load) {
@@ -666,11 +664,11 @@ public final class Gemm {
      * element is still one FMA chain over p = 0…K−1 from 0 or C, so the bits are those of every other tile
      * (GemmNarrowTest).
      *
-     * <p>C goes through {@code buf} column-major ({@code j·2·VL + r}), then to C by register transposes
-     * ({@link GemmNarrow#storeColumnTile}; 128×32ᵀ·32×10 per core 1.44 → 1.11 µs). Tried and left out: masked scatters;
+     * <p>C goes through {@code buf} column-major ({@code j·2·VL + r}), then to C by register transposes (below;
+     * 128×32ᵀ·32×10 per core 1.44 → 1.1–1.2 µs). Tried and left out: masked scatters;
      * and, for the forward from a row-major A, 16×16 register transposes of A (50–56 GFLOP/s against OpenBLAS's 65),
-     * which C2 reached only seconds later on the busy 2-core machine (its methods too big for C1, see
-     * storeColumnTile), so bench/gemm's one-second warm-up often timed the Vector API's fallback.
+     * which C2 reached only seconds later on the busy 2-core machine, so bench/gemm's one-second warm-up often timed
+     * the Vector API's fallback.
      */
     private static void narrowCols(int n, int k, float[] ap, int apo, int as, float[] b, int bo, int ldb,
                                    float[] c, int cp, int ldc, boolean accumulate, float[] buf) {
@@ -715,7 +713,7 @@ public final class Gemm {
         x7.intoArray(buf, 7 * 2 * VL); y7.intoArray(buf, 7 * 2 * VL + VL);
         x8.intoArray(buf, 8 * 2 * VL); y8.intoArray(buf, 8 * 2 * VL + VL);
         x9.intoArray(buf, 9 * 2 * VL); y9.intoArray(buf, 9 * 2 * VL + VL);
-        if (GemmNarrow.ON) {
+        if (GemmNarrow.ON && n >= 8) {
             GemmNarrow.storeColumnTile(n, buf, c, cp, ldc);
         } else {
             // Column by column: each inner loop reads 2·VL floats in a row rather than n strided ones.

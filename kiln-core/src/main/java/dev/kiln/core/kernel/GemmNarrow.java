@@ -257,7 +257,7 @@ final class GemmNarrow {
     // ---------------------------------------------------------------- the dW tile's C, transposed in registers
 
     /** selectFrom indices interleaving groups of g lanes of two vectors: their low halves (LO), or high halves (HI). */
-    private static final float[] ZIP = new float[8 * 16];
+    static final float[] ZIP = new float[8 * 16];
 
     static {
         for (int z = 0; z < 8; z++) {
@@ -271,63 +271,60 @@ final class GemmNarrow {
 
     /**
      * {@link Gemm}'s narrow column tile's C (2·16 rows × 10 columns, column-major in {@code buf}: {@code t·32 + r}) into
-     * C's first n ≤ 10 columns: per 16 rows, the 10 column vectors (6 zero ones added) are transposed by four rounds of
-     * two-vector interleaves (1, 2, 4, then 8 lanes; 54 selections) into one vector per row, stored under a mask of n
-     * lanes. Values are only moved, so the bits are those of a scalar copy, which cost ~1.5 cycles a value with its
-     * strided stores (128×32ᵀ·32×10 per core: 1.44 µs, of which the copy was ~0.55). Two methods, the first two rounds
-     * handing over through {@code buf} from {@link #ZIPPED}: as one, the method was too big for C1 ("out of virtual
-     * registers"), which left it unoptimised, boxing every vector, for good.
+     * C's first n (8 ≤ n ≤ 10) columns: per 16 rows, the 10 column vectors (6 zero ones added) go through four rounds of
+     * two-vector interleaves (1, 2, 4, then 8 lanes; {@link #ZIP}) into one vector per row, stored under a mask of n
+     * lanes. Values are only moved, so the bits are those of the scalar copy, which cost ~1.5 cycles a value with its
+     * strided stores (128×32ᵀ·32×10 per core: 1.44 µs, 1.1–1.2 with this). Small loops, in one method: as straight-line
+     * code the method was too big for C1 ("out of virtual registers", which left it unoptimised for good), and so was
+     * the tile's method with these loops written into it; split into loop-free methods, each too big for C2 to inline
+     * into the tile and reaching C2 on its own only after ~5,000 calls, boxing every vector until then (the LSTM
+     * classifier's Dense(1) head allocated 70 KB a step throughout its benchmark). Its loops' back edges bring this
+     * one to C2 after ~600 calls.
      */
     static void storeColumnTile(int n, float[] buf, float[] c, int cp, int ldc) {
-        for (int half = 0; half < 32; half += 16) {
-            zipColumns(buf, half);
-            storeRows(n, buf, c, cp + half * ldc, ldc);
-        }
-    }
-
-    /** Where {@link #zipColumns} leaves its 12 vectors in the column tile's buffer, after the tile's 20. */
-    static final int ZIPPED = 20 * 16;
-
-    /** Rounds 1 and 2 for rows half…half+15: column pairs, then rows by four × four columns, to {@code buf[ZIPPED…]}. */
-    private static void zipColumns(float[] buf, int half) {
-        FloatVector l1 = FloatVector.fromArray(S, ZIP, 0), h1 = FloatVector.fromArray(S, ZIP, 16);
-        FloatVector l2 = FloatVector.fromArray(S, ZIP, 32), h2 = FloatVector.fromArray(S, ZIP, 48);
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c0 = FloatVector.fromArray(S, buf, half), c1 = FloatVector.fromArray(S, buf, 32 + half);
-        FloatVector c2 = FloatVector.fromArray(S, buf, 64 + half), c3 = FloatVector.fromArray(S, buf, 96 + half);
-        FloatVector c4 = FloatVector.fromArray(S, buf, 128 + half), c5 = FloatVector.fromArray(S, buf, 160 + half);
-        FloatVector c6 = FloatVector.fromArray(S, buf, 192 + half), c7 = FloatVector.fromArray(S, buf, 224 + half);
-        FloatVector c8 = FloatVector.fromArray(S, buf, 256 + half), c9 = FloatVector.fromArray(S, buf, 288 + half);
-        // Rows 0–7 (l) or 8–15 (h) × a column pair, lane 2·row + column.
-        FloatVector p01l = l1.selectFrom(c0, c1), p01h = h1.selectFrom(c0, c1);
-        FloatVector p23l = l1.selectFrom(c2, c3), p23h = h1.selectFrom(c2, c3);
-        FloatVector p45l = l1.selectFrom(c4, c5), p45h = h1.selectFrom(c4, c5);
-        FloatVector p67l = l1.selectFrom(c6, c7), p67h = h1.selectFrom(c6, c7);
-        FloatVector p89l = l1.selectFrom(c8, c9), p89h = h1.selectFrom(c8, c9);
-        // Rows 0–3, 4–7, 8–11, 12–15 × columns 0–3, 4–7 and 8–11, lane 4·row + column: q(4·quad + group).
-        int q = ZIPPED;
-        l2.selectFrom(p01l, p23l).intoArray(buf, q); l2.selectFrom(p45l, p67l).intoArray(buf, q + 16); l2.selectFrom(p89l, zero).intoArray(buf, q + 32);
-        h2.selectFrom(p01l, p23l).intoArray(buf, q + 48); h2.selectFrom(p45l, p67l).intoArray(buf, q + 64); h2.selectFrom(p89l, zero).intoArray(buf, q + 80);
-        l2.selectFrom(p01h, p23h).intoArray(buf, q + 96); l2.selectFrom(p45h, p67h).intoArray(buf, q + 112); l2.selectFrom(p89h, zero).intoArray(buf, q + 128);
-        h2.selectFrom(p01h, p23h).intoArray(buf, q + 144); h2.selectFrom(p45h, p67h).intoArray(buf, q + 160); h2.selectFrom(p89h, zero).intoArray(buf, q + 176);
-    }
-
-    /** Rounds 3 and 4 on {@link #zipColumns}' vectors, a quad of rows at a time: row pairs × 8 columns, then rows, to C. */
-    private static void storeRows(int n, float[] buf, float[] c, int cp, int ldc) {
-        FloatVector l4 = FloatVector.fromArray(S, ZIP, 64), h4 = FloatVector.fromArray(S, ZIP, 80);
-        FloatVector l8 = FloatVector.fromArray(S, ZIP, 96), h8 = FloatVector.fromArray(S, ZIP, 112);
+        float[] zip = ZIP;
+        FloatVector l1 = FloatVector.fromArray(S, zip, 0), h1 = FloatVector.fromArray(S, zip, 16);
+        FloatVector l2 = FloatVector.fromArray(S, zip, 32), h2 = FloatVector.fromArray(S, zip, 48);
+        FloatVector l4 = FloatVector.fromArray(S, zip, 64), h4 = FloatVector.fromArray(S, zip, 80);
+        FloatVector l8 = FloatVector.fromArray(S, zip, 96), h8 = FloatVector.fromArray(S, zip, 112);
         FloatVector zero = FloatVector.zero(S);
         VectorMask<Float> cols = VectorMask.fromLong(S, (1L << n) - 1);
-        for (int quad = 0, q = ZIPPED, d = cp; quad < 4; quad++, q += 48, d += 4 * ldc) {
-            FloatVector g0 = FloatVector.fromArray(S, buf, q), g4 = FloatVector.fromArray(S, buf, q + 16);
-            FloatVector g8 = FloatVector.fromArray(S, buf, q + 32);
-            FloatVector r0 = l4.selectFrom(g0, g4), r2 = h4.selectFrom(g0, g4), s0 = l4.selectFrom(g8, zero), s2 = h4.selectFrom(g8, zero);
-            l8.selectFrom(r0, s0).intoArray(c, d, cols);
-            h8.selectFrom(r0, s0).intoArray(c, d + ldc, cols);
-            l8.selectFrom(r2, s2).intoArray(c, d + 2 * ldc, cols);
-            h8.selectFrom(r2, s2).intoArray(c, d + 3 * ldc, cols);
+        int pairs = PAIRS, zipped = ZIPPED;
+        for (int half = 0; half < 32; half += 16) {
+            // Round 1: rows 0–7 (l) or 8–15 (h) × a column pair, lane 2·row + column.
+            for (int t = 0; t < 10; t += 2) {
+                FloatVector e0 = FloatVector.fromArray(S, buf, t * 32 + half), e1 = FloatVector.fromArray(S, buf, (t + 1) * 32 + half);
+                l1.selectFrom(e0, e1).intoArray(buf, pairs + t * 16);
+                h1.selectFrom(e0, e1).intoArray(buf, pairs + t * 16 + 16);
+            }
+            // Round 2: rows 0–3, 4–7 (from the l vectors), 8–11, 12–15 × columns 0–3, 4–7, 8–11, lane 4·row + column.
+            for (int hh = 0, pp = pairs, q = zipped; hh < 2; hh++, pp += 16, q += 96) {
+                FloatVector p01 = FloatVector.fromArray(S, buf, pp), p23 = FloatVector.fromArray(S, buf, pp + 32);
+                FloatVector p45 = FloatVector.fromArray(S, buf, pp + 64), p67 = FloatVector.fromArray(S, buf, pp + 96);
+                FloatVector p89 = FloatVector.fromArray(S, buf, pp + 128);
+                l2.selectFrom(p01, p23).intoArray(buf, q); l2.selectFrom(p45, p67).intoArray(buf, q + 16);
+                l2.selectFrom(p89, zero).intoArray(buf, q + 32);
+                h2.selectFrom(p01, p23).intoArray(buf, q + 48); h2.selectFrom(p45, p67).intoArray(buf, q + 64);
+                h2.selectFrom(p89, zero).intoArray(buf, q + 80);
+            }
+            // Rounds 3 and 4, a quad of rows at a time: row pairs × columns 0–7 (r) and 8–15 (s), then rows.
+            for (int quad = 0, q = zipped, d = cp + half * ldc; quad < 4; quad++, q += 48, d += 4 * ldc) {
+                FloatVector g0 = FloatVector.fromArray(S, buf, q), g4 = FloatVector.fromArray(S, buf, q + 16);
+                FloatVector g8 = FloatVector.fromArray(S, buf, q + 32);
+                FloatVector r0 = l4.selectFrom(g0, g4), r2 = h4.selectFrom(g0, g4);
+                FloatVector s0 = l4.selectFrom(g8, zero), s2 = h4.selectFrom(g8, zero);
+                l8.selectFrom(r0, s0).intoArray(c, d, cols);
+                h8.selectFrom(r0, s0).intoArray(c, d + ldc, cols);
+                l8.selectFrom(r2, s2).intoArray(c, d + 2 * ldc, cols);
+                h8.selectFrom(r2, s2).intoArray(c, d + 3 * ldc, cols);
+            }
         }
     }
+
+    /** Where {@link Gemm}'s narrow column tile's transposes leave rounds 1 and 2 (10 and 12 vectors) after its 20. */
+    static final int PAIRS = 20 * 16, ZIPPED = 30 * 16;
+    /** Floats of the column tile's buffer that those transposes use. */
+    static final int COLUMN_TILE_BUF = 42 * 16;
 
     // ---------------------------------------------------------------- a transposed B with a short K, packed in registers
 
@@ -357,25 +354,36 @@ final class GemmNarrow {
         }
     }
 
-    /** {@link #packShortK}'s scratch: 16 q vectors, then (for a row group at B's end) 16 rows of 16. */
-    static final int SHORT_K_TMP = 32 * 16;
-    private static final int ROWS_AT = 16 * 16;
+    /** {@link #packShortK}'s scratch: 16 q vectors, 16 rows of 16 (a row group at B's end), then 8 p vectors. */
+    static final int SHORT_K_TMP = 40 * 16;
+    private static final int ROWS_AT = 16 * 16, P_AT = 32 * 16;
 
     /**
      * Rounds 1 and 2 for 8 rows of B (from {@code src}, stride {@code stride}): q(quad, group) = lanes 4·p' + row for
      * p = 4·quad + p', rows 4·group'… of these 8, at {@code tmp[at + (quad·2 + group')·16]}.
      */
     private static void zipRows(float[] b, int src, int stride, float[] tmp, int at) {
+        zipRowPairs(b, src, stride, tmp);
+        zipRowQuads(tmp, at);
+    }
+
+    /** Round 1: rows 2i and 2i + 1 of the 8, p 0–7 (l) or 8–15 (h), lane 2·p + row, at {@code tmp[P_AT + 32i (+16)]}. */
+    private static void zipRowPairs(float[] b, int src, int stride, float[] tmp) {
         FloatVector l1 = FloatVector.fromArray(S, ZIP, 0), h1 = FloatVector.fromArray(S, ZIP, 16);
+        for (int i = 0; i < 4; i++) {
+            FloatVector x = FloatVector.fromArray(S, b, src + 2 * i * stride), y = FloatVector.fromArray(S, b, src + (2 * i + 1) * stride);
+            l1.selectFrom(x, y).intoArray(tmp, P_AT + 32 * i);
+            h1.selectFrom(x, y).intoArray(tmp, P_AT + 32 * i + 16);
+        }
+    }
+
+    /** Round 2 on {@link #zipRowPairs}' vectors. */
+    private static void zipRowQuads(float[] tmp, int at) {
         FloatVector l2 = FloatVector.fromArray(S, ZIP, 32), h2 = FloatVector.fromArray(S, ZIP, 48);
-        FloatVector r0 = FloatVector.fromArray(S, b, src), r1 = FloatVector.fromArray(S, b, src + stride);
-        FloatVector r2 = FloatVector.fromArray(S, b, src + 2 * stride), r3 = FloatVector.fromArray(S, b, src + 3 * stride);
-        FloatVector r4 = FloatVector.fromArray(S, b, src + 4 * stride), r5 = FloatVector.fromArray(S, b, src + 5 * stride);
-        FloatVector r6 = FloatVector.fromArray(S, b, src + 6 * stride), r7 = FloatVector.fromArray(S, b, src + 7 * stride);
-        FloatVector p01l = l1.selectFrom(r0, r1), p01h = h1.selectFrom(r0, r1);
-        FloatVector p23l = l1.selectFrom(r2, r3), p23h = h1.selectFrom(r2, r3);
-        FloatVector p45l = l1.selectFrom(r4, r5), p45h = h1.selectFrom(r4, r5);
-        FloatVector p67l = l1.selectFrom(r6, r7), p67h = h1.selectFrom(r6, r7);
+        FloatVector p01l = FloatVector.fromArray(S, tmp, P_AT), p01h = FloatVector.fromArray(S, tmp, P_AT + 16);
+        FloatVector p23l = FloatVector.fromArray(S, tmp, P_AT + 32), p23h = FloatVector.fromArray(S, tmp, P_AT + 48);
+        FloatVector p45l = FloatVector.fromArray(S, tmp, P_AT + 64), p45h = FloatVector.fromArray(S, tmp, P_AT + 80);
+        FloatVector p67l = FloatVector.fromArray(S, tmp, P_AT + 96), p67h = FloatVector.fromArray(S, tmp, P_AT + 112);
         l2.selectFrom(p01l, p23l).intoArray(tmp, at); l2.selectFrom(p45l, p67l).intoArray(tmp, at + 16);
         h2.selectFrom(p01l, p23l).intoArray(tmp, at + 32); h2.selectFrom(p45l, p67l).intoArray(tmp, at + 48);
         l2.selectFrom(p01h, p23h).intoArray(tmp, at + 64); l2.selectFrom(p45h, p67h).intoArray(tmp, at + 80);
