@@ -88,24 +88,31 @@ final class GemmNarrow {
     static void pack(boolean tb, float[] b, int bo, int ldb, int k, int n, float[] dst) {
         int bps = tb ? 1 : ldb, bjs = tb ? ldb : 1, blocks = k / 8;
         int fast = !tb && n == N_MAX && ldb == N_MAX ? k / 8 : 0;
-        for (int v = 0; v < 5 && fast > 0; v++) {
-            int q = 4 * v * 16;
-            FloatVector s0 = FloatVector.fromArray(S, PACK, q), s1 = FloatVector.fromArray(S, PACK, q + 16);
-            FloatVector s2 = FloatVector.fromArray(S, PACK, q + 32), s3 = FloatVector.fromArray(S, PACK, q + 48);
-            for (int blk = 0; blk < fast; blk++) {
-                int o = bo + blk * BLOCK;
-                FloatVector t = s0.selectFrom(FloatVector.fromArray(S, b, o), FloatVector.fromArray(S, b, o + 16));
-                t = s1.selectFrom(t, FloatVector.fromArray(S, b, o + 32));
-                t = s2.selectFrom(t, FloatVector.fromArray(S, b, o + 48));
-                t = s3.selectFrom(t, FloatVector.fromArray(S, b, o + 64));
-                t.intoArray(dst, blk * BLOCK + v * 16);
-            }
-        }
+        for (int v = 0; v < 5 && fast > 0; v++) packVector(v, b, bo, fast, dst);
         // The rest (fewer columns, a strided or transposed B): zeros, then B's values where they go.
         java.util.Arrays.fill(dst, fast * BLOCK, blocks * BLOCK, 0f);
         for (int j = 0; j < n; j++) {
             int d = (j >> 1) * 16 + (j & 1) * 8;
             for (int p = fast * 8, src = bo + p * bps + j * bjs; p < k; p++, src += bps) dst[(p >> 3) * BLOCK + d + (p & 7)] = b[src];
+        }
+    }
+
+    /**
+     * Packed vector v of each of the first {@code blocks} 8-row blocks of a contiguous 10-column B. A method of its own,
+     * called five times a product, so that C2 compiles it after a few hundred training steps rather than ~600: code
+     * that runs once a step reaches C2 only after ~600 calls, and until then every vector is a heap object.
+     */
+    private static void packVector(int v, float[] b, int bo, int blocks, float[] dst) {
+        int q = 4 * v * 16;
+        FloatVector s0 = FloatVector.fromArray(S, PACK, q), s1 = FloatVector.fromArray(S, PACK, q + 16);
+        FloatVector s2 = FloatVector.fromArray(S, PACK, q + 32), s3 = FloatVector.fromArray(S, PACK, q + 48);
+        for (int blk = 0; blk < blocks; blk++) {
+            int o = bo + blk * BLOCK;
+            FloatVector t = s0.selectFrom(FloatVector.fromArray(S, b, o), FloatVector.fromArray(S, b, o + 16));
+            t = s1.selectFrom(t, FloatVector.fromArray(S, b, o + 32));
+            t = s2.selectFrom(t, FloatVector.fromArray(S, b, o + 48));
+            t = s3.selectFrom(t, FloatVector.fromArray(S, b, o + 64));
+            t.intoArray(dst, blk * BLOCK + v * 16);
         }
     }
 
@@ -133,7 +140,8 @@ final class GemmNarrow {
         if (s.packed.length < packedSize(k)) s.packed = new float[packedSize(k)];
         pack(tb, b, bo, ldb, k, n, s.packed);
         if (serial || !Gemm.splits((long) m * n * k)) {
-            rows(0, m, n, k, a, ao, lda, s.packed, c, co, ldc, accumulate, s.buf);
+            // Eight rows a call, for the same reason as packVector: C2 counts calls, and a head's product comes once a step.
+            for (int i = 0; i < m; i += 2 * ROWS) rows(i, Math.min(m, i + 2 * ROWS), n, k, a, ao, lda, s.packed, c, co, ldc, accumulate, s.buf);
             return;
         }
         Body body = s.body;
