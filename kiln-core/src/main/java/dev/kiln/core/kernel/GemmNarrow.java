@@ -362,36 +362,25 @@ final class GemmNarrow {
         }
     }
 
-    /** {@link #packShortK}'s scratch: 16 q vectors, 16 rows of 16 (a row group at B's end), then 8 p vectors. */
-    static final int SHORT_K_TMP = 40 * 16;
-    private static final int ROWS_AT = 16 * 16, P_AT = 32 * 16;
+    /** {@link #packShortK}'s scratch: 16 q vectors, then 16 rows of 16 (a row group at B's end). */
+    static final int SHORT_K_TMP = 32 * 16;
+    private static final int ROWS_AT = 16 * 16;
 
     /**
      * Rounds 1 and 2 for 8 rows of B (from {@code src}, stride {@code stride}): q(quad, group) = lanes 4·p' + row for
      * p = 4·quad + p', rows 4·group'… of these 8, at {@code tmp[at + (quad·2 + group')·16]}.
      */
     private static void zipRows(float[] b, int src, int stride, float[] tmp, int at) {
-        zipRowPairs(b, src, stride, tmp);
-        zipRowQuads(tmp, at);
-    }
-
-    /** Round 1: rows 2i and 2i + 1 of the 8, p 0–7 (l) or 8–15 (h), lane 2·p + row, at {@code tmp[P_AT + 32i (+16)]}. */
-    private static void zipRowPairs(float[] b, int src, int stride, float[] tmp) {
         FloatVector l1 = FloatVector.fromArray(S, ZIP, 0), h1 = FloatVector.fromArray(S, ZIP, 16);
-        for (int i = 0; i < 4; i++) {
-            FloatVector x = FloatVector.fromArray(S, b, src + 2 * i * stride), y = FloatVector.fromArray(S, b, src + (2 * i + 1) * stride);
-            l1.selectFrom(x, y).intoArray(tmp, P_AT + 32 * i);
-            h1.selectFrom(x, y).intoArray(tmp, P_AT + 32 * i + 16);
-        }
-    }
-
-    /** Round 2 on {@link #zipRowPairs}' vectors. */
-    private static void zipRowQuads(float[] tmp, int at) {
         FloatVector l2 = FloatVector.fromArray(S, ZIP, 32), h2 = FloatVector.fromArray(S, ZIP, 48);
-        FloatVector p01l = FloatVector.fromArray(S, tmp, P_AT), p01h = FloatVector.fromArray(S, tmp, P_AT + 16);
-        FloatVector p23l = FloatVector.fromArray(S, tmp, P_AT + 32), p23h = FloatVector.fromArray(S, tmp, P_AT + 48);
-        FloatVector p45l = FloatVector.fromArray(S, tmp, P_AT + 64), p45h = FloatVector.fromArray(S, tmp, P_AT + 80);
-        FloatVector p67l = FloatVector.fromArray(S, tmp, P_AT + 96), p67h = FloatVector.fromArray(S, tmp, P_AT + 112);
+        FloatVector r0 = FloatVector.fromArray(S, b, src), r1 = FloatVector.fromArray(S, b, src + stride);
+        FloatVector r2 = FloatVector.fromArray(S, b, src + 2 * stride), r3 = FloatVector.fromArray(S, b, src + 3 * stride);
+        FloatVector r4 = FloatVector.fromArray(S, b, src + 4 * stride), r5 = FloatVector.fromArray(S, b, src + 5 * stride);
+        FloatVector r6 = FloatVector.fromArray(S, b, src + 6 * stride), r7 = FloatVector.fromArray(S, b, src + 7 * stride);
+        FloatVector p01l = l1.selectFrom(r0, r1), p01h = h1.selectFrom(r0, r1);
+        FloatVector p23l = l1.selectFrom(r2, r3), p23h = h1.selectFrom(r2, r3);
+        FloatVector p45l = l1.selectFrom(r4, r5), p45h = h1.selectFrom(r4, r5);
+        FloatVector p67l = l1.selectFrom(r6, r7), p67h = h1.selectFrom(r6, r7);
         l2.selectFrom(p01l, p23l).intoArray(tmp, at); l2.selectFrom(p45l, p67l).intoArray(tmp, at + 16);
         h2.selectFrom(p01l, p23l).intoArray(tmp, at + 32); h2.selectFrom(p45l, p67l).intoArray(tmp, at + 48);
         l2.selectFrom(p01h, p23h).intoArray(tmp, at + 64); l2.selectFrom(p45h, p67h).intoArray(tmp, at + 80);
