@@ -186,12 +186,18 @@ public final class Gemm {
             GemmColumns.gemm(ta, tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
             return;
         }
+        long work = (long) m * n * k;
+        if (GemmNarrow.ON && !ta && !tb && k <= GemmNarrow.SHORT_K && n >= GemmNarrow.WIDE && !splits(work)) {
+            // A short K with B as it lies (the head's dX as Dense forms it): the 64-wide tile, the rest on the row tile.
+            int done = GemmNarrow.shortK(m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+            if (done < n) blocked(0, m, done, n, k, a, ao, lda, 1, b, bo, ldb, 1, c, co, ldc, accumulate);
+            return;
+        }
         int ars = ta ? 1 : lda;  // step between rows i of op(A)
         int acs = ta ? lda : 1;  // step between columns p of op(A)
         int bps = tb ? 1 : ldb;  // step between rows p of op(B)
         int bjs = tb ? ldb : 1;  // step between columns j of op(B)
         int rowTiles = (m + MR - 1) / MR, colTiles = (n + NR - 1) / NR;
-        long work = (long) m * n * k;
         if (VL == 16 && ta && !tb && n <= NARROW && m >= 2 * VL && !splits(work)) {
             // A narrow C from a stored-transposed A (the head's dW = Hᵀ·dY): the column tile, A read in place, for
             // whole blocks of 2·VL rows; the row tile for the last m mod 2·VL. Single-threaded products only (a head
