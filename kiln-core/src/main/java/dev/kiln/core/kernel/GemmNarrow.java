@@ -27,6 +27,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>B is packed per call (for 10 contiguous columns, two-source permutes: ~0.2 µs for 128×10, against 0.4 by scalar
  * copies); A's row tile is four rows (20 accumulators); K is a multiple of 16 ({@link #takes}).
+ *
+ * <p>Also here, for the head's other two products (both keep one FMA chain per element): {@link #storeColumnTile}
+ * moves the dW tile's C out by register transposes, {@link #packShortK} packs a transposed B with K ≤ 16 the same way,
+ * and {@link #shortK} multiplies a short K with B as it lies on a 4-row × 64-column tile.
  */
 final class GemmNarrow {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
