@@ -34,12 +34,15 @@ import java.util.Locale;
 public final class GemmBench {
     private GemmBench() {}
 
-    /** m, k, n, ta, tb. */
+    /**
+     * m, k, n, ta, tb. Per batch size: the first layer's forward and dW (and its dX, which training skips), then the
+     * 10-column head's forward, dW, and dX twice: as dY·Wᵀ, and as {@code Dense} runs it, on a Wᵀ it lays out itself.
+     */
     private static final int[][] SKINNY = {
         {32, 784, 128, 0, 0}, {784, 32, 128, 1, 0}, {32, 128, 784, 0, 1},
         {128, 784, 128, 0, 0}, {784, 128, 128, 1, 0}, {128, 128, 784, 0, 1},
-        {32, 128, 10, 0, 0}, {128, 32, 10, 1, 0}, {32, 10, 128, 0, 1},
-        {128, 128, 10, 0, 0}, {128, 128, 10, 1, 0}, {128, 10, 128, 0, 1},
+        {32, 128, 10, 0, 0}, {128, 32, 10, 1, 0}, {32, 10, 128, 0, 1}, {32, 10, 128, 0, 0},
+        {128, 128, 10, 0, 0}, {128, 128, 10, 1, 0}, {128, 10, 128, 0, 1}, {128, 10, 128, 0, 0},
     };
     private static final int[][] SQUARE = {{256, 256, 256, 0, 0}, {512, 512, 512, 0, 0}, {1024, 1024, 1024, 0, 0}, {2048, 2048, 2048, 0, 0}};
 
