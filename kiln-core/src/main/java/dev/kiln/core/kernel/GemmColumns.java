@@ -175,7 +175,7 @@ final class GemmColumns {
     /** Lanes 8s .. 8s+NJ−1: row s of a transposed vector. */
     private static final VectorMask<Float>[] ROWS = rowMasks();
 
-    private static float[] zip(int g, int from) {
+    static float[] zip(int g, int from) {
         float[] idx = new float[VL];
         for (int i = 0; i < VL; i++) {
             int group = i / (2 * g), within = i % (2 * g);

@@ -268,17 +268,14 @@ final class GemmNarrow {
 
     // ---------------------------------------------------------------- the dW tile's C, transposed in registers
 
-    /** selectFrom indices interleaving groups of g lanes of two vectors: their low halves (LO), or high halves (HI). */
-    static final float[] ZIP = new float[8 * 16];
+    /**
+     * selectFrom indices interleaving groups of g = 1, 2, 4, 8 lanes of two vectors, low halves then high halves (as
+     * {@link GemmColumns}' transposes build them): {@code ZIP[(2·log₂g + half)·16 + lane]}.
+     */
+    private static final float[] ZIP = new float[8 * 16];
 
     static {
-        for (int z = 0; z < 8; z++) {
-            int g = 1 << (z >> 1), from = (z & 1) * 8;
-            for (int i = 0; i < 16; i++) {
-                int group = i / (2 * g), within = i % (2 * g);
-                ZIP[z * 16 + i] = within < g ? from + group * g + within : 16 + from + group * g + within - g;
-            }
-        }
+        for (int z = 0; z < 8 && ON; z++) System.arraycopy(GemmColumns.zip(1 << (z >> 1), (z & 1) * 8), 0, ZIP, z * 16, 16);
     }
 
     /**
@@ -334,7 +331,7 @@ final class GemmNarrow {
     }
 
     /** Where {@link Gemm}'s narrow column tile's transposes leave rounds 1 and 2 (10 and 12 vectors) after its 20. */
-    static final int PAIRS = 20 * 16, ZIPPED = 30 * 16;
+    private static final int PAIRS = 20 * 16, ZIPPED = 30 * 16;
     /** Floats of the column tile's buffer that those transposes use. */
     static final int COLUMN_TILE_BUF = 42 * 16;
 
