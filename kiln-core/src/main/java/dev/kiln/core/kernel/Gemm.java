@@ -188,8 +188,10 @@ public final class Gemm {
         }
         long work = (long) m * n * k;
         if (GemmNarrow.ON && !ta && !tb && k <= GemmNarrow.SHORT_K && n >= GemmNarrow.WIDE && !splits(work)) {
-            // A short K with B as it lies (the head's dX as Dense forms it): the 64-wide tile, the rest on the row tile.
-            int done = GemmNarrow.shortK(m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+            // A short K with B as it lies (the head's dX as Dense forms it): the 64-wide tile on whole 4-row blocks, the
+            // rest (the last m mod 4 rows, the last n mod 64 columns) on the row tile.
+            int done = GemmNarrow.shortK(m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate), rows = m / 4 * 4;
+            if (rows < m) blocked(rows, m, 0, done, k, a, ao, lda, 1, b, bo, ldb, 1, c, co, ldc, accumulate);
             if (done < n) blocked(0, m, done, n, k, a, ao, lda, 1, b, bo, ldb, 1, c, co, ldc, accumulate);
             return;
         }

@@ -114,7 +114,8 @@ class GemmNarrowTest {
     void headShapesAndLongKMatchTheContractAndTheScalarTwin() {
         int[][] shapes = {{32, 128, 10}, {128, 128, 10}, {128, 32, 10}, {1, 128, 10}, {33, 300, 10}, {64, 257, 16},
             {96, 530, 9}, {5, 300, 12}, {40, 261, 8}, {32, 256, 11}, {70, 784, 10}, {33, 272, 7}, {3, 1024, 1},
-            {32, 10, 128}, {13, 7, 200}, {70, 16, 64}, {6, 1, 130}};   // the last four: a short K (GemmNarrow.shortK)
+            {32, 10, 128}, {13, 7, 200}, {70, 16, 64}, {6, 1, 130}, {5, 12, 64}, {3, 9, 128}, {4, 16, 192}};
+        // the last seven: a short K (GemmNarrow.shortK; m mod 4 rows and n mod 64 columns on the row tile, m < 4 all there)
         Rng rng = new Rng(22);
         for (int[] s : shapes) {
             for (int t = 0; t < 4; t++) {
