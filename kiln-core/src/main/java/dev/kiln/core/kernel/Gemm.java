@@ -187,12 +187,21 @@ public final class Gemm {
             return;
         }
         long work = (long) m * n * k;
-        if (GemmNarrow.ON && !ta && !tb && k <= GemmNarrow.SHORT_K && n >= GemmNarrow.WIDE && !splits(work)) {
-            // A short K with B as it lies (the head's dX as Dense forms it): the 64-wide tile on whole 4-row blocks, the
-            // rest (the last m mod 4 rows, the last n mod 64 columns) on the row tile.
-            int done = GemmNarrow.shortK(m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate), rows = m / 4 * 4;
-            if (rows < m) blocked(rows, m, 0, done, k, a, ao, lda, 1, b, bo, ldb, 1, c, co, ldc, accumulate);
-            if (done < n) blocked(0, m, done, n, k, a, ao, lda, 1, b, bo, ldb, 1, c, co, ldc, accumulate);
+        if (GemmNarrow.ON && !ta && k <= GemmNarrow.SHORT_K && n >= GemmNarrow.WIDE && m >= 4 && !splits(work)) {
+            // A short K (the head's dX: dY times Wᵀ, K = 10): the 64-wide tile on whole 4-row blocks, the rest (the last
+            // m mod 4 rows, the last n mod 64 columns) on the row tile. The tile reads a row-major B in place; a
+            // transposed one (dY·Wᵀ with W as it lies) is first transposed in registers into a K × cols scratch.
+            int cols = n / GemmNarrow.WIDE * GemmNarrow.WIDE, rows = m / 4 * 4, bps = tb ? 1 : ldb, bjs = tb ? ldb : 1;
+            if (tb) {
+                Scratch s = SCRATCH.get();
+                if (s.b.length < k * cols) s.b = new float[k * cols];
+                for (int j = 0; j < cols; j += 2 * VL) GemmNarrow.packShortK(b, bo + j * ldb, ldb, k, s.b, j, cols, s.tile);
+                GemmNarrow.shortK(m, cols, k, a, ao, lda, s.b, 0, cols, c, co, ldc, accumulate);
+            } else {
+                GemmNarrow.shortK(m, cols, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
+            }
+            if (rows < m) blocked(rows, m, 0, cols, k, a, ao, lda, 1, b, bo, bps, bjs, c, co, ldc, accumulate);
+            if (cols < n) blocked(0, m, cols, n, k, a, ao, lda, 1, b, bo, bps, bjs, c, co, ldc, accumulate);
             return;
         }
         int ars = ta ? 1 : lda;  // step between rows i of op(A)
@@ -411,7 +420,7 @@ public final class Gemm {
                 for (int p = 0; p < kc; p++) System.arraycopy(b, bp + p * bps + j, dst, base + p * width, w);
             } else if (GemmNarrow.ON && w == NR && bps == 1 && kc <= VL) {
                 // op(B) = Bᵀ with a short K (the head's dX, K = 10): transposed in registers.
-                GemmNarrow.packShortK(b, bp + j * bjs, bjs, kc, dst, base, SCRATCH.get().tile);
+                GemmNarrow.packShortK(b, bp + j * bjs, bjs, kc, dst, base, NR, SCRATCH.get().tile);
             } else {
                 // op(B) = Bᵀ: element (p, j) is B's row j, column p. Row p of the panel at a time, so each inner loop
                 // runs w iterations and writes front to back; column by column, the head's dX = dY·Wᵀ (K = 10) ran

@@ -367,15 +367,15 @@ final class GemmNarrow {
     // ---------------------------------------------------------------- a transposed B with a short K, packed in registers
 
     /**
-     * A {@link Gemm} panel of 32 columns of op(B) = Bᵀ with K ≤ 16 (the head's dX = dY·Wᵀ, K = 10): B's rows j…j+31
-     * (K values each, row stride {@code bjs}, from {@code bp}) become the panel's rows p (32 values each, at
-     * {@code base + p·32}), for p &lt; kc. Per 16 rows of B: each row is one unaligned load (its lanes past K unused),
+     * 32 columns of op(B) = Bᵀ with K ≤ 16 (the head's dX = dY·Wᵀ, K = 10), for a {@link Gemm} panel (ld = 32) or
+     * {@link #shortK}'s row-major B (ld = its width): B's rows j…j+31 (K values each, row stride {@code bjs}, from
+     * {@code bp}) become rows p of dst (32 values each, at {@code base + p·ld}), for p &lt; kc. Per 16 rows of B: each row is one unaligned load (its lanes past K unused),
      * and four rounds of two-vector interleaves transpose the 16 (32 selections, then up to 8 per 4 values of K). A row
      * group whose last load would run past B's end is copied to {@code tmp} first. Values are only moved. Against the
      * scalar copy (~1.5 cycles a value, strided loads), per core: 32×10·128×10ᵀ 1.75 → 1.43–1.56 µs, 128×10·128×10ᵀ
      * 4.71 → 4.35 µs.
      */
-    static void packShortK(float[] b, int bp, int bjs, int kc, float[] dst, int base, float[] tmp) {
+    static void packShortK(float[] b, int bp, int bjs, int kc, float[] dst, int base, int ld, float[] tmp) {
         for (int g = 0; g < 32; g += 16) {
             int src = bp + g * bjs;
             float[] from = b;
@@ -388,7 +388,7 @@ final class GemmNarrow {
             }
             zipRows(from, src, stride, tmp, 0);
             zipRows(from, src + 8 * stride, stride, tmp, 128);
-            for (int quad = 0; 4 * quad < kc; quad++) unzipQuad(kc, quad, tmp, dst, base + g);
+            for (int quad = 0; 4 * quad < kc; quad++) unzipQuad(kc, quad, tmp, dst, base + g, ld);
         }
     }
 
@@ -418,18 +418,18 @@ final class GemmNarrow {
     }
 
     /** Rounds 3 and 4 for p = 4·quad…4·quad+3 (those below kc stored): 16 rows of B each, to the panel's rows p. */
-    private static void unzipQuad(int kc, int quad, float[] tmp, float[] dst, int base) {
+    private static void unzipQuad(int kc, int quad, float[] tmp, float[] dst, int base, int ld) {
         FloatVector l4 = FloatVector.fromArray(S, ZIP, 64), h4 = FloatVector.fromArray(S, ZIP, 80);
         FloatVector l8 = FloatVector.fromArray(S, ZIP, 96), h8 = FloatVector.fromArray(S, ZIP, 112);
         int q = quad * 32;
         FloatVector g0 = FloatVector.fromArray(S, tmp, q), g1 = FloatVector.fromArray(S, tmp, q + 16);
         FloatVector g2 = FloatVector.fromArray(S, tmp, 128 + q), g3 = FloatVector.fromArray(S, tmp, 128 + q + 16);
         FloatVector r0 = l4.selectFrom(g0, g1), r2 = h4.selectFrom(g0, g1), s0 = l4.selectFrom(g2, g3), s2 = h4.selectFrom(g2, g3);
-        int p = 4 * quad, d = base + p * 32;
+        int p = 4 * quad, d = base + p * ld;
         l8.selectFrom(r0, s0).intoArray(dst, d);
-        if (p + 1 < kc) h8.selectFrom(r0, s0).intoArray(dst, d + 32);
-        if (p + 2 < kc) l8.selectFrom(r2, s2).intoArray(dst, d + 64);
-        if (p + 3 < kc) h8.selectFrom(r2, s2).intoArray(dst, d + 96);
+        if (p + 1 < kc) h8.selectFrom(r0, s0).intoArray(dst, d + ld);
+        if (p + 2 < kc) l8.selectFrom(r2, s2).intoArray(dst, d + 2 * ld);
+        if (p + 3 < kc) h8.selectFrom(r2, s2).intoArray(dst, d + 3 * ld);
     }
 
     // ---------------------------------------------------------------- a short K with B as it lies: a wider tile
@@ -439,23 +439,23 @@ final class GemmNarrow {
 
     /**
      * C[0:m − m mod 4, 0:n − n mod 64] (+)= A·B for a short K (≤ {@link #SHORT_K}; the head's dX as {@code Dense} forms
-     * it, 32×10·10×128), B row-major read in place, A untransposed; returns the columns done, and the caller takes the
-     * rest of C (the last m mod 4 rows and n mod 64 columns) on the row tile. The row tile broadcasts A once per two FMAs
-     * and packs B first; this tile, 4 rows × 4 vectors, broadcasts once per four and packs nothing (a short K's panel is
-     * a handful of cache lines). Per core 32×10·10×128 went 1.07 → 0.92–1.0 µs with it, then to ~0.85 once each call
-     * took one whole 4-row tile (a row count known to the compiler: no clamped row pointers, no guarded stores, no row
-     * loop around the K loop) and walked A by the K loop's own induction variable. OpenBLAS takes 0.85–0.93. With K a
-     * compile-time constant, where C2 unrolls the K loop, the tile runs 0.72; unrolling it by two by hand measured
-     * slower. Each C element is still one FMA chain over p = 0…K−1, so the bits are every other tile's. A call per tile
-     * also lets C2 count calls: once a step, as one call, this would reach C2 only after ~600 steps.
+     * it, 32×10·10×128), B row-major read in place, A untransposed; the caller takes the rest of C (the last m mod 4
+     * rows and n mod 64 columns) on the row tile, and transposes a stored-transposed B first ({@link #packShortK}). The
+     * row tile broadcasts A once per two FMAs and packs B first; this tile, 4 rows × 4 vectors, broadcasts once per
+     * four and packs nothing (a short K's panel is a handful of cache lines). Per core 32×10·10×128 went 1.07 →
+     * 0.92–1.0 µs with it, then to ~0.85 once each call took one whole 4-row tile (a row count known to the compiler:
+     * no clamped row pointers, no guarded stores, no row loop around the K loop) and walked A by the K loop's own
+     * induction variable. OpenBLAS takes 0.85–0.93. With K a compile-time constant, where C2 unrolls the K loop, the
+     * tile runs 0.72; unrolling it by two by hand measured slower. Each C element is still one FMA chain over p =
+     * 0…K−1, so the bits are every other tile's. A call per tile also lets C2 count calls: once a step, as one call,
+     * this would reach C2 only after ~600 steps.
      */
-    static int shortK(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc,
-                      boolean accumulate) {
+    static void shortK(int m, int n, int k, float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc,
+                       boolean accumulate) {
         int cols = n / WIDE * WIDE, rows = m / 4 * 4;
         for (int j = 0; j < cols; j += WIDE) {
             for (int i = 0; i < rows; i += 4) wideTile(i, j, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate);
         }
-        return cols;
     }
 
     /** Rows i…i+3 × columns j…j+63 of {@link #shortK}. */
