@@ -45,6 +45,9 @@ public final class Linear extends Function {
         return apply(x, w, b, true);
     }
 
+    /** Up to this many units, backward lays Wᵀ out itself for dX (see there). */
+    private static final int SHORT = 16;
+
     private static Tensor apply(Tensor x, Tensor w, Tensor b, boolean relu) {
         if (x.rank() != 2 || w.rank() != 2 || x.shape[1] != w.shape[0]) {
             throw new IllegalArgumentException("linear: needs x (batch, in) and W (in, units), got " + Shape.str(x.shape) + " and "
@@ -87,11 +90,22 @@ public final class Linear extends Function {
         Tensor dX = wants(0) ? Tensor.uninitialized(g.dtype, rows, in) : null;    // dX = dZ · Wᵀ
         Tensor dW = wants(1) ? Tensor.uninitialized(g.dtype, in, units) : null;   // dW = xᵀ · dZ
         if (g.f != null) {
-            // W as it lies, op(B) = Wᵀ: the GEMM packs a transposed B into per-thread scratch (in registers for the
-            // head's K = 10) with the same bits. Laying Wᵀ out here first, element by element, cost more than the
-            // product: per step, 32×10·(128×10)ᵀ 1.74 → 1.29 µs, 32×128·(128×128)ᵀ 21.6 → 12.0, 64×128·(1600×128)ᵀ
-            // 325 → 147 (2 threads).
-            if (dX != null) Gemm.gemm(false, true, rows, in, units, dZ.f, dZ.offset, units, w.f, w.offset, units, dX.f, 0, in, false);
+            if (dX != null && units > SHORT) {
+                // W as it lies, op(B) = Wᵀ: the GEMM packs a transposed B into per-thread scratch, with the same bits.
+                // Laying Wᵀ out here first cost more than the product: 32×128·(128×128)ᵀ 21.6 → 12.0 µs a step,
+                // 64×128·(1600×128)ᵀ 325 → 147 (2 threads).
+                Gemm.gemm(false, true, rows, in, units, dZ.f, dZ.offset, units, w.f, w.offset, units, dX.f, 0, in, false);
+            } else if (dX != null) {
+                // A few units (a classifier's head): Wᵀ laid out here, one row of Wᵀ at a time (contiguous writes: 0.75
+                // against 1.0 µs for 128×10 column by column), then a plain product. The GEMM would transpose a short
+                // K with vector code that only this product runs, once a step, so it would reach C2 late and box its
+                // vectors until then; this is 1.7 against 1.3 µs for the head's dX, of a ~300 µs step.
+                Tensor wt = Tensor.uninitialized(w.dtype, units, in);
+                for (int j = 0; j < units; j++) {
+                    for (int i = 0, src = w.offset + j, dst = wt.offset + j * in; i < in; i++, src += units) wt.f[dst + i] = w.f[src];
+                }
+                Gemm.gemm(false, false, rows, in, units, dZ.f, dZ.offset, units, wt.f, wt.offset, in, dX.f, 0, in, false);
+            }
             if (dW != null) Gemm.gemm(true, false, in, units, rows, x.f, x.offset, in, dZ.f, dZ.offset, units, dW.f, 0, units, false);
         } else {
             if (dX != null) ScalarKernels.gemm(false, true, rows, in, units, Buf.of(dZ.d), dZ.offset, units, Buf.of(w.d), w.offset, units,

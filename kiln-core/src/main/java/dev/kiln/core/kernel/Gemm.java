@@ -178,6 +178,12 @@ public final class Gemm {
                                 float[] a, int ao, int lda, float[] b, int bo, int ldb,
                                 float[] c, int co, int ldc, boolean accumulate) {
         if (empty(m, n, k, c, co, ldc, accumulate)) return;
+        if (tb && k == 1 && ldb == 1) {
+            // A one-column B stored transposed (dY·Wᵀ for a W of one column) lies in memory as op(B)'s one row: read
+            // it so, with nothing to transpose.
+            tb = false;
+            ldb = n;
+        }
         if (GemmNarrow.takes(ta, n, k)) {
             GemmNarrow.gemm(tb, m, n, k, a, ao, lda, b, bo, ldb, c, co, ldc, accumulate, false);
             return;
