@@ -22,6 +22,13 @@ import org.junit.jupiter.api.Test;
  * working set, which shows the measurement can fail.
  */
 class TrainingStepAllocationTest {
+    /**
+     * Windows (epochs of 50 steps, ~25 ms each) to look for a zero one in; the first zero ends the fit. Ten once read
+     * 140 KB in every window on a clean-clone CI run, with the module's earlier tests still queued for C2, and zero on
+     * every rerun: ten windows are half a second of wall time, less than a backed-up compile queue can take.
+     */
+    private static final int WINDOWS = 100;
+
     private static double bytesPerStep(String arenaMode, int warmupEpochs, int windows) {
         Dataset data = FashionMnist.subset().train().slice(0, 3200);   // 50 steps of 64 per epoch
         Model m = new Sequential(new Flatten(), new Dense(256, Activation.RELU), new Dense(10));
@@ -34,7 +41,7 @@ class TrainingStepAllocationTest {
         // The step's working set: the first layer's weight gradient alone is 784·256 floats (800 kB), plus activations.
         double off = bytesPerStep("off", 0, 1);
         assertThat(off).as("bytes per step with the arena off (the measurement's sanity check)").isGreaterThan(800_000);
-        double on = bytesPerStep("on", 4, 10);
+        double on = bytesPerStep("on", 4, WINDOWS);
         assertThat(on).as("bytes per warmed-up step with the arena on").isZero();
     }
 
@@ -44,7 +51,7 @@ class TrainingStepAllocationTest {
         Dataset data = FashionMnist.subset().train().slice(0, 3200);
         Model m = new Sequential(new Flatten(), new Dense(256, Activation.RELU), new Dropout(0.2), new Dense(10));
         m.compile(new Adam(1e-3), Loss.SPARSE_CATEGORICAL_CROSSENTROPY_FROM_LOGITS, "accuracy");
-        assertThat(StepAllocation.bytesPerStep(m, data, 64, "on", 4, 10)).as("bytes per warmed-up step with Dropout").isZero();
+        assertThat(StepAllocation.bytesPerStep(m, data, 64, "on", 4, WINDOWS)).as("bytes per warmed-up step with Dropout").isZero();
     }
 
     @Test
